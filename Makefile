@@ -1,0 +1,152 @@
+# kmetrics build. Everything lands in $(BUILD) (default build/); sanitizer and fuzzing
+# variants are the same rules run again with another BUILD and flags.
+#
+#   make            collector, BPF objects and skeletons
+#   make test       unit + integration tests, plain and ASan/UBSan builds, fuzz corpora replay
+#   make asan       sanitizer build of everything in build/asan
+#   make fuzz       each libFuzzer harness for FUZZ_SECONDS
+#   make bench      benchmarks, printing figures
+#   make run        run the collector on this machine (as root)
+#   make deps       install the Debian packages (scripts/deps.sh)
+
+BUILD ?= build
+SAN ?=
+FUZZ ?=
+
+CC := clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+        -Wformat=2 -Wno-format-nonliteral
+CFLAGS := -std=c17 -D_GNU_SOURCE -g -O2 $(WARN) -Iuserspace -Ibpf -I$(BUILD)
+LDLIBS := -lbpf -lelf -lz -ljansson -lm
+
+ifeq ($(SAN),1)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DKMETRICS_FUZZING
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+LIB_OBJS := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB := $(BUILD)/libkmcollector.a
+COLLECTOR := $(BUILD)/kmetrics-collector
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+INTEG_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/test_*.c))
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
+FUZZERS := $(patsubst fuzz/%.c,$(BUILD)/%,$(wildcard fuzz/fuzz_*.c))
+BENCH_BPF := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c))
+BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
+
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps test unit integration asan fuzz fuzz-build fuzz-replay bench run format \
+        format-check clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(COLLECTOR)
+
+deps:
+	./scripts/deps.sh
+
+# --- BPF: vmlinux.h from the running kernel's BTF, CO-RE objects, skeletons -------------
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(BUILD)/vmlinux.h
+	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -c $< -o $@
+
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h
+	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
+
+# --- collector ----------------------------------------------------------------------------
+$(BUILD)/obj/%.o: userspace/%.c userspace/*.h bpf/*.h | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(COLLECTOR): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# --- tests --------------------------------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c tests/*.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/%: tests/integration/%.c tests/*.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -lm -o $@
+
+unit: $(UNIT_TESTS)
+	./tests/run.sh unit $(BUILD) $(UNIT_TESTS)
+
+integration: $(COLLECTOR) $(INTEG_TESTS) $(TEST_HELPERS)
+	./tests/run.sh integration $(BUILD) $(INTEG_TESTS)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 $(COLLECTOR:$(BUILD)/%=build/asan/%) \
+	  $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
+	  $(TEST_HELPERS:$(BUILD)/%=build/asan/%)
+
+# One summary line for CI: every suite, plain and sanitized, then the fuzz corpora.
+test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build
+	./tests/run.sh all $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
+	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
+	  -- fuzz $(FUZZERS:$(BUILD)/%=build/fuzz/%)
+
+# --- fuzzing ------------------------------------------------------------------------------
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz FUZZ=1 $(FUZZERS:$(BUILD)/%=build/fuzz/%)
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS:$(BUILD)/%=build/fuzz/%); do \
+	  n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$n fuzz/corpus/$$n \
+	    2>build/fuzz/$$n.log || { tail -40 build/fuzz/$$n.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|cov:' build/fuzz/$$n.log | tail -2; \
+	done
+
+# --- benchmarks -----------------------------------------------------------------------------
+$(BUILD)/bench/%: bench/%.c $(LIB) $(BENCH_BPF)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+bench: $(COLLECTOR) $(BENCHES)
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+# --- running ------------------------------------------------------------------------------
+run: $(COLLECTOR)
+	$(COLLECTOR) --format=json -v
+
+format:
+	clang-format -i userspace/*.[ch] bpf/*.[ch] tests/*/*.c tests/*.h fuzz/*.c bench/*.c
+
+format-check:
+	clang-format --dry-run -Werror userspace/*.[ch] bpf/*.[ch] tests/*/*.c tests/*.h fuzz/*.c bench/*.c
+
+clean:
+	rm -rf build

@@ -1,0 +1,430 @@
+/* The collector against this machine's real kernel: its own cgroups in a kubepods layout
+ * under the host's cgroup v2 hierarchy, a real CPU burner, the real BPF lifecycle program.
+ * Needs root. Every cgroup made here is removed in teardown, even after a failure. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup_root.h"
+#include "kube_layout.h"
+#include "test_util.h"
+
+static char bin_dir[PATH_MAX];  /* build/ or build/asan/ */
+static char cg_mount[PATH_MAX]; /* the host's cgroup2 mount */
+static char base[PATH_MAX];     /* our test root under it */
+static char runtime_dir[PATH_MAX];
+static char scratch[PATH_MAX];
+
+/* --- helpers ------------------------------------------------------------------------------ */
+
+static void rm_cgroups(const char *dir)
+{
+    /* Depth-first rmdir: cgroup directories can only be removed empty of children, and their
+     * interface files cannot be unlinked at all. Processes are gone by now. */
+    char cmd[PATH_MAX + 128];
+    snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -exec rmdir {} + 2>/dev/null", dir);
+    if (system(cmd) != 0 && access(dir, F_OK) == 0)
+        fprintf(stderr, "warning: could not remove all of %s\n", dir);
+}
+
+static void make_container(const char *pod_uid, const char *id, const char *pod_name,
+                           const char *cname, int sandbox, char *dir_out, size_t dir_len)
+{
+    char pod_dir[512], cdir[256];
+
+    kl_pod_dir(pod_dir, sizeof(pod_dir), CG_DRIVER_SYSTEMD, QOS_BURSTABLE, pod_uid);
+    kl_container_name(cdir, sizeof(cdir), CG_DRIVER_SYSTEMD, RUNTIME_CONTAINERD, id);
+    snprintf(dir_out, dir_len, "%s/%s/%s", base, pod_dir, cdir);
+    assert_int_equal(tu_mkdirs("%s", dir_out), 0);
+    assert_int_equal(kl_write_bundle(runtime_dir, RUNTIME_CONTAINERD, id, pod_uid, "kmetrics-test",
+                                     pod_name, cname, sandbox),
+                     0);
+}
+
+/* Runs a command, returning its stdout (malloc'd) and exit status. */
+static char *run_capture(const char *cmd, int *status)
+{
+    FILE *p = popen(cmd, "r");
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+
+    assert_non_null(p);
+    for (size_t n; (n = fread(buf + len, 1, cap - len - 1, p)) > 0;) {
+        len += n;
+        if (cap - len < 4096)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    *status = pclose(p);
+    return buf;
+}
+
+static json_t *find_by(json_t *array, const char *key, const char *value)
+{
+    size_t i;
+    json_t *item;
+
+    json_array_foreach(array, i, item)
+    {
+        const char *v = json_string_value(json_object_get(item, key));
+        if (v && strcmp(v, value) == 0)
+            return item;
+    }
+    return NULL;
+}
+
+static int64_t parse_rfc3339_ns(const char *s)
+{
+    struct tm tm = {0};
+    long nanos = 0;
+    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+
+    assert_non_null(rest);
+    if (*rest == '.')
+        nanos = strtol(rest + 1, NULL, 10);
+    return (int64_t)timegm(&tm) * 1000000000 + nanos;
+}
+
+/* CPU ns the burner used between two wall-clock times, interpolating its ~10 ms log. */
+static double burned_between(const char *log, int64_t t0, int64_t t1)
+{
+    FILE *f = fopen(log, "rb");
+    int64_t rec[2], prev[2] = {0, 0};
+    double at0 = NAN, at1 = NAN;
+    int have_prev = 0;
+
+    assert_non_null(f);
+    while (fread(rec, sizeof(rec), 1, f) == 1) {
+        for (int k = 0; k < 2; k++) {
+            int64_t t = k ? t1 : t0;
+            double *at = k ? &at1 : &at0;
+            if (isnan(*at) && have_prev && prev[0] <= t && rec[0] >= t) {
+                double frac = rec[0] == prev[0] ? 0 : (double)(t - prev[0]) / (rec[0] - prev[0]);
+                *at = prev[1] + frac * (rec[1] - prev[1]);
+            }
+        }
+        memcpy(prev, rec, sizeof(rec));
+        have_prev = 1;
+    }
+    fclose(f);
+    assert_false(isnan(at0));
+    assert_false(isnan(at1));
+    return at1 - at0;
+}
+
+/* --- fixtures ----------------------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+    char exe[PATH_MAX];
+    struct cgroup2_mount m;
+    size_t len;
+    char *mi;
+    ssize_t n;
+
+    (void)state;
+    if (geteuid() != 0) {
+        fprintf(stderr, "these tests need root (real cgroups and BPF)\n");
+        return -1;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0'; /* .../build/tests */
+    *strrchr(exe, '/') = '\0'; /* .../build */
+    snprintf(bin_dir, sizeof(bin_dir), "%s", exe);
+
+    mi = read_mountinfo(NULL, &len);
+    if (!mi || cgroup2_find_mount(mi, len, &m) != 0) {
+        fprintf(stderr, "no cgroup v2 mount on this machine\n");
+        free(mi);
+        return -1;
+    }
+    free(mi);
+    snprintf(cg_mount, sizeof(cg_mount), "%s", m.mount_point);
+    snprintf(base, sizeof(base), "%s/kmetrics-test-%d", cg_mount, (int)getpid());
+    if (mkdir(base, 0755) != 0)
+        return -1;
+    if (tu_tmpdir(scratch, sizeof(scratch), "integ") != 0)
+        return -1;
+    snprintf(runtime_dir, sizeof(runtime_dir), "%s/runtime", scratch);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rm_cgroups(base);
+    tu_rm_rf(scratch);
+    return access(base, F_OK) == 0 ? -1 : 0;
+}
+
+/* --- tests -------------------------------------------------------------------------------- */
+
+/* The collector finds the cgroup v2 mount by itself and reports the node. */
+static void test_finds_cgroup2_mount_and_node(void **state)
+{
+    char cmd[PATH_MAX * 2];
+    json_error_t jerr;
+    int status;
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector --once --format=json --interval=300ms "
+             "--node-name=itest-node -q", bin_dir);
+    char *out = run_capture(cmd, &status);
+    assert_int_equal(status, 0);
+    json_t *doc = json_loads(out, 0, &jerr);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "collector"),
+                                                          "cgroup_root")),
+                        cg_mount);
+    json_t *node = json_object_get(doc, "node");
+    assert_string_equal(json_string_value(json_object_get(node, "name")), "itest-node");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(node, "capacity"),
+                                                        "cpu_cores")),
+                     sysconf(_SC_NPROCESSORS_ONLN));
+    /* The test itself is running, so the node uses some CPU, and not more than it has. */
+    json_int_t nc =
+        json_integer_value(json_object_get(json_object_get(node, "cpu"), "usage_nanocores"));
+    assert_true(nc > 0);
+    assert_true(nc <= (json_int_t)sysconf(_SC_NPROCESSORS_ONLN) * 1000000000 * 11 / 10);
+    assert_true(json_integer_value(json_object_get(json_object_get(node, "memory"),
+                                                   "working_set_bytes")) > 0);
+    json_decref(doc);
+    free(out);
+}
+
+/* A container burning a known amount of CPU is reported within 5% of what it burned, under
+ * the names from its runtime bundle; its pod's sandbox is not listed. */
+static void test_cpu_matches_burner(void **state)
+{
+    char dir[PATH_MAX], sandbox_dir[PATH_MAX], id[65], sid[65], uid[40];
+    char cmd[PATH_MAX * 3], log[PATH_MAX];
+    json_error_t jerr;
+    int status;
+    pid_t burner;
+
+    (void)state;
+    kl_pod_uid(uid, 101);
+    kl_container_id(id, 101);
+    kl_container_id(sid, 102);
+    make_container(uid, id, "burner-pod", "burner", 0, dir, sizeof(dir));
+    make_container(uid, sid, "burner-pod", "", 1, sandbox_dir, sizeof(sandbox_dir));
+    snprintf(log, sizeof(log), "%s/burner.log", scratch);
+
+    burner = fork();
+    assert_true(burner >= 0);
+    if (burner == 0) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/tests/burner", bin_dir);
+        execl(path, "burner", dir, "60", "4", log, (char *)NULL);
+        _exit(127);
+    }
+    usleep(500000);
+    snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector --once --format=json --interval=2s "
+             "--cgroup-root=%s --runtime-dirs=%s -q", bin_dir, base, runtime_dir);
+    char *out = run_capture(cmd, &status);
+    assert_int_equal(waitpid(burner, &status, 0), burner);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    json_t *doc = json_loads(out, 0, &jerr);
+    assert_non_null(doc);
+    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    assert_non_null(pod);
+    assert_string_equal(json_string_value(json_object_get(pod, "name")), "burner-pod");
+    assert_string_equal(json_string_value(json_object_get(pod, "namespace")), "kmetrics-test");
+    assert_string_equal(json_string_value(json_object_get(pod, "qos")), "Burstable");
+    json_t *containers = json_object_get(pod, "containers");
+    assert_int_equal(json_array_size(containers), 1); /* the sandbox is not listed */
+    json_t *c = find_by(containers, "id", id);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "name")), "burner");
+    assert_string_equal(json_string_value(json_object_get(c, "runtime")), "containerd");
+
+    int64_t end = parse_rfc3339_ns(json_string_value(json_object_get(c, "timestamp")));
+    double window = json_real_value(json_object_get(c, "window_seconds"));
+    double reported = (double)json_integer_value(
+        json_object_get(json_object_get(c, "cpu"), "usage_nanocores"));
+    double burned = burned_between(log, end - (int64_t)(window * 1e9), end) / window;
+    fprintf(stderr, "burner: reported %.0f nanocores over %.3fs, burned %.0f (%.2f%%)\n",
+            reported, window, burned, 100.0 * (reported - burned) / burned);
+    assert_true(window > 1.9 && window < 2.5);
+    assert_true(burned > 0.3e9); /* the burner did run at its 60% duty cycle, more or less */
+    assert_true(fabs(reported - burned) <= 0.05 * burned);
+    /* The pod's CPU is its one app container's. */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(pod, "cpu"),
+                                                        "usage_nanocores")),
+                     (json_int_t)reported);
+    json_decref(doc);
+    free(out);
+}
+
+/* Reads NDJSON snapshots from the daemon until pred says yes or the deadline passes. */
+typedef int (*snapshot_pred)(json_t *doc, const void *arg);
+
+static json_t *wait_snapshot(FILE *in, snapshot_pred pred, const void *arg, int seconds)
+{
+    time_t deadline = time(NULL) + seconds;
+    char *line = NULL;
+    size_t cap = 0;
+
+    while (time(NULL) < deadline && getline(&line, &cap, in) > 0) {
+        json_t *doc = json_loads(line, 0, NULL);
+        if (doc && pred(doc, arg)) {
+            free(line);
+            return doc;
+        }
+        json_decref(doc);
+    }
+    free(line);
+    return NULL;
+}
+
+static int has_container(json_t *doc, const void *arg)
+{
+    size_t i;
+    json_t *pod;
+
+    json_array_foreach(json_object_get(doc, "pods"), i, pod)
+    {
+        if (find_by(json_object_get(pod, "containers"), "id", arg))
+            return 1;
+    }
+    return 0;
+}
+
+static int lacks_container(json_t *doc, const void *arg) { return !has_container(doc, arg); }
+static int any_snapshot(json_t *doc, const void *arg)
+{
+    (void)doc;
+    (void)arg;
+    return 1;
+}
+
+static json_int_t stat_of(json_t *doc, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(doc, "collector"), key));
+}
+
+/* With BPF, a cgroup made after start is reported without a full walk, and its removal too. */
+static void test_bpf_events_discover_without_walk(void **state)
+{
+    char cmd[PATH_MAX * 3], dir[PATH_MAX], id[65], uid[40];
+    int pipefd[2];
+    pid_t daemon;
+    int status;
+
+    (void)state;
+    assert_int_equal(pipe(pipefd), 0);
+    daemon = fork();
+    assert_true(daemon >= 0);
+    if (daemon == 0) {
+        dup2(pipefd[1], 1);
+        close(pipefd[0]);
+        snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector", bin_dir);
+        char root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
+        snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", base);
+        snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime_dir);
+        execl(cmd, "kmetrics-collector", "--format=json", "--interval=200ms",
+              "--walk-interval=1h", root_arg, rt_arg, "-q", (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    FILE *in = fdopen(pipefd[0], "r");
+
+    json_t *first = wait_snapshot(in, any_snapshot, NULL, 10);
+    assert_non_null(first);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(first, "collector"), "discovery")),
+        "bpf-events");
+    assert_int_equal(stat_of(first, "full_walks"), 1);
+    json_decref(first);
+
+    kl_pod_uid(uid, 202);
+    kl_container_id(id, 202);
+    make_container(uid, id, "late-pod", "late", 0, dir, sizeof(dir));
+
+    json_t *seen = wait_snapshot(in, has_container, id, 10);
+    assert_non_null(seen);
+    assert_int_equal(stat_of(seen, "full_walks"), 1); /* found by the event alone */
+    assert_true(stat_of(seen, "events_mkdir") >= 2);  /* pod and container at least */
+    json_decref(seen);
+
+    assert_int_equal(rmdir(dir), 0);
+    json_t *gone = wait_snapshot(in, lacks_container, id, 10);
+    assert_non_null(gone);
+    assert_int_equal(stat_of(gone, "full_walks"), 1);
+    assert_true(stat_of(gone, "events_rmdir") >= 1);
+    json_decref(gone);
+
+    kill(daemon, SIGTERM);
+    assert_int_equal(waitpid(daemon, &status, 0), daemon);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0); /* clean shutdown */
+    fclose(in);
+}
+
+/* Without the capabilities BPF needs, the collector says so once and walks instead; it still
+ * finds containers. */
+static void test_falls_back_to_walk_without_bpf_caps(void **state)
+{
+    char cmd[PATH_MAX * 4], dir[PATH_MAX], id[65], uid[40], errlog[PATH_MAX];
+    json_error_t jerr;
+    int status;
+
+    (void)state;
+    kl_pod_uid(uid, 303);
+    kl_container_id(id, 303);
+    make_container(uid, id, "walk-pod", "walked", 0, dir, sizeof(dir));
+    snprintf(errlog, sizeof(errlog), "%s/fallback.err", scratch);
+    /* Root without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN: bpf(2) is refused. */
+    snprintf(cmd, sizeof(cmd),
+             "setpriv --bounding-set=-bpf,-perfmon,-sys_admin --inh-caps=-all "
+             "%s/kmetrics-collector --once --format=json --interval=300ms --cgroup-root=%s "
+             "--runtime-dirs=%s 2>%s",
+             bin_dir, base, runtime_dir, errlog);
+    char *out = run_capture(cmd, &status);
+    assert_int_equal(status, 0);
+    json_t *doc = json_loads(out, 0, &jerr);
+    assert_non_null(doc);
+    json_t *col = json_object_get(doc, "collector");
+    assert_string_equal(json_string_value(json_object_get(col, "discovery")), "walk");
+    assert_non_null(strstr(json_string_value(json_object_get(col, "bpf_unavailable_reason")),
+                           "BPF"));
+    assert_int_equal(has_container(doc, id), 1);
+
+    snprintf(cmd, sizeof(cmd), "grep -c 'BPF events unavailable' %s", errlog);
+    char *count = run_capture(cmd, &status);
+    assert_int_equal(atoi(count), 1); /* reported once */
+    free(count);
+    json_decref(doc);
+    free(out);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finds_cgroup2_mount_and_node),
+        cmocka_unit_test(test_cpu_matches_burner),
+        cmocka_unit_test(test_bpf_events_discover_without_walk),
+        cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,92 @@
+#!/bin/sh
+# Runs test binaries and libFuzzer corpus replays, and ends with one summary line that CI
+# reads: "N passed, N failed".
+#   run.sh LABEL BUILD test... [-- BUILD test...] [-- fuzz fuzzer...]
+# A binary that crashes or exits non-zero without cmocka's summary counts as one failure.
+set -u
+label=$1
+shift
+build=$1
+shift
+passed=0
+failed=0
+failures=""
+logdir=build/test-logs
+mkdir -p "$logdir"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+run_cmocka() {
+    bin=$1
+    name=$(echo "$bin" | tr '/' '_')
+    log="$logdir/$name.log"
+    start=$(date +%s)
+    "$bin" >"$log" 2>&1
+    rc=$?
+    secs=$(($(date +%s) - start))
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1 # crashed, sanitizer report, or failed before any test ran
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        failures="$failures $bin"
+        echo "FAIL $bin ($p passed, $f failed, ${secs}s) -- log follows"
+        sed 's/^/    /' "$log" | tail -80
+    else
+        echo "ok   $bin ($p passed, ${secs}s)"
+    fi
+}
+
+run_fuzz_replay() {
+    bin=$1
+    name=$(basename "$bin")
+    corpus=fuzz/corpus/$name
+    log="$logdir/$name.replay.log"
+    # Every seed and every past crash reproducer must run clean, then a short fuzz round.
+    # New inputs go to the first corpus directory, so that one is under build/.
+    mkdir -p "build/fuzz/corpus/$name"
+    if "$bin" -runs=0 "$corpus" >"$log" 2>&1 &&
+        "$bin" -max_total_time="${FUZZ_SMOKE_SECONDS:-5}" -artifact_prefix=build/fuzz/ \
+            "build/fuzz/corpus/$name" "$corpus" >>"$log" 2>&1; then
+        passed=$((passed + 1))
+        echo "ok   $bin (corpus replay + ${FUZZ_SMOKE_SECONDS:-5}s fuzz)"
+    else
+        failed=$((failed + 1))
+        failures="$failures $bin"
+        echo "FAIL $bin -- log follows"
+        tail -60 "$log" | sed 's/^/    /'
+    fi
+}
+
+mode=cmocka
+echo "== $label tests ($build)"
+for arg in "$@"; do
+    if [ "$arg" = "--" ]; then
+        mode=next
+        continue
+    fi
+    if [ "$mode" = next ]; then
+        if [ "$arg" = fuzz ]; then
+            mode=fuzz
+            echo "== fuzz corpus replay"
+        else
+            mode=cmocka
+            echo "== tests ($arg)"
+        fi
+        continue
+    fi
+    if [ "$mode" = fuzz ]; then
+        run_fuzz_replay "$arg"
+    else
+        run_cmocka "$arg"
+    fi
+done
+
+[ -z "$failures" ] || echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

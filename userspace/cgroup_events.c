@@ -1,0 +1,96 @@
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup_events.skel.h"
+#include "cgroup_events_user.h"
+#include "log.h"
+
+struct cgroup_events {
+    struct cgroup_events_bpf *skel;
+    struct ring_buffer *rb;
+    cgroup_event_fn fn;
+    void *ctx;
+};
+
+/* libbpf's own messages go to our log at debug level: the caller reports the one-line reason. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    char line[512];
+
+    if (level == LIBBPF_DEBUG || log_get_level() < LOG_DEBUG)
+        return 0;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    log_debug("libbpf: %s", line);
+    return 0;
+}
+
+static int on_ringbuf_record(void *ctx, void *data, size_t size)
+{
+    struct cgroup_events *ev = ctx;
+    struct cgroup_event event;
+
+    if (size < sizeof(event))
+        return 0;
+    memcpy(&event, data, sizeof(event));
+    event.path[sizeof(event.path) - 1] = '\0';
+    ev->fn(ev->ctx, &event);
+    return 0;
+}
+
+struct cgroup_events *cgroup_events_open(cgroup_event_fn fn, void *ctx, char *err, size_t errlen)
+{
+    struct cgroup_events *ev = calloc(1, sizeof(*ev));
+    int rc;
+
+    if (!ev) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ev->fn = fn;
+    ev->ctx = ctx;
+    libbpf_set_print(libbpf_print);
+    ev->skel = cgroup_events_bpf__open_and_load();
+    if (!ev->skel) {
+        snprintf(err, errlen, "loading the cgroup lifecycle BPF program failed: %s",
+                 strerror(errno));
+        goto fail;
+    }
+    rc = cgroup_events_bpf__attach(ev->skel);
+    if (rc) {
+        snprintf(err, errlen, "attaching to cgroup_mkdir/cgroup_rmdir failed: %s",
+                 strerror(-rc));
+        goto fail;
+    }
+    ev->rb = ring_buffer__new(bpf_map__fd(ev->skel->maps.events), on_ringbuf_record, ev, NULL);
+    if (!ev->rb) {
+        snprintf(err, errlen, "opening the event ring buffer failed: %s", strerror(errno));
+        goto fail;
+    }
+    return ev;
+fail:
+    cgroup_events_close(ev);
+    return NULL;
+}
+
+int cgroup_events_fd(const struct cgroup_events *ev) { return ring_buffer__epoll_fd(ev->rb); }
+
+int cgroup_events_drain(struct cgroup_events *ev) { return ring_buffer__consume(ev->rb); }
+
+uint64_t cgroup_events_lost(const struct cgroup_events *ev)
+{
+    return __atomic_load_n(&ev->skel->bss->lost_events, __ATOMIC_RELAXED);
+}
+
+void cgroup_events_close(struct cgroup_events *ev)
+{
+    if (!ev)
+        return;
+    ring_buffer__free(ev->rb);
+    cgroup_events_bpf__destroy(ev->skel);
+    free(ev);
+}

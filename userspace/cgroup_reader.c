@@ -1,0 +1,202 @@
+#include "cgroup_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const char *const file_names[CGF_COUNT] = {
+    [CGF_CPU_STAT] = "cpu.stat",
+    [CGF_MEMORY_CURRENT] = "memory.current",
+    [CGF_MEMORY_STAT] = "memory.stat",
+    [CGF_MEMORY_PEAK] = "memory.peak",
+    [CGF_MEMORY_SWAP_CURRENT] = "memory.swap.current",
+};
+
+/* memory.stat is the largest file read (~1.5 KiB on 6.x); a read that fills the buffer is
+ * treated as possibly cut short. */
+#define READ_BUF_SIZE 16384
+
+static int keep_fd_below = 1024 - 64;
+
+void cgroup_reader_set_fd_limit(int max_open_files)
+{
+    /* Leave room for sockets, the ring buffer and files opened now and then. */
+    keep_fd_below = max_open_files > 128 ? max_open_files - 64 : max_open_files / 2;
+}
+
+int64_t clock_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t clock_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cgroup_files_init(struct cgroup_files *f)
+{
+    for (int i = 0; i < CGF_COUNT; i++) {
+        f->fd[i] = -1;
+        f->state[i] = CGF_UNTRIED;
+    }
+}
+
+void cgroup_files_close(struct cgroup_files *f)
+{
+    for (int i = 0; i < CGF_COUNT; i++) {
+        if (f->fd[i] >= 0)
+            close(f->fd[i]);
+    }
+    cgroup_files_init(f);
+}
+
+static int open_file(int root_fd, const char *rel, enum cgroup_file which)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof(path), "%s/%s", rel[0] ? rel : ".", file_names[which]);
+
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -ENAMETOOLONG;
+    /* rel comes from our own walk or from the kernel: strip a leading '/' so openat stays
+     * below root_fd. */
+    while (path[0] == '/')
+        memmove(path, path + 1, strlen(path));
+    int fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    return fd < 0 ? -errno : fd;
+}
+
+ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
+                         enum cgroup_file which, char *buf, size_t size, int *truncated)
+{
+    ssize_t n;
+    int fd;
+
+    if (f->state[which] == CGF_ABSENT)
+        return -ENOENT;
+    if (f->state[which] == CGF_OPEN) {
+        fd = f->fd[which];
+    } else {
+        fd = open_file(root_fd, rel, which);
+        if (fd < 0)
+            return fd;
+    }
+    do
+        n = pread(fd, buf, size, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        n = -errno;
+    if (f->state[which] != CGF_OPEN) {
+        /* Keep the descriptor while under the budget; past it, open the file each time
+         * rather than fail (a node with far more containers than expected). */
+        if (n >= 0 && f->state[which] == CGF_UNTRIED) {
+            if (fd < keep_fd_below) {
+                f->fd[which] = fd;
+                f->state[which] = CGF_OPEN;
+                fd = -1;
+            } else {
+                f->state[which] = CGF_REOPEN_EACH_TIME;
+            }
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    *truncated = n >= 0 && (size_t)n == size;
+    return n;
+}
+
+int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, const char *label,
+                       struct cgroup_sample *out)
+{
+    char buf[READ_BUF_SIZE];
+    struct memory_stat ms;
+    uint64_t value;
+    int truncated;
+    ssize_t n;
+
+    memset(out, 0, sizeof(*out));
+    out->mono_ns = clock_mono_ns();
+    out->real_ns = clock_real_ns();
+
+    n = cgroup_files_read(f, root_fd, rel, CGF_CPU_STAT, buf, sizeof(buf), &truncated);
+    if (n == -ENOENT || n == -ENODEV)
+        return -ENOENT; /* the cgroup went away (ENODEV: removed while we held the fd) */
+    if (n < 0) {
+        LOG_RATELIMITED(LOG_WARN, "%s: reading cpu.stat failed: %s; container skipped", label,
+                        strerror((int)-n));
+        return (int)n;
+    }
+    if (parse_cpu_stat(buf, (size_t)n, truncated, &out->cpu) != 0) {
+        LOG_RATELIMITED(LOG_WARN, "%s: cpu.stat has no valid usage_usec (%zd bytes); container "
+                                  "skipped",
+                        label, n);
+        return -EINVAL;
+    }
+    out->have |= SAMPLE_CPU;
+
+    for (int i = CGF_MEMORY_CURRENT; i < CGF_COUNT; i++) {
+        n = cgroup_files_read(f, root_fd, rel, (enum cgroup_file)i, buf, sizeof(buf), &truncated);
+        if (n == -ENOENT) {
+            /* No memory controller here, or a kernel without memory.peak: not an error. */
+            if (f->state[i] == CGF_UNTRIED)
+                f->state[i] = CGF_ABSENT;
+            continue;
+        }
+        if (n == -ENODEV)
+            return -ENOENT;
+        if (n < 0) {
+            LOG_RATELIMITED(LOG_WARN, "%s: reading %s failed: %s; field skipped", label,
+                            file_names[i], strerror((int)-n));
+            continue;
+        }
+        if (i == CGF_MEMORY_STAT) {
+            if (parse_memory_stat(buf, (size_t)n, truncated, &ms) != 0) {
+                LOG_RATELIMITED(LOG_WARN, "%s: memory.stat unreadable; rss/working set skipped",
+                                label);
+                continue;
+            }
+            if (ms.present & (1u << MEM_ANON)) {
+                out->rss = ms.v[MEM_ANON];
+                out->have |= SAMPLE_RSS;
+            }
+            if ((out->have & SAMPLE_MEM_CURRENT) && (ms.present & (1u << MEM_INACTIVE_FILE))) {
+                uint64_t inactive = ms.v[MEM_INACTIVE_FILE];
+                out->working_set =
+                    out->memory_current > inactive ? out->memory_current - inactive : 0;
+                out->have |= SAMPLE_WORKING_SET;
+            }
+            continue;
+        }
+        if (parse_single_u64(buf, (size_t)n, &value) != 0) {
+            LOG_RATELIMITED(LOG_WARN, "%s: %s is not a number; field skipped", label,
+                            file_names[i]);
+            continue;
+        }
+        switch (i) {
+        case CGF_MEMORY_CURRENT:
+            out->memory_current = value;
+            out->have |= SAMPLE_MEM_CURRENT;
+            break;
+        case CGF_MEMORY_PEAK:
+            out->peak = value;
+            out->have |= SAMPLE_PEAK;
+            break;
+        case CGF_MEMORY_SWAP_CURRENT:
+            out->swap = value;
+            out->have |= SAMPLE_SWAP;
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* Reads one cgroup's interface files into a sample. File descriptors stay open between ticks
+ * and are re-read with pread(2) at offset 0 (the kernel regenerates the content), so a tick
+ * costs one syscall per file instead of three. A file that does not exist (a controller not
+ * enabled here) is remembered as absent and not asked for again. */
+#ifndef KMETRICS_CGROUP_READER_H
+#define KMETRICS_CGROUP_READER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "stat_parse.h"
+
+enum cgroup_file {
+    CGF_CPU_STAT,
+    CGF_MEMORY_CURRENT,
+    CGF_MEMORY_STAT,
+    CGF_MEMORY_PEAK,
+    CGF_MEMORY_SWAP_CURRENT,
+    CGF_COUNT
+};
+
+enum cgroup_file_state { CGF_UNTRIED = 0, CGF_OPEN, CGF_ABSENT, CGF_REOPEN_EACH_TIME };
+
+struct cgroup_files {
+    int fd[CGF_COUNT];
+    uint8_t state[CGF_COUNT];
+};
+
+/* What a sample holds: bit per field that was read this time. */
+enum sample_field {
+    SAMPLE_CPU = 1u << 0,        /* cpu (struct cpu_stat; usage_usec always present) */
+    SAMPLE_MEM_CURRENT = 1u << 1,
+    SAMPLE_WORKING_SET = 1u << 2,
+    SAMPLE_RSS = 1u << 3,
+    SAMPLE_PEAK = 1u << 4,
+    SAMPLE_SWAP = 1u << 5,
+};
+
+struct cgroup_sample {
+    int64_t mono_ns; /* when it was read */
+    int64_t real_ns;
+    unsigned have; /* enum sample_field bits */
+    struct cpu_stat cpu;
+    uint64_t memory_current;
+    uint64_t working_set; /* memory.current - inactive_file, clamped at 0 */
+    uint64_t rss;         /* memory.stat anon */
+    uint64_t peak;
+    uint64_t swap;
+};
+
+void cgroup_files_init(struct cgroup_files *f);
+void cgroup_files_close(struct cgroup_files *f);
+
+/* Reads one interface file of the cgroup at rel into buf (kept open for next time). Returns
+ * the byte count or -errno (-ENOENT: absent; -ENODEV: the cgroup was removed); *truncated is
+ * set when the buffer filled, so the last line may be cut. */
+ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
+                          enum cgroup_file which, char *buf, size_t size, int *truncated);
+
+/* Reads the files of the cgroup at rel (relative to root_fd) into *out. Returns 0 when
+ * cpu.stat was read (other fields as available), -ENOENT when the cgroup is gone, or another
+ * negative errno when cpu.stat could not be read or parsed. label names the cgroup in logs. */
+int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, const char *label,
+                       struct cgroup_sample *out);
+
+/* Descriptors numbered at or above (max_open_files - 64) are not kept open. */
+void cgroup_reader_set_fd_limit(int max_open_files);
+
+int64_t clock_mono_ns(void);
+int64_t clock_real_ns(void);
+
+#endif

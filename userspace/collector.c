@@ -1,0 +1,418 @@
+#include "collector.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cgroup_events_user.h"
+#include "cgroup_root.h"
+#include "log.h"
+
+const char *discovery_mode_name(enum discovery_mode m)
+{
+    return m == DISCOVERY_BPF_EVENTS ? "bpf-events" : "walk";
+}
+
+/* --- identity ----------------------------------------------------------------------------- */
+
+static void resolve_identity(struct collector *c, struct container *ct)
+{
+    const char *const *dirs = c->cfg.runtime_dirs ? c->cfg.runtime_dirs : oci_default_runtime_dirs;
+    size_t ndirs = c->cfg.runtime_dirs ? c->cfg.runtime_dirs_count : oci_default_runtime_dirs_count;
+    struct oci_identity oci;
+    struct pod *p = ct->pod;
+    int rc = oci_load_identity(dirs, ndirs, ct->id, &oci);
+
+    if (rc == -ENOENT) {
+        ct->identity = IDENTITY_CGROUP_ONLY;
+        log_debug("container %.12s (pod %s): no runtime bundle; reported by id", ct->id, p->uid);
+        return;
+    }
+    if (rc) {
+        ct->identity = IDENTITY_CGROUP_ONLY;
+        LOG_RATELIMITED(LOG_WARN, "container %.12s: runtime bundle unusable (%s); reported by id",
+                        ct->id, strerror(-rc));
+        return;
+    }
+    ct->identity = IDENTITY_BUNDLE;
+    ct->sandbox = oci.is_sandbox;
+    if (oci.runtime != RUNTIME_UNKNOWN)
+        ct->runtime = oci.runtime;
+    memcpy(ct->name, oci.container_name, sizeof(ct->name));
+    if (oci.pod_uid[0] && strcmp(oci.pod_uid, p->uid) != 0) {
+        /* The bundle belongs to another pod than the cgroup says: trust the cgroup, not the
+         * names (they would mislabel usage). */
+        LOG_RATELIMITED(LOG_WARN, "container %.12s: bundle pod uid %s != cgroup pod uid %s; "
+                                  "names ignored",
+                        ct->id, oci.pod_uid, p->uid);
+        ct->name[0] = '\0';
+        return;
+    }
+    if (!p->name[0] && oci.pod_name[0]) {
+        memcpy(p->name, oci.pod_name, sizeof(p->name));
+        memcpy(p->namespace_, oci.pod_namespace, sizeof(p->namespace_));
+    }
+}
+
+/* --- discovery ---------------------------------------------------------------------------- */
+
+static struct container *add_container(struct collector *c, const char *rel,
+                                       const struct cgroup_identity *id, uint64_t ino)
+{
+    struct pod *p = registry_add_pod(&c->reg, id, rel, id->pod_path_len);
+    struct container *ct;
+    bool created;
+
+    if (!p)
+        return NULL;
+    p->seen_walk = c->walk_gen;
+    ct = registry_add_container(&c->reg, p, id, rel, ino, c->cfg.history_ns, c->cfg.interval_ns,
+                                &created);
+    if (!ct)
+        return NULL;
+    if (created) {
+        c->stats.containers_added++;
+        resolve_identity(c, ct);
+        log_debug("container %.12s added (pod %s%s%s)", ct->id, p->uid,
+                  ct->sandbox ? ", sandbox" : "", ct->name[0] ? "" : ", unnamed");
+    } else if (ct->cgroup_ino != ino && ino != 0) {
+        /* Same id, new directory: the old one was removed and recreated. New series. */
+        cgroup_files_close(&ct->files);
+        cpu_series_init(&ct->cpu, c->cfg.history_ns, c->cfg.interval_ns);
+        ct->has_sample = false;
+        ct->cgroup_ino = ino;
+    }
+    ct->seen_walk = c->walk_gen;
+    return ct;
+}
+
+static void on_walk_found(void *ctx, const char *rel, const struct cgroup_identity *id,
+                          uint64_t ino)
+{
+    struct collector *c = ctx;
+    struct pod *p;
+
+    if (id->kind == CG_POD) {
+        p = registry_add_pod(&c->reg, id, rel, strlen(rel));
+        if (p)
+            p->seen_walk = c->walk_gen;
+    } else if (id->kind == CG_CONTAINER) {
+        add_container(c, rel, id, ino);
+    }
+}
+
+static void full_walk(struct collector *c)
+{
+    const char *key;
+    void *value;
+    int rc;
+
+    c->walk_gen++;
+    rc = cgroup_walk(c->root_fd, on_walk_found, c, &c->stats.walk);
+    c->stats.full_walks++;
+    c->last_walk_mono_ns = clock_mono_ns();
+    c->walk_wanted = false;
+    if (rc) {
+        LOG_RATELIMITED(LOG_ERROR, "walking %s failed: %s", c->root_path, strerror(-rc));
+        return; /* keep what we know rather than drop everything */
+    }
+    /* Whatever the walk did not see is gone; identities not found before get another try. */
+    for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &value);) {
+        struct pod *p = value;
+        for (struct container *ct = p->containers, *next; ct; ct = next) {
+            next = ct->next;
+            if (ct->seen_walk != c->walk_gen) {
+                registry_remove_container(&c->reg, ct);
+                c->stats.containers_removed++;
+            } else if (ct->identity == IDENTITY_CGROUP_ONLY) {
+                resolve_identity(c, ct);
+            }
+        }
+        if (p->seen_walk != c->walk_gen && p->ncontainers == 0) {
+            registry_remove_pod(&c->reg, p);
+        }
+    }
+}
+
+/* Maps a hierarchy path from the kernel ("/kubepods.slice/...") to one relative to our root;
+ * NULL when it is outside the root. */
+static const char *event_rel_path(const struct collector *c, const char *path)
+{
+    size_t plen = strlen(c->hierarchy_prefix);
+
+    if (strncmp(path, c->hierarchy_prefix, plen) != 0 || (path[plen] != '/' && path[plen]))
+        return NULL;
+    path += plen;
+    while (*path == '/')
+        path++;
+    return path;
+}
+
+static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
+{
+    struct collector *c = ctx;
+    struct cgroup_identity id;
+    const char *rel;
+
+    if (ev->kind == CGROUP_EVENT_MKDIR)
+        c->stats.events_mkdir++;
+    else
+        c->stats.events_rmdir++;
+    if (strnlen(ev->path, sizeof(ev->path)) >= sizeof(ev->path) - 1) {
+        c->walk_wanted = true; /* path cut short: let a walk find it */
+        return;
+    }
+    rel = event_rel_path(c, ev->path);
+    if (!rel)
+        return;
+    switch (cgroup_path_classify(rel, strlen(rel), &id)) {
+    case CG_CONTAINER:
+        if (ev->kind == CGROUP_EVENT_MKDIR) {
+            add_container(c, rel, &id, ev->cgroup_id);
+        } else {
+            struct container *ct = registry_container(&c->reg, id.container_id);
+            if (ct && (ct->cgroup_ino == ev->cgroup_id || ev->cgroup_id == 0)) {
+                log_debug("container %.12s removed", ct->id);
+                registry_remove_container(&c->reg, ct);
+                c->stats.containers_removed++;
+            }
+        }
+        break;
+    case CG_POD:
+        if (ev->kind == CGROUP_EVENT_MKDIR) {
+            struct pod *p = registry_add_pod(&c->reg, &id, rel, strlen(rel));
+            if (p)
+                p->seen_walk = c->walk_gen;
+        } else {
+            struct pod *p = registry_pod(&c->reg, id.pod_uid);
+            if (p) {
+                c->stats.containers_removed += p->ncontainers;
+                registry_remove_pod(&c->reg, p);
+            }
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void collector_handle_events(struct collector *c)
+{
+    uint64_t lost;
+
+    if (!c->events)
+        return;
+    if (cgroup_events_drain(c->events) < 0)
+        c->walk_wanted = true;
+    lost = cgroup_events_lost(c->events);
+    if (lost != c->lost_seen) {
+        LOG_RATELIMITED(LOG_WARN, "%llu cgroup events lost (ring buffer full); walking the tree",
+                        (unsigned long long)(lost - c->lost_seen));
+        c->lost_seen = lost;
+        c->stats.events_lost = lost;
+        c->walk_wanted = true;
+    }
+}
+
+int collector_events_fd(const struct collector *c)
+{
+    return c->events ? cgroup_events_fd(c->events) : -1;
+}
+
+void collector_request_walk(struct collector *c) { c->walk_wanted = true; }
+
+/* --- sampling ----------------------------------------------------------------------------- */
+
+static void sample_container(struct collector *c, struct container *ct)
+{
+    struct cgroup_sample s;
+    char label[96];
+    int rc;
+
+    snprintf(label, sizeof(label), "container %.12s (pod %s)", ct->id, ct->pod->uid);
+    rc = cgroup_sample_read(&ct->files, c->root_fd, ct->cgroup, label, &s);
+    if (rc == -ENOENT) {
+        /* Removed between discovery and now: dropped quietly; the event or walk agrees. */
+        log_debug("%s: cgroup vanished", label);
+        registry_remove_container(&c->reg, ct);
+        c->stats.containers_removed++;
+        return;
+    }
+    if (rc) {
+        c->stats.read_errors++;
+        return;
+    }
+    if (cpu_series_add(&ct->cpu, s.mono_ns, s.cpu.v[CPU_USAGE_USEC])) {
+        c->stats.counter_resets++;
+        log_info("%s: CPU counter went backwards; new series", label);
+    }
+    ct->last = s;
+    ct->has_sample = true;
+}
+
+static void sample_containers(struct collector *c)
+{
+    const char *key;
+    void *value;
+
+    /* Deleting from a map leaves a tombstone, so removing entries while iterating is safe. */
+    for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &value);) {
+        struct pod *p = value;
+        for (struct container *ct = p->containers, *next; ct; ct = next) {
+            next = ct->next;
+            if (!ct->sandbox)
+                sample_container(c, ct);
+        }
+    }
+}
+
+void collector_tick(struct collector *c)
+{
+    int64_t start = clock_mono_ns();
+
+    collector_handle_events(c);
+    if (c->mode == DISCOVERY_WALK || c->walk_wanted ||
+        start - c->last_walk_mono_ns >= c->cfg.walk_interval_ns)
+        full_walk(c);
+
+    if (node_sample_read(&c->node_reader, &c->node) == 0) {
+        c->has_node = true;
+        cpu_series_add(&c->node_cpu, c->node.mono_ns, c->node.cpu.v[CPU_USAGE_USEC]);
+    }
+    sample_containers(c);
+    c->stats.ticks++;
+    c->stats.last_tick_ns = clock_mono_ns() - start;
+}
+
+/* --- setup -------------------------------------------------------------------------------- */
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    /* One descriptor per cgroup file kept open: 5 per container. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        if (want > 1048576)
+            want = 1048576;
+        if (rl.rlim_cur < want) {
+            rl.rlim_cur = want;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        getrlimit(RLIMIT_NOFILE, &rl);
+        cgroup_reader_set_fd_limit(rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur);
+    }
+}
+
+static int locate_root(struct collector *c, char *err, size_t errlen)
+{
+    struct cgroup2_mount m;
+    size_t len = 0;
+    char *mi = read_mountinfo(c->cfg.mountinfo_path, &len);
+    char resolved[PATH_MAX];
+    int rc = 0;
+
+    if (c->cfg.cgroup_root) {
+        if (!realpath(c->cfg.cgroup_root, resolved)) {
+            rc = -errno;
+            snprintf(err, errlen, "--cgroup-root %s: %s", c->cfg.cgroup_root, strerror(errno));
+            goto out;
+        }
+        snprintf(c->root_path, sizeof(c->root_path), "%s", resolved);
+    } else if (!mi || cgroup2_find_mount(mi, len, &m) != 0) {
+        rc = -ENOENT;
+        snprintf(err, errlen, "no cgroup v2 mount found (cgroup v1 only hosts are not "
+                              "supported); give --cgroup-root");
+        goto out;
+    } else {
+        snprintf(c->root_path, sizeof(c->root_path), "%s", m.mount_point);
+    }
+
+    /* Node figures come from the hierarchy's root; BPF event paths are relative to it. A root
+     * that is not on cgroup2 (a test fixture tree) is its own node root and has no events. */
+    c->root_is_cgroup2 = mi && cgroup2_mount_of(mi, len, c->root_path, &m) == 0 &&
+                         cgroup2_hierarchy_path(&m, c->root_path, c->hierarchy_prefix,
+                                                sizeof(c->hierarchy_prefix)) == 0;
+    c->root_fd = open(c->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->root_fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "opening %s: %s", c->root_path, strerror(errno));
+        goto out;
+    }
+    c->node_fd = c->root_is_cgroup2 ? open(m.mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                                    : dup(c->root_fd);
+    if (c->node_fd < 0)
+        c->node_fd = dup(c->root_fd);
+out:
+    free(mi);
+    return rc;
+}
+
+int collector_init(struct collector *c, const struct collector_config *cfg, char *err,
+                   size_t errlen)
+{
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    c->cfg = *cfg;
+    c->root_fd = -1;
+    c->node_fd = -1;
+    if (c->cfg.interval_ns <= 0)
+        c->cfg.interval_ns = 1000000000;
+    if (c->cfg.history_ns < 60 * (int64_t)1000000000)
+        c->cfg.history_ns = 60 * (int64_t)1000000000;
+    if (c->cfg.walk_interval_ns <= 0)
+        c->cfg.walk_interval_ns = 60 * (int64_t)1000000000;
+    if (cfg->node_name && cfg->node_name[0])
+        snprintf(c->node_name, sizeof(c->node_name), "%s", cfg->node_name);
+    else if (gethostname(c->node_name, sizeof(c->node_name) - 1) != 0)
+        snprintf(c->node_name, sizeof(c->node_name), "unknown");
+
+    registry_init(&c->reg);
+    raise_fd_limit();
+    rc = locate_root(c, err, errlen);
+    if (rc)
+        return rc;
+    node_reader_init(&c->node_reader, c->node_fd, cfg->meminfo_path);
+    cpu_series_init(&c->node_cpu, c->cfg.history_ns, c->cfg.interval_ns);
+
+    c->mode = DISCOVERY_WALK;
+    if (cfg->disable_bpf) {
+        snprintf(c->bpf_error, sizeof(c->bpf_error), "disabled by --no-bpf");
+    } else if (!c->root_is_cgroup2) {
+        snprintf(c->bpf_error, sizeof(c->bpf_error), "%s is not on a cgroup v2 file system",
+                 c->root_path);
+    } else {
+        c->events = cgroup_events_open(on_cgroup_event, c, c->bpf_error, sizeof(c->bpf_error));
+        if (c->events)
+            c->mode = DISCOVERY_BPF_EVENTS;
+    }
+    if (c->mode == DISCOVERY_BPF_EVENTS)
+        log_info("discovery: BPF cgroup lifecycle events attached; full walk every %llds",
+                 (long long)(c->cfg.walk_interval_ns / 1000000000));
+    else
+        log_warn("discovery: BPF events unavailable (%s); walking the tree every tick",
+                 c->bpf_error);
+    log_info("cgroup root %s (hierarchy path \"%s\"), node %s, interval %lldms", c->root_path,
+             c->hierarchy_prefix, c->node_name, (long long)(c->cfg.interval_ns / 1000000));
+    c->walk_wanted = true; /* the first tick learns what exists already */
+    return 0;
+}
+
+void collector_destroy(struct collector *c)
+{
+    cgroup_events_close(c->events);
+    c->events = NULL;
+    registry_free(&c->reg);
+    node_reader_close(&c->node_reader);
+    if (c->root_fd >= 0)
+        close(c->root_fd);
+    if (c->node_fd >= 0)
+        close(c->node_fd);
+    c->root_fd = c->node_fd = -1;
+}

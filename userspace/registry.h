@@ -1,0 +1,81 @@
+/* The pods and containers the collector knows on this node, with each container's open files,
+ * CPU history and newest sample. Pods own their containers; the registry owns the pods. */
+#ifndef KMETRICS_REGISTRY_H
+#define KMETRICS_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup_path.h"
+#include "cgroup_reader.h"
+#include "oci_bundle.h"
+#include "series.h"
+#include "strmap.h"
+
+enum identity_source {
+    IDENTITY_PENDING = 0, /* bundle not looked up yet */
+    IDENTITY_BUNDLE,      /* names from the runtime's config.json */
+    IDENTITY_CGROUP_ONLY, /* no bundle found: reported by container id and pod uid */
+};
+
+struct pod;
+
+struct container {
+    char id[CONTAINER_ID_LEN + 1];
+    char name[K8S_LABEL_NAME_MAX + 1]; /* "" until known */
+    enum cg_runtime runtime;
+    char *cgroup; /* path relative to the collector's cgroup root (owned) */
+    uint64_t cgroup_ino;
+    bool sandbox; /* pause/infra container: measured for nothing, never reported */
+    enum identity_source identity;
+    uint64_t seen_walk; /* walk generation that last saw it */
+
+    struct cgroup_files files;
+    struct cpu_series cpu;
+    struct cgroup_sample last;
+    bool has_sample;
+
+    struct pod *pod;
+    struct container *next; /* in pod->containers */
+};
+
+struct pod {
+    char uid[POD_UID_MAX + 1];
+    char name[K8S_NAME_MAX + 1]; /* "" until a bundle names it */
+    char namespace_[K8S_LABEL_NAME_MAX + 1];
+    enum pod_qos qos;
+    enum cg_driver driver;
+    char *cgroup; /* owned */
+    uint64_t seen_walk;
+    struct container *containers;
+    unsigned ncontainers;
+};
+
+struct registry {
+    struct strmap pods;       /* uid -> struct pod */
+    struct strmap containers; /* id -> struct container */
+};
+
+void registry_init(struct registry *r);
+void registry_free(struct registry *r);
+
+struct pod *registry_pod(struct registry *r, const char *uid);
+struct container *registry_container(struct registry *r, const char *id);
+
+/* Finds or creates the pod named by a CG_POD/CG_CONTAINER identity; pod_path is its cgroup
+ * directory (pod_path_len bytes). NULL on allocation failure. */
+struct pod *registry_add_pod(struct registry *r, const struct cgroup_identity *id,
+                             const char *pod_path, size_t pod_path_len);
+/* Creates a container in pod (which must be id's pod). *created says whether it is new; an
+ * existing container with the same id is returned as is. */
+struct container *registry_add_container(struct registry *r, struct pod *pod,
+                                         const struct cgroup_identity *id, const char *path,
+                                         uint64_t ino, int64_t history_ns, int64_t interval_ns,
+                                         bool *created);
+void registry_remove_container(struct registry *r, struct container *c);
+void registry_remove_pod(struct registry *r, struct pod *p);
+
+size_t registry_pod_count(const struct registry *r);
+size_t registry_container_count(const struct registry *r);
+
+#endif
