@@ -140,7 +140,7 @@ bench: $(COLLECTOR) $(BENCHES)
 
 # --- running ------------------------------------------------------------------------------
 run: $(COLLECTOR)
-	$(COLLECTOR) --format=json -v
+	$(COLLECTOR) --format=text --window=5s
 
 format:
 	clang-format -i userspace/*.[ch] bpf/*.[ch] tests/*/*.c tests/*.h fuzz/*.c bench/*.c

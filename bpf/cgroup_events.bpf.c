@@ -24,8 +24,7 @@ static __always_inline int emit(struct cgroup *cgrp, const char *path, unsigned 
 
     /* The default (v2) hierarchy has id 0, as in /proc/<pid>/cgroup's "0::" line; v1
      * hierarchies on hybrid hosts fire the same tracepoints and are of no interest. */
-    if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
-        return 0;
+    if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0) return 0;
     e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
         __sync_fetch_and_add(&lost_events, 1);
@@ -34,8 +33,7 @@ static __always_inline int emit(struct cgroup *cgrp, const char *path, unsigned 
     e->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
     e->kind = kind;
     e->level = BPF_CORE_READ(cgrp, level);
-    if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), path) < 0)
-        e->path[0] = '\0';
+    if (bpf_probe_read_kernel_str(e->path, sizeof(e->path), path) < 0) e->path[0] = '\0';
     bpf_ringbuf_submit(e, 0);
     return 0;
 }

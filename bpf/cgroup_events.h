@@ -8,9 +8,9 @@
 enum cgroup_event_kind { CGROUP_EVENT_MKDIR = 1, CGROUP_EVENT_RMDIR = 2 };
 
 struct cgroup_event {
-    unsigned long long cgroup_id; /* kernfs id == the directory's inode number */
-    unsigned int kind;            /* enum cgroup_event_kind */
-    int level;                    /* depth below the hierarchy root */
+    unsigned long long cgroup_id;     /* kernfs id == the directory's inode number */
+    unsigned int kind;                /* enum cgroup_event_kind */
+    int level;                        /* depth below the hierarchy root */
     char path[CGROUP_EVENT_PATH_MAX]; /* relative to the hierarchy root, leading '/' */
 };
 

@@ -22,8 +22,7 @@ static inline void kl_pod_dir(char *out, size_t n, enum cg_driver drv, enum pod_
         char u[64];
         snprintf(u, sizeof(u), "%s", uid);
         for (char *p = u; *p; p++)
-            if (*p == '-')
-                *p = '_';
+            if (*p == '-') *p = '_';
         if (q[0])
             snprintf(out, n, "kubepods.slice/kubepods-%s.slice/kubepods-%s-pod%s.slice", q, q, u);
         else
@@ -37,10 +36,10 @@ static inline void kl_pod_dir(char *out, size_t n, enum cg_driver drv, enum pod_
 }
 
 /* Container directory name under its pod. */
-static inline void kl_container_name(char *out, size_t n, enum cg_driver drv,
-                                     enum cg_runtime rt, const char *id) __attribute__((unused));
-static inline void kl_container_name(char *out, size_t n, enum cg_driver drv,
-                                     enum cg_runtime rt, const char *id)
+static inline void kl_container_name(char *out, size_t n, enum cg_driver drv, enum cg_runtime rt,
+                                     const char *id) __attribute__((unused));
+static inline void kl_container_name(char *out, size_t n, enum cg_driver drv, enum cg_runtime rt,
+                                     const char *id)
 {
     if (drv == CG_DRIVER_SYSTEMD) {
         const char *prefix = rt == RUNTIME_CRIO     ? "crio-"
@@ -64,8 +63,8 @@ static inline void kl_container_id(char *out, unsigned seed)
 static inline void kl_pod_uid(char *out, unsigned seed) __attribute__((unused));
 static inline void kl_pod_uid(char *out, unsigned seed)
 {
-    snprintf(out, POD_UID_MAX + 1, "%08x-%04x-4%03x-8%03x-%012x", seed * 2246822519u,
-             seed & 0xffff, seed & 0xfff, (seed >> 4) & 0xfff, seed * 3266489917u);
+    snprintf(out, POD_UID_MAX + 1, "%08x-%04x-4%03x-8%03x-%012x", seed * 2246822519u, seed & 0xffff,
+             seed & 0xfff, (seed >> 4) & 0xfff, seed * 3266489917u);
 }
 
 /* Writes the runtime's config.json for a container under runtime_dir (containerd task dir

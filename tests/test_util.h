@@ -24,15 +24,12 @@ static inline int tu_mkdirs(const char *fmt, ...)
     vsnprintf(path, sizeof(path), fmt, ap);
     va_end(ap);
     for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
+        if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(path, 0755) && errno != EEXIST)
-            return -errno;
+        if (mkdir(path, 0755) && errno != EEXIST) return -errno;
         *p = '/';
     }
-    if (mkdir(path, 0755) && errno != EEXIST)
-        return -errno;
+    if (mkdir(path, 0755) && errno != EEXIST) return -errno;
     return 0;
 }
 
@@ -49,14 +46,11 @@ static inline int tu_write_file(const char *path, const char *data, size_t len)
     slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        if (tu_mkdirs("%s", dir))
-            return -errno;
+        if (tu_mkdirs("%s", dir)) return -errno;
     }
-    if (len == (size_t)-1)
-        len = strlen(data);
+    if (len == (size_t)-1) len = strlen(data);
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     while (len > 0) {
         ssize_t n = write(fd, data, len);
         if (n <= 0) {

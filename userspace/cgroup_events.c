@@ -21,8 +21,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
     char line[512];
 
-    if (level == LIBBPF_DEBUG || log_get_level() < LOG_DEBUG)
-        return 0;
+    if (level == LIBBPF_DEBUG || log_get_level() < LOG_DEBUG) return 0;
     vsnprintf(line, sizeof(line), fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     log_debug("libbpf: %s", line);
@@ -34,8 +33,7 @@ static int on_ringbuf_record(void *ctx, void *data, size_t size)
     struct cgroup_events *ev = ctx;
     struct cgroup_event event;
 
-    if (size < sizeof(event))
-        return 0;
+    if (size < sizeof(event)) return 0;
     memcpy(&event, data, sizeof(event));
     event.path[sizeof(event.path) - 1] = '\0';
     ev->fn(ev->ctx, &event);
@@ -62,8 +60,7 @@ struct cgroup_events *cgroup_events_open(cgroup_event_fn fn, void *ctx, char *er
     }
     rc = cgroup_events_bpf__attach(ev->skel);
     if (rc) {
-        snprintf(err, errlen, "attaching to cgroup_mkdir/cgroup_rmdir failed: %s",
-                 strerror(-rc));
+        snprintf(err, errlen, "attaching to cgroup_mkdir/cgroup_rmdir failed: %s", strerror(-rc));
         goto fail;
     }
     ev->rb = ring_buffer__new(bpf_map__fd(ev->skel->maps.events), on_ringbuf_record, ev, NULL);
@@ -77,9 +74,15 @@ fail:
     return NULL;
 }
 
-int cgroup_events_fd(const struct cgroup_events *ev) { return ring_buffer__epoll_fd(ev->rb); }
+int cgroup_events_fd(const struct cgroup_events *ev)
+{
+    return ring_buffer__epoll_fd(ev->rb);
+}
 
-int cgroup_events_drain(struct cgroup_events *ev) { return ring_buffer__consume(ev->rb); }
+int cgroup_events_drain(struct cgroup_events *ev)
+{
+    return ring_buffer__consume(ev->rb);
+}
 
 uint64_t cgroup_events_lost(const struct cgroup_events *ev)
 {
@@ -88,8 +91,7 @@ uint64_t cgroup_events_lost(const struct cgroup_events *ev)
 
 void cgroup_events_close(struct cgroup_events *ev)
 {
-    if (!ev)
-        return;
+    if (!ev) return;
     ring_buffer__free(ev->rb);
     cgroup_events_bpf__destroy(ev->skel);
     free(ev);

@@ -27,11 +27,11 @@ enum cg_runtime { RUNTIME_UNKNOWN = 0, RUNTIME_CONTAINERD, RUNTIME_CRIO, RUNTIME
 struct cgroup_identity {
     enum cg_kind kind;
     enum cg_driver driver;
-    enum pod_qos qos;         /* set for CG_POD, CG_CONTAINER, CG_CONMON and QoS levels */
-    enum cg_runtime runtime;  /* set for CG_CONTAINER and CG_CONMON */
-    char pod_uid[POD_UID_MAX + 1];          /* dashes restored; "" above pods */
+    enum pod_qos qos;              /* set for CG_POD, CG_CONTAINER, CG_CONMON and QoS levels */
+    enum cg_runtime runtime;       /* set for CG_CONTAINER and CG_CONMON */
+    char pod_uid[POD_UID_MAX + 1]; /* dashes restored; "" above pods */
     char container_id[CONTAINER_ID_LEN + 1]; /* lower-case hex; "" unless container/conmon */
-    bool maybe_sandbox; /* CRI-O sandbox: bare "crio-<id>" (no .scope) under the systemd driver */
+    bool maybe_sandbox;  /* CRI-O sandbox: bare "crio-<id>" (no .scope) under the systemd driver */
     size_t pod_path_len; /* for CG_CONTAINER/CG_CONMON: length of the pod directory's prefix of
                             path (without trailing '/'); for CG_POD up to the end of the pod
                             component */

@@ -54,8 +54,7 @@ void cgroup_files_init(struct cgroup_files *f)
 void cgroup_files_close(struct cgroup_files *f)
 {
     for (int i = 0; i < CGF_COUNT; i++) {
-        if (f->fd[i] >= 0)
-            close(f->fd[i]);
+        if (f->fd[i] >= 0) close(f->fd[i]);
     }
     cgroup_files_init(f);
 }
@@ -65,8 +64,7 @@ static int open_file(int root_fd, const char *rel, enum cgroup_file which)
     char path[4096];
     int n = snprintf(path, sizeof(path), "%s/%s", rel[0] ? rel : ".", file_names[which]);
 
-    if (n < 0 || (size_t)n >= sizeof(path))
-        return -ENAMETOOLONG;
+    if (n < 0 || (size_t)n >= sizeof(path)) return -ENAMETOOLONG;
     /* rel comes from our own walk or from the kernel: strip a leading '/' so openat stays
      * below root_fd. */
     while (path[0] == '/')
@@ -76,25 +74,22 @@ static int open_file(int root_fd, const char *rel, enum cgroup_file which)
 }
 
 ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
-                         enum cgroup_file which, char *buf, size_t size, int *truncated)
+                          enum cgroup_file which, char *buf, size_t size, int *truncated)
 {
     ssize_t n;
     int fd;
 
-    if (f->state[which] == CGF_ABSENT)
-        return -ENOENT;
+    if (f->state[which] == CGF_ABSENT) return -ENOENT;
     if (f->state[which] == CGF_OPEN) {
         fd = f->fd[which];
     } else {
         fd = open_file(root_fd, rel, which);
-        if (fd < 0)
-            return fd;
+        if (fd < 0) return fd;
     }
     do
         n = pread(fd, buf, size, 0);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        n = -errno;
+    if (n < 0) n = -errno;
     if (f->state[which] != CGF_OPEN) {
         /* Keep the descriptor while under the budget; past it, open the file each time
          * rather than fail (a node with far more containers than expected). */
@@ -107,15 +102,14 @@ ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
                 f->state[which] = CGF_REOPEN_EACH_TIME;
             }
         }
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
     }
     *truncated = n >= 0 && (size_t)n == size;
     return n;
 }
 
 int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, const char *label,
-                       struct cgroup_sample *out)
+                       const struct cgroup_sample *prev, bool read_slow, struct cgroup_sample *out)
 {
     char buf[READ_BUF_SIZE];
     struct memory_stat ms;
@@ -136,23 +130,28 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, con
         return (int)n;
     }
     if (parse_cpu_stat(buf, (size_t)n, truncated, &out->cpu) != 0) {
-        LOG_RATELIMITED(LOG_WARN, "%s: cpu.stat has no valid usage_usec (%zd bytes); container "
-                                  "skipped",
+        LOG_RATELIMITED(LOG_WARN,
+                        "%s: cpu.stat has no valid usage_usec (%zd bytes); container "
+                        "skipped",
                         label, n);
         return -EINVAL;
     }
     out->have |= SAMPLE_CPU;
 
+    if (prev && !read_slow) {
+        out->peak = prev->peak;
+        out->swap = prev->swap;
+        out->have |= prev->have & (SAMPLE_PEAK | SAMPLE_SWAP);
+    }
     for (int i = CGF_MEMORY_CURRENT; i < CGF_COUNT; i++) {
+        if (prev && !read_slow && (i == CGF_MEMORY_PEAK || i == CGF_MEMORY_SWAP_CURRENT)) continue;
         n = cgroup_files_read(f, root_fd, rel, (enum cgroup_file)i, buf, sizeof(buf), &truncated);
         if (n == -ENOENT) {
             /* No memory controller here, or a kernel without memory.peak: not an error. */
-            if (f->state[i] == CGF_UNTRIED)
-                f->state[i] = CGF_ABSENT;
+            if (f->state[i] == CGF_UNTRIED) f->state[i] = CGF_ABSENT;
             continue;
         }
-        if (n == -ENODEV)
-            return -ENOENT;
+        if (n == -ENODEV) return -ENOENT;
         if (n < 0) {
             LOG_RATELIMITED(LOG_WARN, "%s: reading %s failed: %s; field skipped", label,
                             file_names[i], strerror((int)-n));

@@ -29,7 +29,7 @@ struct cgroup_files {
 
 /* What a sample holds: bit per field that was read this time. */
 enum sample_field {
-    SAMPLE_CPU = 1u << 0,        /* cpu (struct cpu_stat; usage_usec always present) */
+    SAMPLE_CPU = 1u << 0, /* cpu (struct cpu_stat; usage_usec always present) */
     SAMPLE_MEM_CURRENT = 1u << 1,
     SAMPLE_WORKING_SET = 1u << 2,
     SAMPLE_RSS = 1u << 3,
@@ -60,9 +60,14 @@ ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
 
 /* Reads the files of the cgroup at rel (relative to root_fd) into *out. Returns 0 when
  * cpu.stat was read (other fields as available), -ENOENT when the cgroup is gone, or another
- * negative errno when cpu.stat could not be read or parsed. label names the cgroup in logs. */
+ * negative errno when cpu.stat could not be read or parsed. label names the cgroup in logs.
+ *
+ * prev, when given, is this cgroup's previous sample: the slow-moving files (memory.peak, a
+ * high-water mark the kernel keeps for us, and memory.swap.current) are then carried over
+ * instead of read, unless read_slow is set. That saves two of five syscalls per container
+ * on most ticks. */
 int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, const char *label,
-                       struct cgroup_sample *out);
+                       const struct cgroup_sample *prev, bool read_slow, struct cgroup_sample *out);
 
 /* Descriptors numbered at or above (max_open_files - 64) are not kept open. */
 void cgroup_reader_set_fd_limit(int max_open_files);

@@ -23,8 +23,7 @@ static bool copy_unescaped(const char *s, size_t n, char *out, size_t outlen)
             c = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
             i += 3;
         }
-        if (c == '\0' || o + 1 >= outlen)
-            return false;
+        if (c == '\0' || o + 1 >= outlen) return false;
         out[o++] = c;
     }
     out[o] = '\0';
@@ -32,16 +31,14 @@ static bool copy_unescaped(const char *s, size_t n, char *out, size_t outlen)
 }
 
 /* Splits one line into space-separated fields; returns the count (at most max). */
-static size_t split_fields(const char *line, size_t len, const char *f[], size_t fl[],
-                           size_t max)
+static size_t split_fields(const char *line, size_t len, const char *f[], size_t fl[], size_t max)
 {
     size_t n = 0, i = 0;
 
     while (i < len && n < max) {
         while (i < len && line[i] == ' ')
             i++;
-        if (i >= len)
-            break;
+        if (i >= len) break;
         f[n] = line + i;
         while (i < len && line[i] != ' ')
             i++;
@@ -68,20 +65,17 @@ static int for_each_cgroup2(const char *text, size_t len,
         struct cgroup2_mount m;
 
         pos += line_len + 1;
-        if (n < 10)
-            continue;
+        if (n < 10) continue;
         any_line = true;
         /* Optional fields run from field 6 up to a lone "-"; fstype follows it. */
         size_t sep = 6;
         while (sep < n && !(fl[sep] == 1 && f[sep][0] == '-'))
             sep++;
-        if (sep + 1 >= n || fl[sep + 1] != 7 || memcmp(f[sep + 1], "cgroup2", 7) != 0)
-            continue;
+        if (sep + 1 >= n || fl[sep + 1] != 7 || memcmp(f[sep + 1], "cgroup2", 7) != 0) continue;
         if (!copy_unescaped(f[3], fl[3], m.root, sizeof(m.root)) ||
             !copy_unescaped(f[4], fl[4], m.mount_point, sizeof(m.mount_point)))
             continue;
-        if (visit(ctx, &m))
-            return 0;
+        if (visit(ctx, &m)) return 0;
     }
     return any_line ? -ENOENT : -EINVAL;
 }
@@ -115,18 +109,15 @@ int cgroup2_find_mount(const char *mountinfo, size_t len, struct cgroup2_mount *
     struct find_ctx fc = {0};
     int rc = for_each_cgroup2(mountinfo, len, visit_find, &fc);
 
-    if (rc == -EINVAL)
-        return rc;
-    if (!fc.found)
-        return -ENOENT;
+    if (rc == -EINVAL) return rc;
+    if (!fc.found) return -ENOENT;
     *out = fc.best;
     return 0;
 }
 
 static bool path_has_prefix(const char *path, const char *prefix, size_t plen)
 {
-    if (plen == 1 && prefix[0] == '/')
-        return path[0] == '/';
+    if (plen == 1 && prefix[0] == '/') return path[0] == '/';
     return strncmp(path, prefix, plen) == 0 && (path[plen] == '\0' || path[plen] == '/');
 }
 
@@ -144,30 +135,25 @@ static bool visit_mount_of(void *ctx, const struct cgroup2_mount *m)
     return false;
 }
 
-int cgroup2_mount_of(const char *mountinfo, size_t len, const char *dir,
-                     struct cgroup2_mount *out)
+int cgroup2_mount_of(const char *mountinfo, size_t len, const char *dir, struct cgroup2_mount *out)
 {
     struct find_ctx fc = {.dir = dir};
     int rc = for_each_cgroup2(mountinfo, len, visit_mount_of, &fc);
 
-    if (rc == -EINVAL)
-        return rc;
-    if (!fc.found)
-        return -ENOENT;
+    if (rc == -EINVAL) return rc;
+    if (!fc.found) return -ENOENT;
     *out = fc.best;
     return 0;
 }
 
-int cgroup2_hierarchy_path(const struct cgroup2_mount *m, const char *dir, char *out,
-                           size_t outlen)
+int cgroup2_hierarchy_path(const struct cgroup2_mount *m, const char *dir, char *out, size_t outlen)
 {
     size_t ml = strlen(m->mount_point);
     const char *rest = dir + (strcmp(m->mount_point, "/") == 0 ? 0 : ml);
     const char *root = strcmp(m->root, "/") == 0 ? "" : m->root;
     int n = snprintf(out, outlen, "%s%s", root, rest);
 
-    if (n < 0 || (size_t)n >= outlen)
-        return -ENAMETOOLONG;
+    if (n < 0 || (size_t)n >= outlen) return -ENAMETOOLONG;
     /* Trailing slashes would break prefix matching of event paths. */
     while (n > 0 && out[n - 1] == '/')
         out[--n] = '\0';
@@ -182,21 +168,17 @@ char *read_mountinfo(const char *path, size_t *len)
 
     if (fd < 0 || !buf) {
         free(buf);
-        if (fd >= 0)
-            close(fd);
+        if (fd >= 0) close(fd);
         return NULL;
     }
     for (;;) {
         ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
         n += (size_t)r;
         if (n == cap) {
             char *bigger = cap < MOUNTINFO_MAX ? realloc(buf, cap * 2) : NULL;
-            if (!bigger)
-                break;
+            if (!bigger) break;
             buf = bigger;
             cap *= 2;
         }

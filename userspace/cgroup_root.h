@@ -18,8 +18,7 @@ int cgroup2_find_mount(const char *mountinfo, size_t len, struct cgroup2_mount *
 
 /* The cgroup2 mount whose mount point is the longest prefix of dir (an absolute, resolved
  * path). Returns 0 or -ENOENT when dir is not on a cgroup2 file system. */
-int cgroup2_mount_of(const char *mountinfo, size_t len, const char *dir,
-                     struct cgroup2_mount *out);
+int cgroup2_mount_of(const char *mountinfo, size_t len, const char *dir, struct cgroup2_mount *out);
 
 /* The path of dir inside the hierarchy ("" for its root, else "/a/b"), given its mount. */
 int cgroup2_hierarchy_path(const struct cgroup2_mount *m, const char *dir, char *out,

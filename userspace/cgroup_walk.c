@@ -24,10 +24,8 @@ static int is_dir(int dir_fd, const struct dirent *de)
 {
     struct stat st;
 
-    if (de->d_type == DT_DIR)
-        return 1;
-    if (de->d_type != DT_UNKNOWN)
-        return 0;
+    if (de->d_type == DT_DIR) return 1;
+    if (de->d_type != DT_UNKNOWN) return 0;
     return fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -48,13 +46,10 @@ static void walk_dir(struct walk *w, int dir_fd, size_t rel_len, int depth)
         size_t child_len;
         int child_fd;
 
-        if (de->d_name[0] == '.' || !is_dir(dirfd(dir), de))
-            continue;
-        if (rel_len + 1 + name_len >= REL_MAX)
-            continue;
+        if (de->d_name[0] == '.' || !is_dir(dirfd(dir), de)) continue;
+        if (rel_len + 1 + name_len >= REL_MAX) continue;
         child_len = rel_len;
-        if (rel_len)
-            w->rel[child_len++] = '/';
+        if (rel_len) w->rel[child_len++] = '/';
         memcpy(w->rel + child_len, de->d_name, name_len + 1);
         child_len += name_len;
 
@@ -62,14 +57,12 @@ static void walk_dir(struct walk *w, int dir_fd, size_t rel_len, int depth)
         case CG_POD:
         case CG_CONTAINER:
             w->fn(w->ctx, w->rel, &id, (uint64_t)de->d_ino);
-            if (id.kind == CG_CONTAINER)
-                break; /* never descend into a container */
+            if (id.kind == CG_CONTAINER) break; /* never descend into a container */
             /* fall through: a pod's children are its containers */
         case CG_ABOVE_PODS:
             goto descend;
         case CG_OTHER:
-            if (depth < MAX_DEPTH_ABOVE_KUBEPODS && strstr(de->d_name, "kube"))
-                goto descend;
+            if (depth < MAX_DEPTH_ABOVE_KUBEPODS && strstr(de->d_name, "kube")) goto descend;
             break;
         case CG_CONMON:
             break;
@@ -97,8 +90,7 @@ int cgroup_walk(int root_fd, cgroup_walk_fn fn, void *ctx, struct cgroup_walk_st
     struct walk w = {.fn = fn, .ctx = ctx, .stats = stats};
     int fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) return -errno;
     walk_dir(&w, fd, 0, 0);
     return 0;
 }

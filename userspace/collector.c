@@ -13,6 +13,9 @@
 #include "cgroup_root.h"
 #include "log.h"
 
+/* How often the slow-moving memory files are read (see cgroup_sample_read). */
+#define SLOW_FILES_PERIOD_NS (5 * (int64_t)1000000000)
+
 const char *discovery_mode_name(enum discovery_mode m)
 {
     return m == DISCOVERY_BPF_EVENTS ? "bpf-events" : "walk";
@@ -41,14 +44,14 @@ static void resolve_identity(struct collector *c, struct container *ct)
     }
     ct->identity = IDENTITY_BUNDLE;
     ct->sandbox = oci.is_sandbox;
-    if (oci.runtime != RUNTIME_UNKNOWN)
-        ct->runtime = oci.runtime;
+    if (oci.runtime != RUNTIME_UNKNOWN) ct->runtime = oci.runtime;
     memcpy(ct->name, oci.container_name, sizeof(ct->name));
     if (oci.pod_uid[0] && strcmp(oci.pod_uid, p->uid) != 0) {
         /* The bundle belongs to another pod than the cgroup says: trust the cgroup, not the
          * names (they would mislabel usage). */
-        LOG_RATELIMITED(LOG_WARN, "container %.12s: bundle pod uid %s != cgroup pod uid %s; "
-                                  "names ignored",
+        LOG_RATELIMITED(LOG_WARN,
+                        "container %.12s: bundle pod uid %s != cgroup pod uid %s; "
+                        "names ignored",
                         ct->id, oci.pod_uid, p->uid);
         ct->name[0] = '\0';
         return;
@@ -68,13 +71,11 @@ static struct container *add_container(struct collector *c, const char *rel,
     struct container *ct;
     bool created;
 
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     p->seen_walk = c->walk_gen;
     ct = registry_add_container(&c->reg, p, id, rel, ino, c->cfg.history_ns, c->cfg.interval_ns,
                                 &created);
-    if (!ct)
-        return NULL;
+    if (!ct) return NULL;
     if (created) {
         c->stats.containers_added++;
         resolve_identity(c, ct);
@@ -99,8 +100,7 @@ static void on_walk_found(void *ctx, const char *rel, const struct cgroup_identi
 
     if (id->kind == CG_POD) {
         p = registry_add_pod(&c->reg, id, rel, strlen(rel));
-        if (p)
-            p->seen_walk = c->walk_gen;
+        if (p) p->seen_walk = c->walk_gen;
     } else if (id->kind == CG_CONTAINER) {
         add_container(c, rel, id, ino);
     }
@@ -168,8 +168,7 @@ static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
         return;
     }
     rel = event_rel_path(c, ev->path);
-    if (!rel)
-        return;
+    if (!rel) return;
     switch (cgroup_path_classify(rel, strlen(rel), &id)) {
     case CG_CONTAINER:
         if (ev->kind == CGROUP_EVENT_MKDIR) {
@@ -186,8 +185,7 @@ static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
     case CG_POD:
         if (ev->kind == CGROUP_EVENT_MKDIR) {
             struct pod *p = registry_add_pod(&c->reg, &id, rel, strlen(rel));
-            if (p)
-                p->seen_walk = c->walk_gen;
+            if (p) p->seen_walk = c->walk_gen;
         } else {
             struct pod *p = registry_pod(&c->reg, id.pod_uid);
             if (p) {
@@ -205,10 +203,8 @@ void collector_handle_events(struct collector *c)
 {
     uint64_t lost;
 
-    if (!c->events)
-        return;
-    if (cgroup_events_drain(c->events) < 0)
-        c->walk_wanted = true;
+    if (!c->events) return;
+    if (cgroup_events_drain(c->events) < 0) c->walk_wanted = true;
     lost = cgroup_events_lost(c->events);
     if (lost != c->lost_seen) {
         LOG_RATELIMITED(LOG_WARN, "%llu cgroup events lost (ring buffer full); walking the tree",
@@ -224,7 +220,10 @@ int collector_events_fd(const struct collector *c)
     return c->events ? cgroup_events_fd(c->events) : -1;
 }
 
-void collector_request_walk(struct collector *c) { c->walk_wanted = true; }
+void collector_request_walk(struct collector *c)
+{
+    c->walk_wanted = true;
+}
 
 /* --- sampling ----------------------------------------------------------------------------- */
 
@@ -235,7 +234,8 @@ static void sample_container(struct collector *c, struct container *ct)
     int rc;
 
     snprintf(label, sizeof(label), "container %.12s (pod %s)", ct->id, ct->pod->uid);
-    rc = cgroup_sample_read(&ct->files, c->root_fd, ct->cgroup, label, &s);
+    rc = cgroup_sample_read(&ct->files, c->root_fd, ct->cgroup, label,
+                            ct->has_sample ? &ct->last : NULL, c->read_slow_files, &s);
     if (rc == -ENOENT) {
         /* Removed between discovery and now: dropped quietly; the event or walk agrees. */
         log_debug("%s: cgroup vanished", label);
@@ -265,8 +265,7 @@ static void sample_containers(struct collector *c)
         struct pod *p = value;
         for (struct container *ct = p->containers, *next; ct; ct = next) {
             next = ct->next;
-            if (!ct->sandbox)
-                sample_container(c, ct);
+            if (!ct->sandbox) sample_container(c, ct);
         }
     }
 }
@@ -284,6 +283,8 @@ void collector_tick(struct collector *c)
         c->has_node = true;
         cpu_series_add(&c->node_cpu, c->node.mono_ns, c->node.cpu.v[CPU_USAGE_USEC]);
     }
+    /* memory.peak and memory.swap.current every SLOW_FILES_PERIOD, the rest every tick. */
+    c->read_slow_files = c->stats.ticks % c->slow_every_ticks == 0;
     sample_containers(c);
     c->stats.ticks++;
     c->stats.last_tick_ns = clock_mono_ns() - start;
@@ -298,8 +299,7 @@ static void raise_fd_limit(void)
     /* One descriptor per cgroup file kept open: 5 per container. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
-        if (want > 1048576)
-            want = 1048576;
+        if (want > 1048576) want = 1048576;
         if (rl.rlim_cur < want) {
             rl.rlim_cur = want;
             setrlimit(RLIMIT_NOFILE, &rl);
@@ -326,8 +326,9 @@ static int locate_root(struct collector *c, char *err, size_t errlen)
         snprintf(c->root_path, sizeof(c->root_path), "%s", resolved);
     } else if (!mi || cgroup2_find_mount(mi, len, &m) != 0) {
         rc = -ENOENT;
-        snprintf(err, errlen, "no cgroup v2 mount found (cgroup v1 only hosts are not "
-                              "supported); give --cgroup-root");
+        snprintf(err, errlen,
+                 "no cgroup v2 mount found (cgroup v1 only hosts are not "
+                 "supported); give --cgroup-root");
         goto out;
     } else {
         snprintf(c->root_path, sizeof(c->root_path), "%s", m.mount_point);
@@ -346,8 +347,7 @@ static int locate_root(struct collector *c, char *err, size_t errlen)
     }
     c->node_fd = c->root_is_cgroup2 ? open(m.mount_point, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                                     : dup(c->root_fd);
-    if (c->node_fd < 0)
-        c->node_fd = dup(c->root_fd);
+    if (c->node_fd < 0) c->node_fd = dup(c->root_fd);
 out:
     free(mi);
     return rc;
@@ -362,22 +362,20 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
     c->cfg = *cfg;
     c->root_fd = -1;
     c->node_fd = -1;
-    if (c->cfg.interval_ns <= 0)
-        c->cfg.interval_ns = 1000000000;
-    if (c->cfg.history_ns < 60 * (int64_t)1000000000)
-        c->cfg.history_ns = 60 * (int64_t)1000000000;
-    if (c->cfg.walk_interval_ns <= 0)
-        c->cfg.walk_interval_ns = 60 * (int64_t)1000000000;
+    if (c->cfg.interval_ns <= 0) c->cfg.interval_ns = 1000000000;
+    if (c->cfg.history_ns < 60 * (int64_t)1000000000) c->cfg.history_ns = 60 * (int64_t)1000000000;
+    if (c->cfg.walk_interval_ns <= 0) c->cfg.walk_interval_ns = 60 * (int64_t)1000000000;
     if (cfg->node_name && cfg->node_name[0])
         snprintf(c->node_name, sizeof(c->node_name), "%s", cfg->node_name);
     else if (gethostname(c->node_name, sizeof(c->node_name) - 1) != 0)
         snprintf(c->node_name, sizeof(c->node_name), "unknown");
 
+    c->slow_every_ticks = (uint64_t)(SLOW_FILES_PERIOD_NS / c->cfg.interval_ns);
+    if (c->slow_every_ticks < 1) c->slow_every_ticks = 1;
     registry_init(&c->reg);
     raise_fd_limit();
     rc = locate_root(c, err, errlen);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     node_reader_init(&c->node_reader, c->node_fd, cfg->meminfo_path);
     cpu_series_init(&c->node_cpu, c->cfg.history_ns, c->cfg.interval_ns);
 
@@ -389,8 +387,7 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
                  c->root_path);
     } else {
         c->events = cgroup_events_open(on_cgroup_event, c, c->bpf_error, sizeof(c->bpf_error));
-        if (c->events)
-            c->mode = DISCOVERY_BPF_EVENTS;
+        if (c->events) c->mode = DISCOVERY_BPF_EVENTS;
     }
     if (c->mode == DISCOVERY_BPF_EVENTS)
         log_info("discovery: BPF cgroup lifecycle events attached; full walk every %llds",
@@ -410,9 +407,7 @@ void collector_destroy(struct collector *c)
     c->events = NULL;
     registry_free(&c->reg);
     node_reader_close(&c->node_reader);
-    if (c->root_fd >= 0)
-        close(c->root_fd);
-    if (c->node_fd >= 0)
-        close(c->node_fd);
+    if (c->root_fd >= 0) close(c->root_fd);
+    if (c->node_fd >= 0) close(c->node_fd);
     c->root_fd = c->node_fd = -1;
 }

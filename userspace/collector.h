@@ -15,16 +15,16 @@
 struct cgroup_events;
 
 struct collector_config {
-    const char *cgroup_root;          /* NULL: find the cgroup v2 mount */
-    const char *const *runtime_dirs;  /* NULL: oci_default_runtime_dirs */
+    const char *cgroup_root;         /* NULL: find the cgroup v2 mount */
+    const char *const *runtime_dirs; /* NULL: oci_default_runtime_dirs */
     size_t runtime_dirs_count;
-    int64_t interval_ns;              /* sampling period */
-    int64_t history_ns;               /* longest rate window served */
-    int64_t walk_interval_ns;         /* safety-net full walk period while events work */
+    int64_t interval_ns;      /* sampling period */
+    int64_t history_ns;       /* longest rate window served */
+    int64_t walk_interval_ns; /* safety-net full walk period while events work */
     bool disable_bpf;
-    const char *node_name;            /* NULL: the host name */
-    const char *meminfo_path;         /* NULL: /proc/meminfo */
-    const char *mountinfo_path;       /* NULL: /proc/self/mountinfo */
+    const char *node_name;      /* NULL: the host name */
+    const char *meminfo_path;   /* NULL: /proc/meminfo */
+    const char *mountinfo_path; /* NULL: /proc/self/mountinfo */
 };
 
 enum discovery_mode { DISCOVERY_BPF_EVENTS, DISCOVERY_WALK };
@@ -48,7 +48,7 @@ struct collector {
     char node_name[256];
     char root_path[4096];
     int root_fd;
-    int node_fd;             /* the hierarchy root, for node figures */
+    int node_fd;                 /* the hierarchy root, for node figures */
     char hierarchy_prefix[4096]; /* root_path inside the hierarchy: maps BPF event paths */
     bool root_is_cgroup2;
 
@@ -65,6 +65,8 @@ struct collector {
     int64_t last_walk_mono_ns;
     bool walk_wanted;
     uint64_t lost_seen;
+    uint64_t slow_every_ticks;
+    bool read_slow_files;
 
     struct collector_stats stats;
 };

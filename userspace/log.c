@@ -13,7 +13,10 @@ void log_set_level(int level)
     current_level = level < LOG_ERROR ? LOG_ERROR : level > LOG_DEBUG ? LOG_DEBUG : level;
 }
 
-int log_get_level(void) { return current_level; }
+int log_get_level(void)
+{
+    return current_level;
+}
 
 uint64_t log_lines_written(enum log_level level)
 {
@@ -40,8 +43,7 @@ static void log_vmsg(enum log_level level, const char *suffix, const char *fmt, 
     flockfile(stderr);
     fprintf(stderr, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, level_names[level]);
     vfprintf(stderr, fmt, ap);
-    if (suffix)
-        fputs(suffix, stderr);
+    if (suffix) fputs(suffix, stderr);
     fputc('\n', stderr);
     funlockfile(stderr);
     lines_written[level]++;
@@ -51,8 +53,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
     va_list ap;
 
-    if ((int)level > current_level)
-        return;
+    if ((int)level > current_level) return;
     va_start(ap, fmt);
     log_vmsg(level, NULL, fmt, ap);
     va_end(ap);
@@ -64,8 +65,7 @@ void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char 
     char suffix[64];
     va_list ap;
 
-    if ((int)level > current_level)
-        return;
+    if ((int)level > current_level) return;
     if (rl->last_ns != 0 && now - rl->last_ns < (int64_t)LOG_RATELIMIT_SECONDS * 1000000000) {
         rl->suppressed++;
         return;

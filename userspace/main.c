@@ -59,8 +59,8 @@ static int parse_duration_opt(const char *name, const char *value, int64_t min_n
                               int64_t *out)
 {
     if (duration_parse(value, out) != 0 || *out < min_ns || *out > max_ns) {
-        fprintf(stderr, "kmetrics-collector: --%s=%s: want a duration from %lldms to %llds\n",
-                name, value, (long long)(min_ns / 1000000), (long long)(max_ns / SEC_NS));
+        fprintf(stderr, "kmetrics-collector: --%s=%s: want a duration from %lldms to %llds\n", name,
+                value, (long long)(min_ns / 1000000), (long long)(max_ns / SEC_NS));
         return -1;
     }
     return 0;
@@ -73,8 +73,7 @@ static int parse_runtime_dirs(struct options *o, const char *arg)
 
     free(o->runtime_dirs_buf);
     o->runtime_dirs_buf = strdup(arg);
-    if (!o->runtime_dirs_buf)
-        return -1;
+    if (!o->runtime_dirs_buf) return -1;
     for (char *d = strtok_r(o->runtime_dirs_buf, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
         if (n == MAX_RUNTIME_DIRS) {
             fprintf(stderr, "kmetrics-collector: at most %d --runtime-dirs\n", MAX_RUNTIME_DIRS);
@@ -89,8 +88,19 @@ static int parse_runtime_dirs(struct options *o, const char *arg)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_ONCE = 256, OPT_FORMAT, OPT_PRETTY, OPT_NODE, OPT_ROOT, OPT_RUNTIME, OPT_INTERVAL,
-           OPT_WINDOW, OPT_WALK, OPT_NO_BPF, OPT_VERSION };
+    enum {
+        OPT_ONCE = 256,
+        OPT_FORMAT,
+        OPT_PRETTY,
+        OPT_NODE,
+        OPT_ROOT,
+        OPT_RUNTIME,
+        OPT_INTERVAL,
+        OPT_WINDOW,
+        OPT_WALK,
+        OPT_NO_BPF,
+        OPT_VERSION
+    };
     static const struct option longopts[] = {
         {"once", no_argument, NULL, OPT_ONCE},
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -138,8 +148,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->cfg.cgroup_root = optarg;
             break;
         case OPT_RUNTIME:
-            if (parse_runtime_dirs(o, optarg))
-                return -1;
+            if (parse_runtime_dirs(o, optarg)) return -1;
             break;
         case OPT_INTERVAL:
             if (parse_duration_opt("interval", optarg, SEC_NS / 10, 60 * SEC_NS,
@@ -180,8 +189,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         return -1;
     }
     log_set_level(level);
-    if (!o->window_ns)
-        o->window_ns = o->once ? o->cfg.interval_ns : 15 * SEC_NS;
+    if (!o->window_ns) o->window_ns = o->once ? o->cfg.interval_ns : 15 * SEC_NS;
     /* Serve any window up to a minute, and always the one asked for. */
     o->cfg.history_ns = o->window_ns > 60 * SEC_NS ? o->window_ns : 60 * SEC_NS;
     return 0;
@@ -189,8 +197,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 static int print_snapshot(const struct options *o, const struct collector *c)
 {
-    if (o->format == OUTPUT_TEXT)
-        return snapshot_write_text(stdout, c, o->window_ns);
+    if (o->format == OUTPUT_TEXT) return snapshot_write_text(stdout, c, o->window_ns);
     return snapshot_write(stdout, c, o->window_ns, o->pretty);
 }
 
@@ -202,8 +209,7 @@ static int run_once(struct options *o, struct collector *c)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
     collector_tick(c);
-    if (o->format == OUTPUT_NONE)
-        o->format = OUTPUT_JSON;
+    if (o->format == OUTPUT_NONE) o->format = OUTPUT_JSON;
     return print_snapshot(o, c) ? 1 : 0;
 }
 
@@ -233,8 +239,8 @@ static int run_daemon(struct options *o, struct collector *c)
     ep = epoll_create1(EPOLL_CLOEXEC);
     tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (ep < 0 || tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL) ||
-        epoll_add(ep, tfd) || epoll_add(ep, sfd)) {
+    if (ep < 0 || tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL) || epoll_add(ep, tfd) ||
+        epoll_add(ep, sfd)) {
         log_error("event loop setup failed: %s", strerror(errno));
         goto out;
     }
@@ -248,8 +254,7 @@ static int run_daemon(struct options *o, struct collector *c)
         struct epoll_event evs[4];
         int n = epoll_wait(ep, evs, 4, -1);
 
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             log_error("epoll_wait: %s", strerror(errno));
             goto out;
@@ -265,8 +270,7 @@ static int run_daemon(struct options *o, struct collector *c)
                 }
             } else if (fd == tfd) {
                 uint64_t expirations;
-                if (read(tfd, &expirations, sizeof(expirations)) < 0)
-                    continue;
+                if (read(tfd, &expirations, sizeof(expirations)) < 0) continue;
                 collector_tick(c);
                 if (o->format != OUTPUT_NONE && print_snapshot(o, c)) {
                     log_error("writing output failed; stopping");
@@ -287,12 +291,9 @@ static int run_daemon(struct options *o, struct collector *c)
         }
     }
 out:
-    if (ep >= 0)
-        close(ep);
-    if (tfd >= 0)
-        close(tfd);
-    if (sfd >= 0)
-        close(sfd);
+    if (ep >= 0) close(ep);
+    if (tfd >= 0) close(tfd);
+    if (sfd >= 0) close(sfd);
     return rc;
 }
 

@@ -20,8 +20,7 @@ void node_reader_init(struct node_reader *r, int cgroup_fd, const char *meminfo_
 void node_reader_close(struct node_reader *r)
 {
     cgroup_files_close(&r->files);
-    if (r->meminfo_fd >= 0)
-        close(r->meminfo_fd);
+    if (r->meminfo_fd >= 0) close(r->meminfo_fd);
     r->meminfo_fd = -1;
 }
 
@@ -44,14 +43,12 @@ static int read_meminfo(struct node_reader *r, struct meminfo *mi)
 
     if (r->meminfo_fd < 0) {
         r->meminfo_fd = open(r->meminfo_path, O_RDONLY | O_CLOEXEC);
-        if (r->meminfo_fd < 0)
-            return -errno;
+        if (r->meminfo_fd < 0) return -errno;
     }
     do
         n = pread(r->meminfo_fd, buf, sizeof(buf), 0);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
+    if (n < 0) return -errno;
     return parse_meminfo(buf, (size_t)n, mi);
 }
 
@@ -75,8 +72,7 @@ int node_sample_read(struct node_reader *r, struct node_sample *out)
     out->real_ns = clock_real_ns();
     out->capacity_cpus = online_cpus();
 
-    n = cgroup_files_read(&r->files, r->cgroup_fd, "", CGF_CPU_STAT, buf, sizeof(buf),
-                          &truncated);
+    n = cgroup_files_read(&r->files, r->cgroup_fd, "", CGF_CPU_STAT, buf, sizeof(buf), &truncated);
     if (n >= 0 && parse_cpu_stat(buf, (size_t)n, truncated, &out->cpu) == 0) {
         out->have_cpu = true;
     } else {
@@ -112,8 +108,7 @@ int node_sample_read(struct node_reader *r, struct node_sample *out)
             out->working_set = out->memory_usage > mi.v[MEMINFO_INACTIVE_FILE]
                                    ? out->memory_usage - mi.v[MEMINFO_INACTIVE_FILE]
                                    : 0;
-            if (mi.present & (1u << MEMINFO_ANON_PAGES))
-                out->rss = mi.v[MEMINFO_ANON_PAGES];
+            if (mi.present & (1u << MEMINFO_ANON_PAGES)) out->rss = mi.v[MEMINFO_ANON_PAGES];
         }
     }
     if (have_meminfo && (mi.present & (1u << MEMINFO_SWAP_TOTAL)) &&

@@ -34,7 +34,10 @@ void registry_free(struct registry *r)
     strmap_free(&r->containers);
 }
 
-struct pod *registry_pod(struct registry *r, const char *uid) { return strmap_get(&r->pods, uid); }
+struct pod *registry_pod(struct registry *r, const char *uid)
+{
+    return strmap_get(&r->pods, uid);
+}
 
 struct container *registry_container(struct registry *r, const char *id)
 {
@@ -46,11 +49,9 @@ struct pod *registry_add_pod(struct registry *r, const struct cgroup_identity *i
 {
     struct pod *p = strmap_get(&r->pods, id->pod_uid);
 
-    if (p)
-        return p;
+    if (p) return p;
     p = calloc(1, sizeof(*p));
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     memcpy(p->uid, id->pod_uid, sizeof(p->uid));
     p->qos = id->qos;
     p->driver = id->driver;
@@ -71,11 +72,9 @@ struct container *registry_add_container(struct registry *r, struct pod *pod,
     struct container *c = strmap_get(&r->containers, id->container_id);
 
     *created = false;
-    if (c)
-        return c;
+    if (c) return c;
     c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     memcpy(c->id, id->container_id, sizeof(c->id));
     c->runtime = id->runtime;
     c->sandbox = id->maybe_sandbox;
@@ -120,5 +119,11 @@ void registry_remove_pod(struct registry *r, struct pod *p)
     free(p);
 }
 
-size_t registry_pod_count(const struct registry *r) { return r->pods.len; }
-size_t registry_container_count(const struct registry *r) { return r->containers.len; }
+size_t registry_pod_count(const struct registry *r)
+{
+    return r->pods.len;
+}
+size_t registry_container_count(const struct registry *r)
+{
+    return r->containers.len;
+}

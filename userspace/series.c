@@ -5,13 +5,17 @@
 void cpu_series_init(struct cpu_series *s, int64_t history_ns, int64_t interval_ns)
 {
     memset(s, 0, sizeof(*s));
-    /* Keep a few spare points so the full history fits even with sampling jitter. */
-    s->spacing_ns = history_ns / (SERIES_POINTS - 4);
-    if (s->spacing_ns < interval_ns)
-        s->spacing_ns = interval_ns;
-    /* Ticks are not perfectly periodic: accept a point a little early rather than skip it
-     * and leave a gap of two intervals. */
-    s->spacing_ns -= s->spacing_ns / 8;
+    /* Kept points must span the whole history: with SERIES_POINTS - 1 gaps of at least
+     * base, a few spare points remain. */
+    int64_t base = history_ns / (SERIES_POINTS - 4);
+
+    if (interval_ns >= base) {
+        /* Keep every tick. Ticks are not perfectly periodic: accept one a little early
+         * rather than skip it and leave a gap of two intervals. */
+        s->spacing_ns = interval_ns - interval_ns / 8;
+    } else {
+        s->spacing_ns = base;
+    }
 }
 
 static const struct cpu_point *ring_at(const struct cpu_series *s, unsigned i)
@@ -35,8 +39,7 @@ bool cpu_series_add(struct cpu_series *s, int64_t mono_ns, uint64_t usage_usec)
     bool reset = false;
 
     if (s->has_latest) {
-        if (mono_ns <= s->latest.mono_ns)
-            return false;
+        if (mono_ns <= s->latest.mono_ns) return false;
         if (usage_usec < s->latest.usage_usec) {
             s->head = 0;
             s->count = 0;
@@ -57,8 +60,7 @@ bool cpu_series_rate(const struct cpu_series *s, int64_t window_ns, struct cpu_r
     int64_t dt;
     uint64_t du;
 
-    if (!s->has_latest || s->count == 0)
-        return false;
+    if (!s->has_latest || s->count == 0) return false;
     /* Oldest kept point inside the window (points are in time order). */
     for (unsigned i = 0; i < s->count; i++) {
         const struct cpu_point *p = ring_at(s, i);
@@ -77,8 +79,7 @@ bool cpu_series_rate(const struct cpu_series *s, int64_t window_ns, struct cpu_r
             }
         }
     }
-    if (!start)
-        return false;
+    if (!start) return false;
     dt = s->latest.mono_ns - start->mono_ns;
     du = s->latest.usage_usec - start->usage_usec;
     /* usec * 1e3 = ns of CPU; ns_cpu / ns_wall * 1e9 = nanocores. Done in 128 bits: a

@@ -19,12 +19,14 @@ void format_rfc3339_ns(int64_t real_ns, char *out, size_t outlen)
 }
 
 /* json_integer is signed 64-bit; counters never get near 2^63 but clamp rather than wrap. */
-static json_t *jint(uint64_t v) { return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v); }
+static json_t *jint(uint64_t v)
+{
+    return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
 
 static void set_new(json_t *obj, const char *key, json_t *value)
 {
-    if (value)
-        json_object_set_new(obj, key, value);
+    if (value) json_object_set_new(obj, key, value);
 }
 
 static void add_time_window(json_t *obj, int64_t end_real_ns, const struct cpu_rate *rate)
@@ -33,8 +35,7 @@ static void add_time_window(json_t *obj, int64_t end_real_ns, const struct cpu_r
 
     format_rfc3339_ns(end_real_ns, stamp, sizeof(stamp));
     set_new(obj, "timestamp", json_string(stamp));
-    if (rate)
-        set_new(obj, "window_seconds", json_real((double)rate->window_ns / 1e9));
+    if (rate) set_new(obj, "window_seconds", json_real((double)rate->window_ns / 1e9));
 }
 
 static json_t *cpu_json(const struct cpu_stat *cs, const struct cpu_rate *rate)
@@ -44,20 +45,16 @@ static json_t *cpu_json(const struct cpu_stat *cs, const struct cpu_rate *rate)
     };
     json_t *o = json_object();
 
-    if (!o)
-        return NULL;
-    if (rate)
-        set_new(o, "usage_nanocores", jint(rate->nanocores));
+    if (!o) return NULL;
+    if (rate) set_new(o, "usage_nanocores", jint(rate->nanocores));
     for (int i = 0; i < CPU_STAT_NFIELDS; i++) {
-        if (cs->present & (1ull << i))
-            set_new(o, names[i], jint(cs->v[i]));
+        if (cs->present & (1ull << i)) set_new(o, names[i], jint(cs->v[i]));
     }
     return o;
 }
 
-static json_t *container_json(const struct container *ct, int64_t window_ns,
-                              uint64_t *pod_cpu, uint64_t *pod_ws, uint64_t *pod_rss,
-                              unsigned *pod_have)
+static json_t *container_json(const struct container *ct, int64_t window_ns, uint64_t *pod_cpu,
+                              uint64_t *pod_ws, uint64_t *pod_rss, unsigned *pod_have)
 {
     const struct cgroup_sample *s = &ct->last;
     struct cpu_rate rate;
@@ -70,24 +67,18 @@ static json_t *container_json(const struct container *ct, int64_t window_ns,
         return NULL;
     }
     set_new(o, "id", json_string(ct->id));
-    if (ct->name[0])
-        set_new(o, "name", json_string(ct->name));
+    if (ct->name[0]) set_new(o, "name", json_string(ct->name));
     set_new(o, "runtime", json_string(cg_runtime_name(ct->runtime)));
     set_new(o, "identity", json_string(ct->identity == IDENTITY_BUNDLE ? "bundle" : "cgroup"));
     set_new(o, "cgroup", json_string(ct->cgroup));
     add_time_window(o, s->real_ns, has_rate ? &rate : NULL);
     set_new(o, "counter_resets", json_integer(ct->cpu.resets));
     set_new(o, "cpu", cpu_json(&s->cpu, has_rate ? &rate : NULL));
-    if (s->have & SAMPLE_WORKING_SET)
-        set_new(mem, "working_set_bytes", jint(s->working_set));
-    if (s->have & SAMPLE_MEM_CURRENT)
-        set_new(mem, "usage_bytes", jint(s->memory_current));
-    if (s->have & SAMPLE_RSS)
-        set_new(mem, "rss_bytes", jint(s->rss));
-    if (s->have & SAMPLE_PEAK)
-        set_new(mem, "peak_bytes", jint(s->peak));
-    if (s->have & SAMPLE_SWAP)
-        set_new(mem, "swap_bytes", jint(s->swap));
+    if (s->have & SAMPLE_WORKING_SET) set_new(mem, "working_set_bytes", jint(s->working_set));
+    if (s->have & SAMPLE_MEM_CURRENT) set_new(mem, "usage_bytes", jint(s->memory_current));
+    if (s->have & SAMPLE_RSS) set_new(mem, "rss_bytes", jint(s->rss));
+    if (s->have & SAMPLE_PEAK) set_new(mem, "peak_bytes", jint(s->peak));
+    if (s->have & SAMPLE_SWAP) set_new(mem, "swap_bytes", jint(s->swap));
     json_object_set_new(o, "memory", mem);
 
     if (has_rate) {
@@ -115,15 +106,12 @@ static json_t *pod_json(const struct pod *p, int64_t window_ns)
     struct cpu_rate window_rate = {0};
     bool any_rate = false;
 
-    if (!o || !containers || !cpu || !mem)
-        goto fail;
+    if (!o || !containers || !cpu || !mem) goto fail;
     for (const struct container *ct = p->containers; ct; ct = ct->next) {
-        if (ct->sandbox || !ct->has_sample)
-            continue;
+        if (ct->sandbox || !ct->has_sample) continue;
         json_array_append_new(containers,
                               container_json(ct, window_ns, &cpu_sum, &ws_sum, &rss_sum, &have));
-        if (ct->last.real_ns > newest)
-            newest = ct->last.real_ns;
+        if (ct->last.real_ns > newest) newest = ct->last.real_ns;
         /* The pod's window is its containers' (sampled in the same tick); take the longest. */
         struct cpu_rate r;
         if (cpu_series_rate(&ct->cpu, window_ns, &r) && r.window_ns > window_rate.window_ns) {
@@ -141,12 +129,9 @@ static json_t *pod_json(const struct pod *p, int64_t window_ns)
     set_new(o, "qos", json_string(pod_qos_name(p->qos)));
     set_new(o, "cgroup", json_string(p->cgroup));
     add_time_window(o, newest, any_rate ? &window_rate : NULL);
-    if (have & SAMPLE_CPU)
-        set_new(cpu, "usage_nanocores", jint(cpu_sum));
-    if (have & SAMPLE_WORKING_SET)
-        set_new(mem, "working_set_bytes", jint(ws_sum));
-    if (have & SAMPLE_RSS)
-        set_new(mem, "rss_bytes", jint(rss_sum));
+    if (have & SAMPLE_CPU) set_new(cpu, "usage_nanocores", jint(cpu_sum));
+    if (have & SAMPLE_WORKING_SET) set_new(mem, "working_set_bytes", jint(ws_sum));
+    if (have & SAMPLE_RSS) set_new(mem, "rss_bytes", jint(rss_sum));
     json_object_set_new(o, "cpu", cpu);
     json_object_set_new(o, "memory", mem);
     json_object_set_new(o, "containers", containers);
@@ -174,20 +159,17 @@ static json_t *node_json(const struct collector *c, int64_t window_ns)
     }
     set_new(o, "name", json_string(c->node_name));
     add_time_window(o, n->real_ns, has_rate ? &rate : NULL);
-    if (n->have_cpu)
-        set_new(o, "cpu", cpu_json(&n->cpu, has_rate ? &rate : NULL));
+    if (n->have_cpu) set_new(o, "cpu", cpu_json(&n->cpu, has_rate ? &rate : NULL));
     if (n->memory_source != NODE_MEMORY_NONE) {
         set_new(mem, "working_set_bytes", jint(n->working_set));
         set_new(mem, "usage_bytes", jint(n->memory_usage));
         set_new(mem, "rss_bytes", jint(n->rss));
     }
-    if (n->have_swap)
-        set_new(mem, "swap_bytes", jint(n->swap));
+    if (n->have_swap) set_new(mem, "swap_bytes", jint(n->swap));
     set_new(mem, "source", json_string(node_memory_source_name(n->memory_source)));
     json_object_set_new(o, "memory", mem);
     set_new(cap, "cpu_cores", json_integer(n->capacity_cpus));
-    if (n->capacity_memory)
-        set_new(cap, "memory_bytes", jint(n->capacity_memory));
+    if (n->capacity_memory) set_new(cap, "memory_bytes", jint(n->capacity_memory));
     json_object_set_new(o, "capacity", cap);
     return o;
 }
@@ -197,8 +179,7 @@ static json_t *stats_json(const struct collector *c)
     const struct collector_stats *s = &c->stats;
     json_t *o = json_object();
 
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     set_new(o, "discovery", json_string(discovery_mode_name(c->mode)));
     if (c->mode != DISCOVERY_BPF_EVENTS)
         set_new(o, "bpf_unavailable_reason", json_string(c->bpf_error));
@@ -233,8 +214,7 @@ json_t *snapshot_to_json(const struct collector *c, int64_t window_ns)
     set_new(root, "node", node_json(c, window_ns));
     for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &value);) {
         json_t *p = pod_json(value, window_ns);
-        if (p)
-            json_array_append_new(pods, p);
+        if (p) json_array_append_new(pods, p);
     }
     json_object_set_new(root, "pods", pods);
     set_new(root, "collector", stats_json(c));
@@ -246,12 +226,10 @@ int snapshot_write(FILE *out, const struct collector *c, int64_t window_ns, int 
     json_t *doc = snapshot_to_json(c, window_ns);
     int rc;
 
-    if (!doc)
-        return -ENOMEM;
+    if (!doc) return -ENOMEM;
     rc = json_dumpf(doc, out, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(10));
     json_decref(doc);
-    if (rc == 0 && fputc('\n', out) == EOF)
-        rc = -1;
+    if (rc == 0 && fputc('\n', out) == EOF) rc = -1;
     fflush(out);
     return rc ? -EIO : 0;
 }
@@ -287,8 +265,7 @@ int snapshot_write_text(FILE *out, const struct collector *c, int64_t window_ns)
     for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &value);) {
         const struct pod *p = value;
         for (const struct container *ct = p->containers; ct; ct = ct->next) {
-            if (ct->sandbox || !ct->has_sample)
-                continue;
+            if (ct->sandbox || !ct->has_sample) continue;
             text_row(out, p->name[0] ? p->namespace_ : "?", p->name[0] ? p->name : p->uid,
                      ct->name[0] ? ct->name : "?", ct, window_ns);
         }

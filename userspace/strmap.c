@@ -19,7 +19,10 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-void strmap_init(struct strmap *m) { memset(m, 0, sizeof(*m)); }
+void strmap_init(struct strmap *m)
+{
+    memset(m, 0, sizeof(*m));
+}
 
 void strmap_free(struct strmap *m)
 {
@@ -29,15 +32,12 @@ void strmap_free(struct strmap *m)
 
 static struct strmap_slot *find(const struct strmap *m, const char *key)
 {
-    if (m->cap == 0)
-        return NULL;
+    if (m->cap == 0) return NULL;
     for (size_t i = hash_str(key) & (m->cap - 1), n = 0; n < m->cap;
          i = (i + 1) & (m->cap - 1), n++) {
         struct strmap_slot *s = &m->slots[i];
-        if (!s->key)
-            return NULL;
-        if (s->key != STRMAP_TOMBSTONE && strcmp(s->key, key) == 0)
-            return s;
+        if (!s->key) return NULL;
+        if (s->key != STRMAP_TOMBSTONE && strcmp(s->key, key) == 0) return s;
     }
     return NULL;
 }
@@ -55,8 +55,7 @@ static int grow(struct strmap *m)
     size_t old_cap = m->cap;
 
     /* Only tombstones would fill it: rehash at the same size. */
-    if (m->len * 2 < m->cap)
-        cap = m->cap;
+    if (m->len * 2 < m->cap) cap = m->cap;
     m->slots = calloc(cap, sizeof(*m->slots));
     if (!m->slots) {
         m->slots = old;
@@ -66,8 +65,7 @@ static int grow(struct strmap *m)
     m->len = 0;
     m->used = 0;
     for (size_t i = 0; i < old_cap; i++) {
-        if (old[i].key && old[i].key != STRMAP_TOMBSTONE)
-            strmap_put(m, old[i].key, old[i].value);
+        if (old[i].key && old[i].key != STRMAP_TOMBSTONE) strmap_put(m, old[i].key, old[i].value);
     }
     free(old);
     return 0;
@@ -83,15 +81,12 @@ int strmap_put(struct strmap *m, const char *key, void *value)
         s->value = value;
         return 0;
     }
-    if ((m->used + 1) * 4 > m->cap * 3 && grow(m))
-        return -ENOMEM;
+    if ((m->used + 1) * 4 > m->cap * 3 && grow(m)) return -ENOMEM;
     for (i = hash_str(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         s = &m->slots[i];
-        if (!s->key || s->key == STRMAP_TOMBSTONE)
-            break;
+        if (!s->key || s->key == STRMAP_TOMBSTONE) break;
     }
-    if (!s->key)
-        m->used++;
+    if (!s->key) m->used++;
     s->key = key;
     s->value = value;
     m->len++;
@@ -103,8 +98,7 @@ void *strmap_del(struct strmap *m, const char *key)
     struct strmap_slot *s = find(m, key);
     void *v;
 
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     v = s->value;
     s->key = STRMAP_TOMBSTONE;
     s->value = NULL;

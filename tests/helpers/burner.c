@@ -39,8 +39,7 @@ int main(int argc, char **argv)
     duty = atoi(argv[2]);
     end = now_ns(CLOCK_MONOTONIC) + (int64_t)(atof(argv[3]) * 1e9);
     logfd = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (logfd < 0)
-        return 1;
+    if (logfd < 0) return 1;
     while (now_ns(CLOCK_MONOTONIC) < end) {
         int64_t start = now_ns(CLOCK_MONOTONIC);
         int64_t rec[2];
@@ -50,13 +49,11 @@ int main(int argc, char **argv)
             ;
         rec[0] = now_ns(CLOCK_REALTIME);
         rec[1] = now_ns(CLOCK_PROCESS_CPUTIME_ID);
-        if (write(logfd, rec, sizeof(rec)) != sizeof(rec))
-            return 1;
+        if (write(logfd, rec, sizeof(rec)) != sizeof(rec)) return 1;
         if (duty < 100) {
             rest.tv_sec = 0;
             rest.tv_nsec = period - (now_ns(CLOCK_MONOTONIC) - start);
-            if (rest.tv_nsec > 0)
-                nanosleep(&rest, NULL);
+            if (rest.tv_nsec > 0) nanosleep(&rest, NULL);
         }
     }
     close(logfd);
