@@ -119,24 +119,32 @@ static void run_ticks(struct collector *c, const char *tree, int full_walk)
     int64_t sum = 0;
     struct rusage ru0, ru1;
 
+    /* Timing pass with the syscall counter detached (it taxes every syscall it sees)... */
+    if (counter) syscount_bpf__detach(counter);
     getrusage(RUSAGE_SELF, &ru0);
-
     for (int i = 0; i < TICKS; i++) {
         if (full_walk) collector_request_walk(c);
-        sys_before = syscalls_now();
         int64_t t0 = clock_mono_ns();
         collector_tick(c);
         times[i] = clock_mono_ns() - t0;
-        sys_total += syscalls_now() - sys_before;
         sum += times[i];
     }
     getrusage(RUSAGE_SELF, &ru1);
+    /* ...then a counting pass. */
+    if (counter && syscount_bpf__attach(counter) == 0) {
+        for (int i = 0; i < TICKS / 10; i++) {
+            if (full_walk) collector_request_walk(c);
+            sys_before = syscalls_now();
+            collector_tick(c);
+            sys_total += syscalls_now() - sys_before;
+        }
+    }
     qsort(times, TICKS, sizeof(times[0]), cmp_i64);
     printf("%-34s %-13s %5d %8.0f %8.0f %8.0f %8.0f %8.0f %9.0f %6zu\n", tree,
            full_walk ? "full walk" : "event-driven", TICKS, sum / 1e3 / TICKS,
            times[TICKS / 2] / 1e3, times[TICKS * 99 / 100] / 1e3,
            tv_us(&ru1.ru_utime, &ru0.ru_utime) / TICKS, tv_us(&ru1.ru_stime, &ru0.ru_stime) / TICKS,
-           counter ? (double)sys_total / TICKS : -1.0, registry_container_count(&c->reg));
+           counter ? (double)sys_total / (TICKS / 10) : -1.0, registry_container_count(&c->reg));
 }
 
 static void bench_tree(const char *label, const char *root, const char *runtime, int force_events)

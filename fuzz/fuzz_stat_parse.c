@@ -252,10 +252,27 @@ static void check_structs(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* PIDs: never more than max, each in range, truncated=1 never finds more than truncated=0. */
+static void check_pid_list(const uint8_t *data, size_t size)
+{
+    uint32_t pids[8], pids_t[8];
+    char *buf = malloc(size ? size : 1);
+
+    if (!buf) return;
+    memcpy(buf, data, size);
+    size_t n = parse_pid_list(buf, size, 0, pids, 8);
+    size_t nt = parse_pid_list(buf, size, 1, pids_t, 8);
+    if (n > 8 || nt > n) abort();
+    for (size_t i = 0; i < n; i++)
+        if (pids[i] == 0 || pids[i] > 0x3fffffff) abort();
+    free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_u64(data, size);
     check_flat(data, size);
     check_structs(data, size);
+    check_pid_list(data, size);
     return 0;
 }

@@ -108,7 +108,7 @@ ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
     return n;
 }
 
-int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, const char *label,
+int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
                        const struct cgroup_sample *prev, bool read_slow, struct cgroup_sample *out)
 {
     char buf[READ_BUF_SIZE];
@@ -125,7 +125,7 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, con
     if (n == -ENOENT || n == -ENODEV)
         return -ENOENT; /* the cgroup went away (ENODEV: removed while we held the fd) */
     if (n < 0) {
-        LOG_RATELIMITED(LOG_WARN, "%s: reading cpu.stat failed: %s; container skipped", label,
+        LOG_RATELIMITED(LOG_WARN, "%s: reading cpu.stat failed: %s; container skipped", rel,
                         strerror((int)-n));
         return (int)n;
     }
@@ -133,7 +133,7 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, con
         LOG_RATELIMITED(LOG_WARN,
                         "%s: cpu.stat has no valid usage_usec (%zd bytes); container "
                         "skipped",
-                        label, n);
+                        rel, n);
         return -EINVAL;
     }
     out->have |= SAMPLE_CPU;
@@ -153,14 +153,14 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, con
         }
         if (n == -ENODEV) return -ENOENT;
         if (n < 0) {
-            LOG_RATELIMITED(LOG_WARN, "%s: reading %s failed: %s; field skipped", label,
+            LOG_RATELIMITED(LOG_WARN, "%s: reading %s failed: %s; field skipped", rel,
                             file_names[i], strerror((int)-n));
             continue;
         }
         if (i == CGF_MEMORY_STAT) {
             if (parse_memory_stat(buf, (size_t)n, truncated, &ms) != 0) {
                 LOG_RATELIMITED(LOG_WARN, "%s: memory.stat unreadable; rss/working set skipped",
-                                label);
+                                rel);
                 continue;
             }
             if (ms.present & (1u << MEM_ANON)) {
@@ -176,8 +176,7 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, con
             continue;
         }
         if (parse_single_u64(buf, (size_t)n, &value) != 0) {
-            LOG_RATELIMITED(LOG_WARN, "%s: %s is not a number; field skipped", label,
-                            file_names[i]);
+            LOG_RATELIMITED(LOG_WARN, "%s: %s is not a number; field skipped", rel, file_names[i]);
             continue;
         }
         switch (i) {

@@ -60,13 +60,13 @@ ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
 
 /* Reads the files of the cgroup at rel (relative to root_fd) into *out. Returns 0 when
  * cpu.stat was read (other fields as available), -ENOENT when the cgroup is gone, or another
- * negative errno when cpu.stat could not be read or parsed. label names the cgroup in logs.
+ * negative errno when cpu.stat could not be read or parsed. Logs name the cgroup by rel.
  *
  * prev, when given, is this cgroup's previous sample: the slow-moving files (memory.peak, a
  * high-water mark the kernel keeps for us, and memory.swap.current) are then carried over
  * instead of read, unless read_slow is set. That saves two of five syscalls per container
  * on most ticks. */
-int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel, const char *label,
+int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
                        const struct cgroup_sample *prev, bool read_slow, struct cgroup_sample *out);
 
 /* Descriptors numbered at or above (max_open_files - 64) are not kept open. */

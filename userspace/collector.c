@@ -12,6 +12,7 @@
 #include "cgroup_events_user.h"
 #include "cgroup_root.h"
 #include "log.h"
+#include "sandbox_probe.h"
 
 /* How often the slow-moving memory files are read (see cgroup_sample_read). */
 #define SLOW_FILES_PERIOD_NS (5 * (int64_t)1000000000)
@@ -31,15 +32,20 @@ static void resolve_identity(struct collector *c, struct container *ct)
     struct pod *p = ct->pod;
     int rc = oci_load_identity(dirs, ndirs, ct->id, &oci);
 
-    if (rc == -ENOENT) {
-        ct->identity = IDENTITY_CGROUP_ONLY;
-        log_debug("container %.12s (pod %s): no runtime bundle; reported by id", ct->id, p->uid);
-        return;
-    }
     if (rc) {
         ct->identity = IDENTITY_CGROUP_ONLY;
-        LOG_RATELIMITED(LOG_WARN, "container %.12s: runtime bundle unusable (%s); reported by id",
-                        ct->id, strerror(-rc));
+        if (rc == -ENOENT)
+            log_debug("container %.12s (pod %s): no runtime bundle; reported by id", ct->id,
+                      p->uid);
+        else
+            LOG_RATELIMITED(LOG_WARN,
+                            "container %.12s: runtime bundle unusable (%s); reported by id", ct->id,
+                            strerror(-rc));
+        /* Without a bundle, a cgroup whose only process is "pause" is the pod's sandbox. */
+        if (!ct->sandbox && cgroup_runs_only_pause(c->root_fd, ct->cgroup, "/proc")) {
+            ct->sandbox = true;
+            log_debug("container %.12s: runs only pause; treated as the pod's sandbox", ct->id);
+        }
         return;
     }
     ct->identity = IDENTITY_BUNDLE;
@@ -230,15 +236,13 @@ void collector_request_walk(struct collector *c)
 static void sample_container(struct collector *c, struct container *ct)
 {
     struct cgroup_sample s;
-    char label[96];
     int rc;
 
-    snprintf(label, sizeof(label), "container %.12s (pod %s)", ct->id, ct->pod->uid);
-    rc = cgroup_sample_read(&ct->files, c->root_fd, ct->cgroup, label,
-                            ct->has_sample ? &ct->last : NULL, c->read_slow_files, &s);
+    rc = cgroup_sample_read(&ct->files, c->root_fd, ct->cgroup, ct->has_sample ? &ct->last : NULL,
+                            c->read_slow_files, &s);
     if (rc == -ENOENT) {
         /* Removed between discovery and now: dropped quietly; the event or walk agrees. */
-        log_debug("%s: cgroup vanished", label);
+        log_debug("container %.12s (pod %s): cgroup vanished", ct->id, ct->pod->uid);
         registry_remove_container(&c->reg, ct);
         c->stats.containers_removed++;
         return;
@@ -249,7 +253,8 @@ static void sample_container(struct collector *c, struct container *ct)
     }
     if (cpu_series_add(&ct->cpu, s.mono_ns, s.cpu.v[CPU_USAGE_USEC])) {
         c->stats.counter_resets++;
-        log_info("%s: CPU counter went backwards; new series", label);
+        log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
+                 ct->pod->uid);
     }
     ct->last = s;
     ct->has_sample = true;

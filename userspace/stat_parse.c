@@ -207,3 +207,20 @@ int parse_meminfo(const char *buf, size_t len, struct meminfo *out)
     }
     return (out->present & (UINT64_C(1) << MEMINFO_TOTAL)) ? 0 : -EINVAL;
 }
+
+size_t parse_pid_list(const char *buf, size_t len, int truncated, uint32_t *pids, size_t max)
+{
+    size_t n = 0, pos = 0;
+
+    while (pos < len && n < max) {
+        const char *line = buf + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t line_len = nl ? (size_t)(nl - line) : len - pos;
+        uint64_t v;
+
+        pos += line_len + 1;
+        if (!nl && truncated) break; /* the last number may be cut short */
+        if (parse_u64(line, line_len, &v) == 0 && v > 0 && v <= 0x3fffffff) pids[n++] = (uint32_t)v;
+    }
+    return n;
+}

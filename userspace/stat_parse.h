@@ -85,4 +85,8 @@ struct meminfo {
 /* Returns 0 when MemTotal was read, -EINVAL otherwise. */
 int parse_meminfo(const char *buf, size_t len, struct meminfo *out);
 
+/* cgroup.procs: one PID per line. Stores up to max valid PIDs (1..2^30-1; bad lines are
+ * skipped) and returns how many. */
+size_t parse_pid_list(const char *buf, size_t len, int truncated, uint32_t *pids, size_t max);
+
 #endif

@@ -429,6 +429,78 @@ static void test_falls_back_to_walk_without_bpf_caps(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* Starts a process named `name` (a symlink to sleep) inside the cgroup dir. */
+static pid_t start_named_in(const char *dir, const char *name)
+{
+    char link[PATH_MAX], procs[PATH_MAX + 16];
+    pid_t pid;
+
+    snprintf(link, sizeof(link), "%s/%s", scratch, name);
+    unlink(link);
+    assert_int_equal(symlink("/bin/sleep", link), 0);
+    snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *f = fopen(procs, "w");
+        if (!f || fprintf(f, "0\n") < 0 || fclose(f) != 0) _exit(126);
+        execl(link, name, "30", (char *)NULL);
+        _exit(127);
+    }
+    usleep(200000);
+    return pid;
+}
+
+/* Without runtime bundles, containers are still reported by id, except a sandbox recognised
+ * by its only process being "pause". */
+static void test_no_bundle_reported_by_id_pause_skipped(void **state)
+{
+    char pod_dir[512], app_dir[PATH_MAX], pause_dir[PATH_MAX], cname[128], id[65], pid_[65];
+    char uid[40], cmd[PATH_MAX * 3], empty_rt[PATH_MAX];
+    json_error_t jerr;
+    int status;
+
+    (void)state;
+    kl_pod_uid(uid, 404);
+    kl_container_id(id, 404);
+    kl_container_id(pid_, 405);
+    kl_pod_dir(pod_dir, sizeof(pod_dir), CG_DRIVER_CGROUPFS, QOS_BESTEFFORT, uid);
+    kl_container_name(cname, sizeof(cname), CG_DRIVER_CGROUPFS, RUNTIME_CONTAINERD, id);
+    snprintf(app_dir, sizeof(app_dir), "%s/%s/%s", base, pod_dir, cname);
+    kl_container_name(cname, sizeof(cname), CG_DRIVER_CGROUPFS, RUNTIME_CONTAINERD, pid_);
+    snprintf(pause_dir, sizeof(pause_dir), "%s/%s/%s", base, pod_dir, cname);
+    assert_int_equal(tu_mkdirs("%s", app_dir), 0);
+    assert_int_equal(tu_mkdirs("%s", pause_dir), 0);
+    pid_t app = start_named_in(app_dir, "app-proc");
+    pid_t pause = start_named_in(pause_dir, "pause");
+    snprintf(empty_rt, sizeof(empty_rt), "%s/no-bundles", scratch);
+
+    snprintf(cmd, sizeof(cmd),
+             "%s/kmetrics-collector --once --format=json --interval=300ms --cgroup-root=%s "
+             "--runtime-dirs=%s -q",
+             bin_dir, base, empty_rt);
+    char *out = run_capture(cmd, &status);
+    kill(app, SIGKILL);
+    kill(pause, SIGKILL);
+    waitpid(app, NULL, 0);
+    waitpid(pause, NULL, 0);
+    assert_int_equal(status, 0);
+    json_t *doc = json_loads(out, 0, &jerr);
+    assert_non_null(doc);
+    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    assert_non_null(pod);
+    assert_null(json_object_get(pod, "name")); /* nothing named it */
+    assert_string_equal(json_string_value(json_object_get(pod, "qos")), "BestEffort");
+    json_t *containers = json_object_get(pod, "containers");
+    assert_int_equal(json_array_size(containers), 1);
+    json_t *c = find_by(containers, "id", id);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "identity")), "cgroup");
+    assert_null(find_by(containers, "id", pid_));
+    json_decref(doc);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_cpu_matches_burner),
         cmocka_unit_test(test_bpf_events_discover_without_walk),
         cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),
+        cmocka_unit_test(test_no_bundle_reported_by_id_pause_skipped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

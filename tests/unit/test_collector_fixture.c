@@ -501,6 +501,54 @@ static void test_snapshot_json_layout(void **state)
     json_decref(doc);
 }
 
+/* A static pod (32-hex UID, systemd) is found; a garbage or oversized bundle leaves its
+ * container reported by id, with the rest of the pod's data intact. */
+static void test_static_pod_and_bad_bundles(void **state)
+{
+    struct fixture *f = *state;
+    const char *uid = "0123456789abcdef0123456789abcdef";
+    char dir[PATH_MAX], id[65], id2[65], path[PATH_MAX + 128];
+
+    kl_container_id(id, 9001);
+    kl_container_id(id2, 9002);
+    snprintf(dir, sizeof(dir), "%s/kubepods.slice/kubepods-pod%s.slice/cri-containerd-%s.scope",
+             f->root, uid, id);
+    assert_int_equal(tu_mkdirs("%s", dir), 0);
+    write_cpu(dir, 42);
+    snprintf(path, sizeof(path), "%s/%s/config.json", f->runtime, id);
+    assert_int_equal(
+        tu_write_file(path, "{\"annotations\": {\"io.kubernetes.cri.contai", (size_t)-1), 0);
+    snprintf(dir, sizeof(dir), "%s/kubepods.slice/kubepods-pod%s.slice/cri-containerd-%s.scope",
+             f->root, uid, id2);
+    assert_int_equal(tu_mkdirs("%s", dir), 0);
+    write_cpu(dir, 43);
+    snprintf(path, sizeof(path), "%s/%s/config.json", f->runtime, id2);
+    {
+        assert_int_equal(tu_mkdirs("%s/%s", f->runtime, id2), 0);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, (off_t)OCI_CONFIG_MAX_BYTES + 1), 0);
+        close(fd);
+    }
+    start(f);
+    collector_tick(&f->c);
+    struct pod *p = registry_pod(&f->c.reg, "0123456789abcdef0123456789abcdef");
+    assert_non_null(p);
+    assert_int_equal(p->qos, QOS_GUARANTEED);
+    assert_int_equal(p->ncontainers, 2);
+    struct container *ct = registry_container(&f->c.reg, id);
+    assert_non_null(ct);
+    assert_int_equal(ct->identity, IDENTITY_CGROUP_ONLY);
+    assert_true(ct->has_sample);
+    assert_int_equal(ct->last.cpu.v[CPU_USAGE_USEC], 42);
+    ct = registry_container(&f->c.reg, id2);
+    assert_non_null(ct);
+    assert_int_equal(ct->identity, IDENTITY_CGROUP_ONLY);
+    assert_true(ct->has_sample);
+    /* Everyone else is unaffected. */
+    assert_int_equal(registry_pod_count(&f->c.reg), NROWS + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vanished_cgroup_is_dropped_quietly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permission_denied_skips_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_json_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_static_pod_and_bad_bundles, setup, teardown),
     };
     log_set_level(LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -799,6 +799,25 @@ static void test_meminfo_hostile(void **state)
     assert_true(mi.present == (BIT(MEMINFO_SWAP_TOTAL) | BIT(MEMINFO_SWAP_FREE)));
 }
 
+/* cgroup.procs: good PIDs kept in order, junk lines skipped, the cap respected, and a cut
+ * last line ignored when the read may have been truncated. */
+static void test_pid_list(void **state)
+{
+    static const char procs[] = "1\n42\nx\n-3\n0\n\n1073741824\n7 \n99999999999999999999\n123";
+    uint32_t pids[8];
+
+    (void)state;
+    assert_int_equal(parse_pid_list(procs, sizeof(procs) - 1, 0, pids, 8), 3);
+    assert_int_equal(pids[0], 1);
+    assert_int_equal(pids[1], 42);
+    assert_int_equal(pids[2], 123);
+    assert_int_equal(parse_pid_list(procs, sizeof(procs) - 1, 1, pids, 8), 2);
+    assert_int_equal(parse_pid_list(procs, sizeof(procs) - 1, 0, pids, 1), 1);
+    assert_int_equal(parse_pid_list("", 0, 0, pids, 8), 0);
+    assert_int_equal(parse_pid_list("\0\0\n5\n", 5, 0, pids, 8), 1);
+    assert_int_equal(pids[0], 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -831,6 +850,7 @@ int main(void)
         cmocka_unit_test(test_meminfo_real),
         cmocka_unit_test(test_meminfo_units),
         cmocka_unit_test(test_meminfo_hostile),
+        cmocka_unit_test(test_pid_list),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
