@@ -4,11 +4,11 @@
 set -eu
 
 PACKAGES="
-make clang llvm lld libclang-rt-14-dev
+make clang llvm libclang-rt-14-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libjansson-dev libcmocka-dev
 libssl-dev libh2o-evloop-dev libcurl4-openssl-dev libyaml-dev
-pkg-config jq clang-format
+pkg-config clang-format
 "
 
 missing=""

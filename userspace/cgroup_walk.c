@@ -85,6 +85,31 @@ static void walk_dir(struct walk *w, int dir_fd, size_t rel_len, int depth)
     closedir(dir);
 }
 
+bool cgroup_walk_reaches(const char *rel)
+{
+    int depth = 0;
+
+    for (const char *p = rel; *p;) {
+        const char *end;
+        char comp[256];
+        size_t len;
+
+        while (*p == '/')
+            p++;
+        if (!*p) break;
+        end = strchr(p, '/');
+        len = end ? (size_t)(end - p) : strlen(p);
+        if (len >= sizeof(comp)) return false;
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        if (strstr(comp, "kubepods")) return true; /* from here the classifier decides */
+        if (depth >= MAX_DEPTH_ABOVE_KUBEPODS || !strstr(comp, "kube")) return false;
+        depth++;
+        p += len;
+    }
+    return false;
+}
+
 int cgroup_walk(int root_fd, cgroup_walk_fn fn, void *ctx, struct cgroup_walk_stats *stats)
 {
     struct walk w = {.fn = fn, .ctx = ctx, .stats = stats};

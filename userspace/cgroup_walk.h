@@ -5,6 +5,7 @@
 #ifndef KMETRICS_CGROUP_WALK_H
 #define KMETRICS_CGROUP_WALK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,11 @@ struct cgroup_walk_stats {
     uint64_t dirs_read;
     uint64_t vanished; /* directories removed between readdir and open: dropped quietly */
 };
+
+/* Whether a walk from the root would reach rel: the components above the kubepods root are
+ * few and mention "kube". Lifecycle events apply the same rule, so an event never adds what
+ * the next safety-net walk would remove. */
+bool cgroup_walk_reaches(const char *rel);
 
 /* Returns 0, or -errno when the root itself cannot be read. */
 int cgroup_walk(int root_fd, cgroup_walk_fn fn, void *ctx, struct cgroup_walk_stats *stats);
