@@ -19,8 +19,8 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wno-format-nonliteral
-CFLAGS := -std=c17 -D_GNU_SOURCE -g -O2 $(WARN) -Iuserspace -Ibpf -I$(BUILD)
-LDLIBS := -lbpf -lelf -lz -ljansson -lm
+CFLAGS := -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O2 $(WARN) -Icommon -Iuserspace -Iapi -Ibpf -I$(BUILD)
+LDLIBS := -lbpf -lelf -lz -ljansson -lh2o-evloop -lcurl -lssl -lcrypto -lm
 
 ifeq ($(SAN),1)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -33,10 +33,15 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
-LIB_OBJS := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-LIB := $(BUILD)/libkmcollector.a
+COMMON_OBJS := $(patsubst common/%.c,$(BUILD)/obj/common/%.o,$(wildcard common/*.c))
+COLLECTOR_OBJS := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,\
+                  $(filter-out userspace/main.c,$(wildcard userspace/*.c)))
+API_OBJS := $(patsubst api/%.c,$(BUILD)/obj/api/%.o,$(filter-out api/main.c,$(wildcard api/*.c)))
+# Link order: collector, then api (wire format), then common utilities.
+LIBS := $(BUILD)/libkmcollector.a $(BUILD)/libkmapi.a $(BUILD)/libkmcommon.a
+LIB := $(LIBS)
 COLLECTOR := $(BUILD)/kmetrics-collector
+AGGREGATOR := $(BUILD)/kmetrics-aggregator
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 INTEG_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/test_*.c))
@@ -46,13 +51,15 @@ BENCH_BPF := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
 
 FUZZ_SECONDS ?= 30
+FORMAT_FILES = $(wildcard common/*.[ch] userspace/*.[ch] api/*.[ch] bpf/*.[ch] tests/*/*.c \
+                 tests/*.h fuzz/*.c bench/*.c)
 
 .PHONY: all deps test unit integration asan fuzz fuzz-build fuzz-replay bench run format \
         format-check clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(COLLECTOR)
+all: $(COLLECTOR) $(AGGREGATOR)
 
 deps:
 	./scripts/deps.sh
@@ -71,26 +78,47 @@ $(BUILD)/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
-# --- collector ----------------------------------------------------------------------------
-$(BUILD)/obj/%.o: userspace/%.c userspace/*.h bpf/*.h | $(SKELS)
+# --- libraries and programs ---------------------------------------------------------------
+HEADERS := common/*.h userspace/*.h api/*.h bpf/*.h
+
+$(BUILD)/obj/common/%.o: common/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
+$(BUILD)/obj/api/%.o: api/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: userspace/%.c $(HEADERS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libkmcommon.a: $(COMMON_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(COLLECTOR): $(BUILD)/obj/main.o $(LIB)
+$(BUILD)/libkmcollector.a: $(COLLECTOR_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libkmapi.a: $(API_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(COLLECTOR): $(BUILD)/obj/main.o $(LIBS)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(AGGREGATOR): $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a $(BUILD)/libkmcommon.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # --- tests --------------------------------------------------------------------------------
-$(BUILD)/tests/%: tests/unit/%.c tests/*.h $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/*.h $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIBS) $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/tests/%: tests/integration/%.c tests/*.h $(LIB)
+$(BUILD)/tests/%: tests/integration/%.c tests/*.h $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIBS) $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -99,11 +127,12 @@ $(BUILD)/tests/%: tests/helpers/%.c
 unit: $(UNIT_TESTS)
 	./tests/run.sh unit $(BUILD) $(UNIT_TESTS)
 
-integration: $(COLLECTOR) $(INTEG_TESTS) $(TEST_HELPERS)
+integration: $(COLLECTOR) $(AGGREGATOR) $(INTEG_TESTS) $(TEST_HELPERS)
 	./tests/run.sh integration $(BUILD) $(INTEG_TESTS)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 $(COLLECTOR:$(BUILD)/%=build/asan/%) \
+	  $(AGGREGATOR:$(BUILD)/%=build/asan/%) \
 	  $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
 	  $(TEST_HELPERS:$(BUILD)/%=build/asan/%)
 
@@ -117,8 +146,8 @@ test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build
 fuzz-build:
 	$(MAKE) BUILD=build/fuzz FUZZ=1 $(FUZZERS:$(BUILD)/%=build/fuzz/%)
 
-$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS:$(BUILD)/%=build/fuzz/%); do \
@@ -131,22 +160,23 @@ fuzz: fuzz-build
 	done
 
 # --- benchmarks -----------------------------------------------------------------------------
-$(BUILD)/bench/%: bench/%.c $(LIB) $(BENCH_BPF)
+$(BUILD)/bench/%: bench/%.c $(LIBS) $(BENCH_BPF)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
 
-bench: $(COLLECTOR) $(BENCHES)
+bench: $(COLLECTOR) $(AGGREGATOR) $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
 # --- running ------------------------------------------------------------------------------
-run: $(COLLECTOR)
-	$(COLLECTOR) --format=text --window=5s
+# Standalone: aggregator + collector on this machine, kubeconfig in run/ (see README).
+run: $(COLLECTOR) $(AGGREGATOR)
+	./scripts/run-standalone.sh $(BUILD)
 
 format:
-	clang-format -i userspace/*.[ch] bpf/*.[ch] tests/*/*.c tests/*.h fuzz/*.c bench/*.c
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror userspace/*.[ch] bpf/*.[ch] tests/*/*.c tests/*.h fuzz/*.c bench/*.c
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build

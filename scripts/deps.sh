@@ -9,6 +9,7 @@ libbpf-dev bpftool libelf-dev zlib1g-dev
 libjansson-dev libcmocka-dev
 libssl-dev libh2o-evloop-dev libcurl4-openssl-dev libyaml-dev
 pkg-config clang-format
+curl nghttp2-client protobuf-compiler openssl
 "
 
 missing=""

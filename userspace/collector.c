@@ -251,7 +251,7 @@ static void sample_container(struct collector *c, struct container *ct)
         c->stats.read_errors++;
         return;
     }
-    if (cpu_series_add(&ct->cpu, s.mono_ns, s.cpu.v[CPU_USAGE_USEC])) {
+    if (cpu_series_add_at(&ct->cpu, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
         c->stats.counter_resets++;
         log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
                  ct->pod->uid);
@@ -286,7 +286,8 @@ void collector_tick(struct collector *c)
 
     if (node_sample_read(&c->node_reader, &c->node) == 0) {
         c->has_node = true;
-        cpu_series_add(&c->node_cpu, c->node.mono_ns, c->node.cpu.v[CPU_USAGE_USEC]);
+        cpu_series_add_at(&c->node_cpu, c->node.mono_ns, c->node.real_ns,
+                          c->node.cpu.v[CPU_USAGE_USEC]);
     }
     /* memory.peak and memory.swap.current every SLOW_FILES_PERIOD, the rest every tick. */
     c->read_slow_files = c->stats.ticks % c->slow_every_ticks == 0;

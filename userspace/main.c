@@ -1,6 +1,9 @@
 /* kmetrics-collector: command line, and the daemon's event loop (a tick timer, signals and
- * BPF lifecycle events on one epoll). Measurement lives in collector.c. */
+ * BPF lifecycle events on one epoll). Measurement lives in collector.c, shipping to the
+ * aggregator in shipper.c (its own thread). */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,11 +18,14 @@
 #include "collector.h"
 #include "duration.h"
 #include "log.h"
+#include "ship_snapshot.h"
+#include "shipper.h"
 #include "snapshot_json.h"
 
 #define KMETRICS_VERSION "0.1.0"
 #define MAX_RUNTIME_DIRS 16
 #define SEC_NS ((int64_t)1000000000)
+#define TOKEN_MAX 4096
 
 enum output_format { OUTPUT_NONE, OUTPUT_JSON, OUTPUT_TEXT };
 
@@ -31,6 +37,17 @@ struct options {
     enum output_format format;
     int pretty;
     int once;
+
+    /* Shipping to the aggregator (off without --aggregator). */
+    const char *aggregators[SHIPPER_MAX_URLS];
+    size_t naggregators;
+    char *aggregators_buf[SHIPPER_MAX_URLS]; /* one strdup per --aggregator flag */
+    size_t naggregators_bufs;
+    int64_t ship_interval_ns;
+    const char *token_file;
+    const char *ca_file;
+    int insecure;
+    char *token;
 };
 
 static void usage(FILE *out)
@@ -51,6 +68,12 @@ static void usage(FILE *out)
             "                         interval)\n"
             "  --walk-interval=DUR    safety-net full walk period with BPF events (default 60s)\n"
             "  --no-bpf               do not load BPF; walk the cgroup tree every tick\n"
+            "  --aggregator=URL[,URL] ship to these aggregators (https://host[:port]); a name\n"
+            "                         with several addresses ships to each (HA replicas)\n"
+            "  --ship-interval=DUR    shipping period, 1s..5m (default 15s)\n"
+            "  --ship-token-file=F    bearer token for the aggregator (required to ship)\n"
+            "  --aggregator-ca-file=F CA bundle for the aggregator (default: the system's)\n"
+            "  --insecure-skip-tls-verify  do not verify the aggregator (tests only)\n"
             "  -v, --verbose          more log (repeat for debug); -q, --quiet: warnings only\n"
             "  -h, --help             this text;  --version\n");
 }
@@ -86,6 +109,85 @@ static int parse_runtime_dirs(struct options *o, const char *arg)
     return 0;
 }
 
+/* Appends a comma-separated --aggregator list (the flag may repeat). */
+static int parse_aggregators(struct options *o, const char *arg)
+{
+    char *buf, *save = NULL;
+
+    if (o->naggregators_bufs == SHIPPER_MAX_URLS || !(buf = strdup(arg))) return -1;
+    o->aggregators_buf[o->naggregators_bufs++] = buf;
+    for (char *u = strtok_r(buf, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+        if (o->naggregators == SHIPPER_MAX_URLS) {
+            fprintf(stderr, "kmetrics-collector: at most %d --aggregator URLs\n", SHIPPER_MAX_URLS);
+            return -1;
+        }
+        o->aggregators[o->naggregators++] = u;
+    }
+    return 0;
+}
+
+/* The token file's content without surrounding white space; it goes into a header, so only
+ * visible ASCII is allowed. */
+static char *read_token(const char *path)
+{
+    char buf[TOKEN_MAX + 2]; /* room for a newline, and one byte to see it is too long */
+    size_t len = 0, start = 0;
+    bool too_long;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0) {
+        fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: %s\n", path,
+                    strerror(errno));
+            close(fd);
+            return NULL;
+        }
+        len += (size_t)n;
+    }
+    close(fd);
+    too_long = len == sizeof(buf);
+    while (len > 0 && isspace((unsigned char)buf[len - 1]))
+        len--;
+    while (start < len && isspace((unsigned char)buf[start]))
+        start++;
+    if (too_long || len - start > TOKEN_MAX || start == len) {
+        fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: %s\n", path,
+                start == len ? "empty" : "longer than 4096 bytes");
+        return NULL;
+    }
+    for (size_t i = start; i < len; i++) {
+        if (buf[i] < 0x21 || buf[i] > 0x7e) {
+            fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: not a token\n", path);
+            return NULL;
+        }
+    }
+    return strndup(buf + start, len - start);
+}
+
+static int check_shipping_args(struct options *o)
+{
+    if (o->naggregators == 0) {
+        if (o->token_file || o->ca_file || o->insecure || o->ship_interval_ns)
+            fprintf(stderr, "kmetrics-collector: shipping flags without --aggregator do "
+                            "nothing\n");
+        return 0;
+    }
+    if (o->once) return 0; /* --once does not ship */
+    if (!o->ship_interval_ns) o->ship_interval_ns = 15 * SEC_NS;
+    if (!o->token_file) {
+        fprintf(stderr, "kmetrics-collector: --aggregator needs --ship-token-file\n");
+        return -1;
+    }
+    o->token = read_token(o->token_file);
+    return o->token ? 0 : -1;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
     enum {
@@ -99,6 +201,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         OPT_WINDOW,
         OPT_WALK,
         OPT_NO_BPF,
+        OPT_AGGREGATOR,
+        OPT_SHIP_INTERVAL,
+        OPT_TOKEN_FILE,
+        OPT_CA_FILE,
+        OPT_INSECURE,
         OPT_VERSION
     };
     static const struct option longopts[] = {
@@ -112,6 +219,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"window", required_argument, NULL, OPT_WINDOW},
         {"walk-interval", required_argument, NULL, OPT_WALK},
         {"no-bpf", no_argument, NULL, OPT_NO_BPF},
+        {"aggregator", required_argument, NULL, OPT_AGGREGATOR},
+        {"ship-interval", required_argument, NULL, OPT_SHIP_INTERVAL},
+        {"ship-token-file", required_argument, NULL, OPT_TOKEN_FILE},
+        {"aggregator-ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"insecure-skip-tls-verify", no_argument, NULL, OPT_INSECURE},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -167,6 +279,23 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_NO_BPF:
             o->cfg.disable_bpf = true;
             break;
+        case OPT_AGGREGATOR:
+            if (parse_aggregators(o, optarg)) return -1;
+            break;
+        case OPT_SHIP_INTERVAL:
+            if (parse_duration_opt("ship-interval", optarg, SEC_NS, 300 * SEC_NS,
+                                   &o->ship_interval_ns))
+                return -1;
+            break;
+        case OPT_TOKEN_FILE:
+            o->token_file = optarg;
+            break;
+        case OPT_CA_FILE:
+            o->ca_file = optarg;
+            break;
+        case OPT_INSECURE:
+            o->insecure = 1;
+            break;
         case 'v':
             level++;
             break;
@@ -189,6 +318,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         return -1;
     }
     log_set_level(level);
+    if (check_shipping_args(o)) return -1;
     if (!o->window_ns) o->window_ns = o->once ? o->cfg.interval_ns : 15 * SEC_NS;
     /* Serve any window up to a minute, and always the one asked for. */
     o->cfg.history_ns = o->window_ns > 60 * SEC_NS ? o->window_ns : 60 * SEC_NS;
@@ -219,14 +349,82 @@ static int epoll_add(int ep, int fd)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static int run_daemon(struct options *o, struct collector *c)
+/* CPU history a shipment carries: the window served, and at least two ship intervals so a
+ * rate survives one lost shipment; capped at the minute the collector keeps. */
+static int64_t ship_history_ns(const struct options *o)
+{
+    int64_t h = o->window_ns > 2 * o->ship_interval_ns ? o->window_ns : 2 * o->ship_interval_ns;
+
+    return h < 60 * SEC_NS ? h : 60 * SEC_NS;
+}
+
+static struct shipper *start_shipping(const struct options *o, const struct collector *c)
+{
+    struct shipper_config cfg = {
+        .node_name = c->node_name,
+        .urls = o->aggregators,
+        .nurls = o->naggregators,
+        .token = o->token,
+        .ca_file = o->ca_file,
+        .insecure = o->insecure,
+        .interval_ns = o->ship_interval_ns,
+        .history_ns = ship_history_ns(o),
+    };
+    struct shipper *sh;
+    char err[512];
+
+    if (o->insecure)
+        log_warn("--insecure-skip-tls-verify: the aggregator's certificate is not checked; "
+                 "for tests only");
+    sh = shipper_start(&cfg, err, sizeof(err));
+    if (!sh) log_error("shipping: %s", err);
+    return sh;
+}
+
+/* On the collector thread, after a tick: hands the shipper a snapshot every ship interval.
+ * Building it copies memory only; the network is the shipper thread's. */
+static void maybe_ship(const struct options *o, const struct collector *c, struct shipper *sh,
+                       int64_t *last_ship)
+{
+    int64_t now = clock_mono_ns();
+    struct ship_snapshot *snap;
+
+    /* The first shipment waits for a second sample so it already gives rates; then half a
+     * tick of slack keeps timer jitter from pushing each shipment a whole tick late. */
+    if (c->stats.ticks < 2 ||
+        (*last_ship && now - *last_ship < o->ship_interval_ns - c->cfg.interval_ns / 2))
+        return;
+    *last_ship = now;
+    snap = ship_snapshot_build(c, ship_history_ns(o));
+    if (!snap) {
+        LOG_RATELIMITED(LOG_ERROR, "out of memory taking a snapshot to ship");
+        return;
+    }
+    shipper_offer(sh, snap);
+    ship_snapshot_unref(snap);
+}
+
+static void log_shipping_summary(const struct shipper *sh)
+{
+    struct shipper_stats *st = malloc(sizeof(*st)); /* large: one slot per target */
+
+    if (!st) return;
+    shipper_stats(sh, st);
+    log_info("shipped %llu (%llu full), %llu acknowledged, %llu resyncs, %llu failures",
+             (unsigned long long)st->sent, (unsigned long long)st->sent_full,
+             (unsigned long long)st->acked, (unsigned long long)st->resyncs,
+             (unsigned long long)st->failures);
+    free(st);
+}
+
+static int run_daemon(struct options *o, struct collector *c, struct shipper *sh)
 {
     struct itimerspec its = {
         .it_interval = {.tv_sec = c->cfg.interval_ns / SEC_NS,
                         .tv_nsec = c->cfg.interval_ns % SEC_NS},
         .it_value = {.tv_nsec = 1},
     };
-    int64_t last_summary = 0;
+    int64_t last_summary = 0, last_ship = 0;
     int ep = -1, tfd = -1, sfd = -1, efd, rc = 1;
     sigset_t mask;
 
@@ -272,6 +470,7 @@ static int run_daemon(struct options *o, struct collector *c)
                 uint64_t expirations;
                 if (read(tfd, &expirations, sizeof(expirations)) < 0) continue;
                 collector_tick(c);
+                if (sh) maybe_ship(o, c, sh, &last_ship);
                 if (o->format != OUTPUT_NONE && print_snapshot(o, c)) {
                     log_error("writing output failed; stopping");
                     goto out;
@@ -284,6 +483,7 @@ static int run_daemon(struct options *o, struct collector *c)
                              (long long)(c->stats.last_tick_ns / 1000),
                              (unsigned long long)c->stats.full_walks,
                              (unsigned long long)(c->stats.events_mkdir + c->stats.events_rmdir));
+                    if (sh) log_shipping_summary(sh);
                 }
             } else {
                 collector_handle_events(c);
@@ -297,25 +497,43 @@ out:
     return rc;
 }
 
+static void free_options(struct options *o)
+{
+    free(o->runtime_dirs_buf);
+    for (size_t i = 0; i < o->naggregators_bufs; i++)
+        free(o->aggregators_buf[i]);
+    if (o->token) explicit_bzero(o->token, strlen(o->token));
+    free(o->token);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
     struct collector c;
+    struct shipper *sh = NULL;
     char err[512];
     int rc;
 
     if (parse_args(argc, argv, &o)) {
-        free(o.runtime_dirs_buf);
+        free_options(&o);
         return 2;
     }
     if (collector_init(&c, &o.cfg, err, sizeof(err)) != 0) {
         log_error("%s", err);
         collector_destroy(&c);
-        free(o.runtime_dirs_buf);
+        free_options(&o);
         return 1;
     }
-    rc = o.once ? run_once(&o, &c) : run_daemon(&o, &c);
+    if (o.once) {
+        if (o.naggregators) log_info("--once: not shipping to the aggregator");
+        rc = run_once(&o, &c);
+    } else if (o.naggregators && !(sh = start_shipping(&o, &c))) {
+        rc = 1;
+    } else {
+        rc = run_daemon(&o, &c, sh);
+    }
+    shipper_stop(sh); /* joins the thread (abandoning a transfer under way) first */
     collector_destroy(&c);
-    free(o.runtime_dirs_buf);
+    free_options(&o);
     return rc;
 }

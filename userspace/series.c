@@ -35,7 +35,22 @@ static void ring_push(struct cpu_series *s, struct cpu_point p)
 
 bool cpu_series_add(struct cpu_series *s, int64_t mono_ns, uint64_t usage_usec)
 {
-    struct cpu_point p = {.mono_ns = mono_ns, .usage_usec = usage_usec};
+    return cpu_series_add_at(s, mono_ns, mono_ns, usage_usec);
+}
+
+size_t cpu_series_points(const struct cpu_series *s, struct cpu_point *out)
+{
+    size_t n = 0;
+
+    for (unsigned i = 0; i < s->count; i++)
+        out[n++] = *ring_at(s, i);
+    if (s->has_latest && (n == 0 || out[n - 1].mono_ns != s->latest.mono_ns)) out[n++] = s->latest;
+    return n;
+}
+
+bool cpu_series_add_at(struct cpu_series *s, int64_t mono_ns, int64_t real_ns, uint64_t usage_usec)
+{
+    struct cpu_point p = {.mono_ns = mono_ns, .real_ns = real_ns, .usage_usec = usage_usec};
     bool reset = false;
 
     if (s->has_latest) {

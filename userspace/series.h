@@ -6,12 +6,14 @@
 #define KMETRICS_SERIES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SERIES_POINTS 64
 
 struct cpu_point {
-    int64_t mono_ns;     /* CLOCK_MONOTONIC time of the sample */
+    int64_t mono_ns;     /* CLOCK_MONOTONIC time of the sample: rates are computed on it */
+    int64_t real_ns;     /* CLOCK_REALTIME of the same sample: what is shipped and shown */
     uint64_t usage_usec; /* cumulative usage_usec from cpu.stat */
 };
 
@@ -31,6 +33,12 @@ void cpu_series_init(struct cpu_series *s, int64_t history_ns, int64_t interval_
 /* Adds a sample. Returns true when it was a counter reset (history was cleared first).
  * Samples not newer than the latest are ignored. */
 bool cpu_series_add(struct cpu_series *s, int64_t mono_ns, uint64_t usage_usec);
+/* The same, recording the sample's wall-clock time too. */
+bool cpu_series_add_at(struct cpu_series *s, int64_t mono_ns, int64_t real_ns, uint64_t usage_usec);
+
+/* Kept points (oldest first) followed by the latest sample when it was not kept; at most
+ * SERIES_POINTS + 1. Returns the count written to out. */
+size_t cpu_series_points(const struct cpu_series *s, struct cpu_point *out);
 
 struct cpu_rate {
     uint64_t nanocores;    /* average CPU over the window, in 1e-9 cores */

@@ -20,7 +20,7 @@ int log_get_level(void)
 
 uint64_t log_lines_written(enum log_level level)
 {
-    return level <= LOG_DEBUG ? lines_written[level] : 0;
+    return level <= LOG_DEBUG ? __atomic_load_n(&lines_written[level], __ATOMIC_RELAXED) : 0;
 }
 
 static int64_t monotonic_ns(void)
@@ -46,7 +46,8 @@ static void log_vmsg(enum log_level level, const char *suffix, const char *fmt, 
     if (suffix) fputs(suffix, stderr);
     fputc('\n', stderr);
     funlockfile(stderr);
-    lines_written[level]++;
+    /* The collector logs from its tick and shipper threads. */
+    __atomic_fetch_add(&lines_written[level], 1, __ATOMIC_RELAXED);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -1,0 +1,34 @@
+/* The aggregator's shared state, handed to every request handler: the store, its
+ * configuration, and the self-metrics it exports. Single-threaded: one h2o event loop. */
+#ifndef KMETRICS_AGGREGATOR_H
+#define KMETRICS_AGGREGATOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "selfmetrics.h"
+#include "store.h"
+
+struct aggregator_config {
+    const char *bind_address;  /* default 0.0.0.0 */
+    int secure_port;           /* default 4443 */
+    const char *tls_cert_file; /* with tls_private_key_file; else self-signed in cert_dir */
+    const char *tls_private_key_file;
+    const char *cert_dir;         /* default ./certs (apiserver.local.config/certificates) */
+    int64_t metric_resolution_ns; /* CPU window, default 15 s */
+    int64_t node_expiry_ns;       /* default 3 x 15 s */
+    const char *ship_token;       /* shared token collectors present; NULL: shipping refused */
+    const char *read_token;       /* standalone: token API readers present; NULL: reads open */
+    const char *kubeconfig_out;   /* write a kubeconfig for local kubectl access here */
+};
+
+struct aggregator {
+    struct aggregator_config cfg;
+    struct store store;
+    struct selfmetrics metrics;
+    int64_t started_mono_ns;
+    int64_t last_ship_mono_ns; /* any shipment stored: readiness */
+    bool shipments_seen;
+};
+
+#endif

@@ -1,0 +1,67 @@
+/* Renders the Metrics API's objects exactly as Kubernetes clients decode them:
+ * JSON (field order as metrics-server emits it), protobuf in the Kubernetes envelope, and
+ * meta.k8s.io Tables for `kubectl get nodemetrics|podmetrics`, plus metav1.Status errors.
+ * See ../shared/REFERENCE.md §1 for the wire facts. All functions append to an outbuf. */
+#ifndef KMETRICS_RENDER_H
+#define KMETRICS_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics_model.h"
+#include "outbuf.h"
+
+/* "metrics.k8s.io/v1beta1" or "metrics.k8s.io/v1" */
+typedef const char *api_version_t;
+
+/* --- value formats ------------------------------------------------------------------------ */
+/* Kubernetes canonical quantity for CPU in nanocores (DecimalSI): 0 -> "0", 250000000 -> "250m",
+ * 2000000000 -> "2", 7338891 -> "7338891n", 12000 -> "12u". */
+void format_cpu_quantity(struct outbuf *b, uint64_t nanocores);
+/* Canonical BinarySI quantity for bytes: 14868480 -> "14520Ki", 52428800 -> "50Mi",
+ * 1000 -> "1000", 0 -> "0". */
+void format_memory_quantity(struct outbuf *b, uint64_t bytes);
+/* Go's time.Duration.String(): 15003000000 -> "15.003s", 60000000000 -> "1m0s",
+ * 500000000 -> "500ms", 0 -> "0s". */
+void format_go_duration(struct outbuf *b, int64_t ns);
+/* RFC 3339 UTC, whole seconds: "2026-08-04T09:59:52Z". */
+void format_rfc3339(struct outbuf *b, int64_t real_ns);
+
+/* --- JSON --------------------------------------------------------------------------------- */
+void render_node_json(struct outbuf *b, api_version_t v, const struct node_metrics_view *n);
+void render_node_list_json(struct outbuf *b, api_version_t v, const struct node_metrics_view *items,
+                           size_t n);
+void render_pod_json(struct outbuf *b, api_version_t v, const struct pod_metrics_view *p);
+void render_pod_list_json(struct outbuf *b, api_version_t v, const struct pod_metrics_view *items,
+                          size_t n);
+
+/* --- protobuf (application/vnd.kubernetes.protobuf): "k8s\0" + runtime.Unknown ------------ */
+void render_node_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *n);
+void render_node_list_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *items,
+                         size_t n);
+void render_pod_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *p);
+void render_pod_list_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *items,
+                        size_t n);
+
+/* --- Table (application/json;as=Table;v=v1;g=meta.k8s.io) ------------------------------- */
+/* Columns Name, CPU, Memory, Window; a pod row sums its containers. table_version is
+ * "meta.k8s.io/v1" or "meta.k8s.io/v1beta1" (whichever the client asked for). */
+void render_node_table(struct outbuf *b, const char *table_version,
+                       const struct node_metrics_view *items, size_t n);
+void render_pod_table(struct outbuf *b, const char *table_version,
+                      const struct pod_metrics_view *items, size_t n);
+
+/* --- metav1.Status ------------------------------------------------------------------------ */
+/* {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":...,
+ *  "reason":...,"details":{"name":...,"group":"metrics.k8s.io","kind":...},"code":...}
+ * details is omitted when details_kind is NULL. Strings are JSON-escaped. */
+void render_status_json(struct outbuf *b, int code, const char *reason, const char *message,
+                        const char *details_name, const char *details_kind);
+/* The same Status in the protobuf envelope (apiVersion v1, kind Status). */
+void render_status_pb(struct outbuf *b, int code, const char *reason, const char *message,
+                      const char *details_name, const char *details_kind);
+
+/* JSON string literal with escaping (quotes included). */
+void json_put_string(struct outbuf *b, const char *s);
+
+#endif

@@ -1,0 +1,52 @@
+/* Maps a request path (without query) to what the API serves. Paths are outside input:
+ * the router never allocates and validates names as Kubernetes does (a namespace is a DNS
+ * label, a pod or node name a DNS subdomain), so a bad name is a 400 or 404, never a crash. */
+#ifndef KMETRICS_ROUTER_H
+#define KMETRICS_ROUTER_H
+
+#include <stddef.h>
+
+enum route_kind {
+    ROUTE_NOT_FOUND = 0,
+    ROUTE_BAD_REQUEST,      /* malformed: empty segment, bad escape, invalid name */
+    ROUTE_API,              /* /api          (core APIVersions) */
+    ROUTE_API_V1,           /* /api/v1       (empty core resource list) */
+    ROUTE_APIS,             /* /apis         (APIGroupList) */
+    ROUTE_GROUP,            /* /apis/metrics.k8s.io */
+    ROUTE_GROUP_VERSION,    /* /apis/metrics.k8s.io/{v}  (APIResourceList) */
+    ROUTE_NODES,            /* .../nodes */
+    ROUTE_NODE,             /* .../nodes/{name} */
+    ROUTE_PODS_ALL,         /* .../pods */
+    ROUTE_PODS_NAMESPACE,   /* .../namespaces/{ns}/pods */
+    ROUTE_POD,              /* .../namespaces/{ns}/pods/{name} */
+    ROUTE_OPENAPI_V2,       /* /openapi/v2 */
+    ROUTE_OPENAPI_V3,       /* /openapi/v3 */
+    ROUTE_OPENAPI_V3_GROUP, /* /openapi/v3/apis/metrics.k8s.io/{v} */
+    ROUTE_LIVEZ,            /* /livez[/check] */
+    ROUTE_READYZ,           /* /readyz[/check] */
+    ROUTE_HEALTHZ,          /* /healthz[/check] */
+    ROUTE_METRICS,          /* /metrics */
+    ROUTE_SHIP,             /* /ship (collector shipments; POST) */
+};
+
+enum api_version { API_V1BETA1 = 0, API_V1 = 1 };
+
+struct route {
+    enum route_kind kind;
+    enum api_version version;
+    /* Pointers into the path (not NUL-terminated), valid while the path is. */
+    const char *ns;
+    size_t ns_len;
+    const char *name;
+    size_t name_len;
+    const char *check; /* health check name after /livez/ etc. */
+    size_t check_len;
+};
+
+/* path: the request path up to (not including) '?'. A trailing '/' is tolerated. */
+void route_path(const char *path, size_t len, struct route *out);
+
+const char *api_version_string(enum api_version v); /* "metrics.k8s.io/v1beta1" ... */
+const char *api_version_short(enum api_version v);  /* "v1beta1" ... */
+
+#endif

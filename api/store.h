@@ -1,0 +1,124 @@
+/* The aggregator's memory: per node and per container, the recent CPU samples the collectors
+ * shipped and their newest memory figures. Applies shipments (full or delta, with sequence
+ * checks), answers "rate over the window" and "newest working set", drops silent nodes, and
+ * stays bounded: each series keeps a fixed number of points whatever arrives. */
+#ifndef KMETRICS_STORE_H
+#define KMETRICS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics_model.h"
+#include "strmap.h"
+#include "wire.h"
+
+#define STORE_POINTS 8 /* kept CPU points per series, spaced to span the window */
+
+struct store_point {
+    int64_t real_ns;
+    uint64_t usage_usec;
+};
+
+struct store_series {
+    struct store_point ring[STORE_POINTS];
+    uint8_t head, count;
+    bool has_latest;
+    struct store_point latest;
+};
+
+struct store_container {
+    char id[WIRE_ID_LEN + 1];
+    char *name; /* owned; "" becomes "container-<id12>" when served */
+    struct store_series cpu;
+    struct wire_usage memory;
+};
+
+struct store_node;
+
+struct store_pod {
+    char uid[WIRE_UID_MAX + 1];
+    char *namespace_; /* owned */
+    char *name;       /* owned */
+    char *key;        /* "namespace/name", owned; NULL when unnamed */
+    struct store_node *node;
+    struct store_container *containers; /* owned array */
+    size_t ncontainers;
+    int64_t first_seen_ns;
+    struct store_pod *next; /* in node->pods */
+};
+
+struct store_node {
+    char *name;
+    uint64_t instance;
+    uint64_t last_seq;
+    int64_t last_ship_mono_ns;
+    int64_t first_seen_ns;
+    uint32_t cpu_cores;
+    uint64_t memory_capacity;
+    struct store_series cpu;
+    struct wire_usage memory;
+    struct store_pod *pods;
+    size_t npods;
+    size_t ncontainers;
+};
+
+struct store_stats {
+    uint64_t nodes_dropped_stale;
+    uint64_t resyncs_requested;
+};
+
+struct store {
+    int64_t window_ns;      /* --metric-resolution */
+    int64_t node_expiry_ns; /* a node silent this long is dropped */
+    struct strmap nodes;    /* name -> store_node */
+    struct strmap pods;     /* "ns/name" -> store_pod */
+    struct strmap uids;     /* pod uid -> store_pod */
+    size_t npods;
+    size_t ncontainers;
+    struct store_stats stats;
+    /* Named pods sorted by namespace/name, rebuilt only when membership or names change
+     * (shipments mostly just add samples): LISTs neither sort nor scan other namespaces. */
+    uint64_t membership_gen;
+    struct store_pod **sorted;
+    size_t nsorted;
+    uint64_t sorted_gen;
+};
+
+void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);
+void store_free(struct store *s);
+
+enum store_apply_result {
+    STORE_APPLIED = 0,
+    STORE_NEED_FULL, /* unknown instance or a sequence gap: ask for a full snapshot */
+    STORE_DUPLICATE, /* seq already applied: acknowledged, nothing changes */
+};
+
+/* Applies a decoded shipment for its node. now_mono_ns stamps the node's freshness. A shipment
+ * whose node differs from authenticated_node (when not NULL) must be refused by the caller
+ * before this. Returns -ENOMEM on allocation failure (the node is then dropped whole rather
+ * than left half-updated). */
+int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_mono_ns,
+                enum store_apply_result *result);
+
+/* Named pods in namespace/name order; with ns, only that namespace's. Valid until the next
+ * store change. NULL with *n = 0 on allocation failure. */
+struct store_pod *const *store_sorted_pods(struct store *s, const char *ns, size_t *n);
+
+/* Drops nodes not heard from within node_expiry_ns; returns how many. */
+size_t store_expire(struct store *s, int64_t now_mono_ns);
+
+/* Rate over the window for a series; false without two points. */
+bool store_series_rate(const struct store_series *ser, int64_t window_ns, uint64_t *nanocores,
+                       int64_t *window_out, int64_t *end_ns);
+
+/* Views for rendering. The callbacks get views valid only during the call. */
+bool store_node_view(const struct store *s, const struct store_node *n,
+                     struct node_metrics_view *out);
+/* Fills containers (caller array of at least p->ncontainers) and out; false when no container
+ * has a CPU rate yet (the pod is not served). name_buf holds generated container names. */
+bool store_pod_view(const struct store *s, const struct store_pod *p,
+                    struct container_metrics_view *containers, char (*name_buf)[32],
+                    struct pod_metrics_view *out);
+
+#endif

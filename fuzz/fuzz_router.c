@@ -1,0 +1,148 @@
+/* libFuzzer harness for route_path(): the request path is outside input. Besides running under
+ * ASan/UBSan it checks on every input:
+ *   - the kind and version are in range, and a 404 or 400 carries nothing else;
+ *   - ns, name and check are set exactly on the routes that have them, point into the input
+ *     and are valid per the Kubernetes rules (namespace a DNS label, pod and node names DNS
+ *     subdomains, checks [a-z0-9-]{1,63});
+ *   - routing is deterministic, and one added trailing '/' changes nothing.
+ * libFuzzer hands over an exact-size heap copy, so a read past size is caught. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);          \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static bool lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool label_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 63 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1])) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!lower_alnum(s[i]) && s[i] != '-') return false;
+    return true;
+}
+
+/* By definition: at most 253 bytes of dot-separated labels (each checked without the
+ * per-label 63 limit, which a subdomain does not have). */
+static bool subdomain_ok(const char *s, size_t n)
+{
+    size_t start = 0;
+
+    if (n == 0 || n > 253) return false;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '.') {
+            if (!lower_alnum(s[i]) && s[i] != '-') return false;
+            continue;
+        }
+        if (i == start || !lower_alnum(s[start]) || !lower_alnum(s[i - 1])) return false;
+        start = i + 1;
+    }
+    return true;
+}
+
+static bool check_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 63) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!lower_alnum(s[i]) && s[i] != '-') return false;
+    return true;
+}
+
+static bool within(const char *p, size_t n, const char *base, size_t size)
+{
+    return p >= base && n <= size && (size_t)(p - base) <= size - n;
+}
+
+static void check_route(const char *path, size_t size, const struct route *r)
+{
+    bool has_ns = r->kind == ROUTE_PODS_NAMESPACE || r->kind == ROUTE_POD;
+    bool has_name = r->kind == ROUTE_NODE || r->kind == ROUTE_POD;
+    bool may_check = r->kind == ROUTE_LIVEZ || r->kind == ROUTE_READYZ || r->kind == ROUTE_HEALTHZ;
+    bool versioned = r->kind == ROUTE_GROUP_VERSION || r->kind == ROUTE_OPENAPI_V3_GROUP ||
+                     (r->kind >= ROUTE_NODES && r->kind <= ROUTE_POD);
+
+    CHECK(r->kind >= ROUTE_NOT_FOUND && r->kind <= ROUTE_SHIP);
+    CHECK(r->version == API_V1BETA1 || r->version == API_V1);
+    if (!versioned) CHECK(r->version == API_V1BETA1);
+    CHECK(api_version_string(r->version) && api_version_short(r->version));
+
+    if (has_ns) {
+        CHECK(r->ns && within(r->ns, r->ns_len, path, size));
+        CHECK(label_ok(r->ns, r->ns_len));
+        CHECK(r->ns > path && r->ns[-1] == '/');
+    } else {
+        CHECK(!r->ns && r->ns_len == 0);
+    }
+    if (has_name) {
+        CHECK(r->name && within(r->name, r->name_len, path, size));
+        CHECK(subdomain_ok(r->name, r->name_len));
+        CHECK(r->name > path && r->name[-1] == '/');
+        if (has_ns) CHECK(r->name > r->ns + r->ns_len);
+    } else {
+        CHECK(!r->name && r->name_len == 0);
+    }
+    if (may_check && r->check) {
+        CHECK(within(r->check, r->check_len, path, size));
+        CHECK(check_ok(r->check, r->check_len));
+        CHECK(r->check > path && r->check[-1] == '/');
+    } else {
+        CHECK(!r->check && r->check_len == 0);
+    }
+
+    /* Anything routed came from a well-formed path. */
+    if (r->kind != ROUTE_BAD_REQUEST && r->kind != ROUTE_NOT_FOUND) {
+        CHECK(size > 1 && path[0] == '/');
+        CHECK(!memchr(path, '\0', size) && !memchr(path, '%', size));
+        CHECK(!memmem(path, size, "//", 2));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = (const char *)data;
+    struct route r, again;
+    char *slashed;
+
+    memset(&r, 0xa5, sizeof(r));
+    route_path(path, size, &r);
+    check_route(path, size, &r);
+
+    memset(&again, 0x5a, sizeof(again));
+    route_path(path, size, &again);
+    CHECK(again.kind == r.kind && again.version == r.version && again.ns == r.ns &&
+          again.ns_len == r.ns_len && again.name == r.name && again.name_len == r.name_len &&
+          again.check == r.check && again.check_len == r.check_len);
+
+    /* "P" and "P/" route alike when P is absolute and has no trailing '/' of its own. */
+    if (size == 0 || path[0] != '/' || path[size - 1] == '/') return 0;
+    slashed = malloc(size + 1);
+    if (!slashed) return 0;
+    memcpy(slashed, path, size);
+    slashed[size] = '/';
+    route_path(slashed, size + 1, &again);
+    check_route(slashed, size + 1, &again);
+    CHECK(again.kind == r.kind && again.version == r.version);
+    CHECK(again.ns_len == r.ns_len && again.name_len == r.name_len &&
+          again.check_len == r.check_len);
+    CHECK(!r.ns || again.ns - slashed == r.ns - path);
+    CHECK(!r.name || again.name - slashed == r.name - path);
+    CHECK(!r.check || again.check - slashed == r.check - path);
+    free(slashed);
+    return 0;
+}

@@ -1,0 +1,468 @@
+/* The real aggregator over real TLS and HTTP/2, with real clients: libcurl, the curl and
+ * nghttp command-line clients, kubectl (every version on the machine), and protoc decoding the
+ * protobuf bodies. Shipments are built with the real wire encoder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "agg_harness.h"
+
+#define SEC ((int64_t)1000000000)
+#define UID_A "aaaaaaaa-1111-4111-8111-111111111111"
+#define UID_B "bbbbbbbb-2222-4222-8222-222222222222"
+
+static struct agg_harness h;
+
+static int64_t now_real(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
+}
+
+/* A node with two pods; pod A has containers "app" (half a core) and "sidecar" (a tenth),
+ * pod B one container "web" (a quarter). Samples 1 s apart ending at end_ns. */
+struct demo {
+    struct wire_sample node_s[16], app_s[16], side_s[16], web_s[16];
+    struct wire_container a_containers[2], b_containers[1];
+    struct wire_pod pods[2];
+    struct wire_shipment ship;
+};
+
+/* Usage grows with absolute time, so shipments built at any moment agree with each other
+ * (no accidental counter resets) and every rate is exact. */
+static void fill_samples(struct wire_sample *s, int n, int64_t end_ns, uint64_t base,
+                         uint64_t usec_per_sec)
+{
+    static const int64_t epoch = 1700000000 * SEC;
+
+    for (int i = 0; i < n; i++) {
+        s[i].real_ns = end_ns - (int64_t)(n - 1 - i) * SEC;
+        s[i].usage_usec = base + (uint64_t)((s[i].real_ns - epoch) / 1000) * usec_per_sec / 1000000;
+    }
+}
+
+static void demo_build(struct demo *d, const char *node, uint64_t instance, uint64_t seq,
+                       uint64_t base_seq, int full, int nsamples, int64_t end_ns)
+{
+    memset(d, 0, sizeof(*d));
+    fill_samples(d->node_s, nsamples, end_ns, 1000000000, 1200000);
+    fill_samples(d->app_s, nsamples, end_ns, 5000000, 500000);
+    fill_samples(d->side_s, nsamples, end_ns, 7000000, 100000);
+    fill_samples(d->web_s, nsamples, end_ns, 9000000, 250000);
+    d->a_containers[0] = (struct wire_container){
+        .id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        .name = "app",
+        .samples = d->app_s,
+        .nsamples = (size_t)nsamples,
+        .memory = {.have = WIRE_HAVE_WORKING_SET | WIRE_HAVE_RSS,
+                   .working_set = 50 << 20,
+                   .rss = 40 << 20}};
+    d->a_containers[1] = (struct wire_container){
+        .id = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        .name = "sidecar",
+        .samples = d->side_s,
+        .nsamples = (size_t)nsamples,
+        .memory = {.have = WIRE_HAVE_WORKING_SET, .working_set = 10 << 20}};
+    d->b_containers[0] = (struct wire_container){
+        .id = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+        .name = "web",
+        .samples = d->web_s,
+        .nsamples = (size_t)nsamples,
+        .memory = {
+            .have = WIRE_HAVE_WORKING_SET | WIRE_HAVE_SWAP, .working_set = 14868480, .swap = 4096}};
+    d->pods[0] = (struct wire_pod){.uid = UID_A,
+                                   .namespace_ = "team-a",
+                                   .name = "api-0",
+                                   .containers = d->a_containers,
+                                   .ncontainers = 2};
+    d->pods[1] = (struct wire_pod){.uid = UID_B,
+                                   .namespace_ = "team-b",
+                                   .name = "web-0",
+                                   .containers = d->b_containers,
+                                   .ncontainers = 1};
+    d->ship = (struct wire_shipment){
+        .flags = full ? WIRE_FULL : 0,
+        .node_name = node,
+        .instance = instance,
+        .seq = seq,
+        .base_seq = full ? 0 : base_seq,
+        .sent_ns = end_ns,
+        .node = {.cpu_cores = 4,
+                 .memory_capacity = 8ull << 30,
+                 .samples = d->node_s,
+                 .nsamples = (size_t)nsamples,
+                 .memory = {.have = WIRE_HAVE_WORKING_SET, .working_set = 1234567 * 1024ull}},
+        .pods = d->pods,
+        .npods = 2};
+}
+
+static json_t *get_json(const char *path, long want_status)
+{
+    struct http_result r;
+    json_t *doc;
+
+    assert_int_equal(ah_get(&h, path, "application/json", NULL, &r), 0);
+    if (r.status != want_status)
+        fail_msg("GET %s: %ld, want %ld: %s", path, r.status, want_status,
+                 r.body.data ? r.body.data : "");
+    doc = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
+    outbuf_free(&r.body);
+    assert_non_null(doc);
+    return doc;
+}
+
+static const char *jstr(json_t *o, const char *path)
+{
+    /* dotted path of object keys */
+    char key[64];
+    const char *p = path;
+
+    while (o && *p) {
+        size_t n = strcspn(p, ".");
+        snprintf(key, sizeof(key), "%.*s", (int)n, p);
+        o = json_object_get(o, key);
+        p += n + (p[n] == '.');
+    }
+    return json_string_value(o);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return ah_start(&h, "--metric-resolution=5s --node-expiry=3s");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    int rc = ah_stop(&h);
+    tu_rm_rf(h.dir);
+    curl_global_cleanup();
+    return rc == 0 ? 0 : -1;
+}
+
+/* The aggregator runs with --node-expiry=3s: long client runs re-ship to stay fresh. */
+static void refresh_node(void)
+{
+    static uint64_t seq = 100;
+    struct demo d;
+
+    demo_build(&d, "node-1", 4242, ++seq, 0, 1, 6, now_real());
+    assert_int_equal(ah_ship(&h, &d.ship), 200);
+}
+
+/* --- tests -------------------------------------------------------------------------------- */
+
+static void test_discovery_over_http2(void **state)
+{
+    struct http_result r;
+
+    (void)state;
+    assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.http_version, CURL_HTTP_VERSION_2_0);
+    outbuf_free(&r.body);
+    json_t *apis = get_json("/apis", 200);
+    assert_string_equal(jstr(json_array_get(json_object_get(apis, "groups"), 0), "name"),
+                        "metrics.k8s.io");
+    json_decref(apis);
+    json_t *v1 = get_json("/apis/metrics.k8s.io/v1", 200);
+    assert_string_equal(jstr(v1, "groupVersion"), "metrics.k8s.io/v1");
+    json_decref(v1);
+    json_t *oa = get_json("/openapi/v2", 200);
+    assert_non_null(json_object_get(json_object_get(oa, "definitions"),
+                                    "io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics"));
+    json_decref(oa);
+}
+
+static void test_shipment_auth_and_bad_input_store_nothing(void **state)
+{
+    struct demo d;
+    struct outbuf b;
+    struct http_result r;
+
+    (void)state;
+    demo_build(&d, "node-bad", 7, 1, 0, 1, 3, now_real());
+    outbuf_init(&b);
+    assert_int_equal(wire_encode(&d.ship, &b), 0);
+    /* No token, a wrong token, a wrong type, garbage, truncated: all refused. */
+    assert_int_equal(
+        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "", &r), 0);
+    assert_int_equal(r.status, 401);
+    outbuf_free(&r.body);
+    assert_int_equal(
+        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "nope", &r), 0);
+    assert_int_equal(r.status, 401);
+    outbuf_free(&r.body);
+    assert_int_equal(ah_post_ship_raw(&h, b.data, b.len, "application/json", AH_SHIP_TOKEN, &r), 0);
+    assert_int_equal(r.status, 415);
+    outbuf_free(&r.body);
+    assert_int_equal(ah_post_ship_raw(&h, "garbage!", 8, "application/vnd.kmetrics.shipment.v1",
+                                      AH_SHIP_TOKEN, &r),
+                     0);
+    assert_int_equal(r.status, 400);
+    outbuf_free(&r.body);
+    assert_int_equal(ah_post_ship_raw(&h, b.data, b.len / 2, "application/vnd.kmetrics.shipment.v1",
+                                      AH_SHIP_TOKEN, &r),
+                     0);
+    assert_int_equal(r.status, 400);
+    outbuf_free(&r.body);
+    /* A decompression bomb: 200 MiB of zeros in a few hundred KiB. */
+    {
+        z_stream z = {0};
+        static unsigned char zeros[1 << 16];
+        struct outbuf bomb;
+        unsigned char chunk[1 << 16];
+        outbuf_init(&bomb);
+        deflateInit(&z, 9);
+        for (int i = 0; i < 3200; i++) {
+            z.next_in = zeros;
+            z.avail_in = sizeof(zeros);
+            do {
+                z.next_out = chunk;
+                z.avail_out = sizeof(chunk);
+                deflate(&z, i == 3199 ? Z_FINISH : Z_NO_FLUSH);
+                outbuf_append(&bomb, chunk, sizeof(chunk) - z.avail_out);
+            } while (z.avail_out == 0);
+        }
+        deflateEnd(&z);
+        assert_int_equal(ah_post_ship_raw(&h, bomb.data, bomb.len,
+                                          "application/vnd.kmetrics.shipment.v1", AH_SHIP_TOKEN,
+                                          &r),
+                         0);
+        assert_int_equal(r.status, 413);
+        outbuf_free(&r.body);
+        outbuf_free(&bomb);
+    }
+    outbuf_free(&b);
+    /* Nothing was stored from any of them. */
+    json_t *nodes = get_json("/apis/metrics.k8s.io/v1beta1/nodes/node-bad", 404);
+    assert_string_equal(jstr(nodes, "reason"), "NotFound");
+    json_decref(nodes);
+    /* ... and the rejections are counted by reason. */
+    assert_int_equal(ah_get(&h, "/metrics", NULL, NULL, &r), 0);
+    assert_non_null(
+        strstr(r.body.data, "kmetrics_shipments_rejected_total{reason=\"unauthenticated\"} 2"));
+    assert_non_null(
+        strstr(r.body.data, "kmetrics_shipments_rejected_total{reason=\"too_large\"} 1"));
+    assert_non_null(
+        strstr(r.body.data, "kmetrics_shipments_rejected_total{reason=\"malformed\"} 2"));
+    outbuf_free(&r.body);
+}
+
+static void test_full_then_delta_serves_exact_json(void **state)
+{
+    struct demo d;
+    int64_t end = now_real();
+
+    (void)state;
+    /* A delta before any full snapshot: the aggregator asks for one. */
+    demo_build(&d, "node-1", 42, 5, 4, 0, 3, end);
+    assert_int_equal(ah_ship(&h, &d.ship), 409);
+    demo_build(&d, "node-1", 42, 1, 0, 1, 6, end);
+    assert_int_equal(ah_ship(&h, &d.ship), 200);
+
+    /* Served at once from the first shipment's history: 5 s window at 1 s samples. */
+    json_t *pod = get_json("/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods/api-0", 200);
+    assert_string_equal(jstr(pod, "kind"), "PodMetrics");
+    assert_string_equal(jstr(pod, "apiVersion"), "metrics.k8s.io/v1beta1");
+    assert_string_equal(jstr(pod, "metadata.namespace"), "team-a");
+    assert_string_equal(jstr(pod, "window"), "5s");
+    json_t *cs = json_object_get(pod, "containers");
+    assert_int_equal(json_array_size(cs), 2);
+    assert_string_equal(jstr(json_array_get(cs, 0), "name"), "app");
+    assert_string_equal(jstr(json_array_get(cs, 0), "usage.cpu"), "500m");
+    assert_string_equal(jstr(json_array_get(cs, 0), "usage.memory"), "50Mi");
+    assert_string_equal(jstr(json_array_get(cs, 1), "name"), "sidecar");
+    assert_string_equal(jstr(json_array_get(cs, 1), "usage.cpu"), "100m");
+    json_decref(pod);
+
+    json_t *web = get_json("/apis/metrics.k8s.io/v1/namespaces/team-b/pods/web-0", 200);
+    assert_string_equal(jstr(web, "apiVersion"), "metrics.k8s.io/v1");
+    assert_string_equal(jstr(json_array_get(json_object_get(web, "containers"), 0), "usage.memory"),
+                        "14520Ki");
+    assert_string_equal(jstr(json_array_get(json_object_get(web, "containers"), 0), "usage.swap"),
+                        "4Ki");
+    json_decref(web);
+
+    json_t *node = get_json("/apis/metrics.k8s.io/v1beta1/nodes/node-1", 200);
+    assert_string_equal(jstr(node, "usage.cpu"), "1200m");
+    assert_string_equal(jstr(node, "usage.memory"), "1234567Ki");
+    json_decref(node);
+
+    /* A delta with newer samples moves the window forward; a resent one is acknowledged and
+     * changes nothing. */
+    demo_build(&d, "node-1", 42, 2, 1, 0, 3, end + 3 * SEC);
+    assert_int_equal(ah_ship(&h, &d.ship), 200);
+    assert_int_equal(ah_ship(&h, &d.ship), 200);
+    json_t *list = get_json("/apis/metrics.k8s.io/v1beta1/pods", 200);
+    assert_string_equal(jstr(list, "kind"), "PodMetricsList");
+    assert_int_equal(json_array_size(json_object_get(list, "items")), 2);
+    json_decref(list);
+    /* A gap (base newer than what the aggregator holds) asks for a full snapshot. */
+    demo_build(&d, "node-1", 42, 9, 8, 0, 3, end + 4 * SEC);
+    assert_int_equal(ah_ship(&h, &d.ship), 409);
+}
+
+static void test_selectors_and_errors(void **state)
+{
+    struct http_result r;
+
+    (void)state;
+    json_t *l = get_json(
+        "/apis/metrics.k8s.io/v1beta1/pods?fieldSelector=metadata.namespace%3Dteam-b", 200);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 1);
+    json_decref(l);
+    l = get_json("/apis/metrics.k8s.io/v1beta1/pods?fieldSelector=spec.nodeName%3Dnode-1", 200);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 2);
+    json_decref(l);
+    /* Standalone pods have no labels: app=web matches none, !app matches all. */
+    l = get_json("/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods?labelSelector=app%3Dweb",
+                 200);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 0);
+    json_decref(l);
+    l = get_json("/apis/metrics.k8s.io/v1beta1/pods?labelSelector=%21app", 200);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 2);
+    json_decref(l);
+    l = get_json("/apis/metrics.k8s.io/v1beta1/pods?labelSelector=app%20in%20(", 400);
+    assert_string_equal(jstr(l, "reason"), "BadRequest");
+    json_decref(l);
+    l = get_json("/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods/missing", 404);
+    assert_string_equal(jstr(l, "message"),
+                        "podmetrics.metrics.k8s.io \"team-a/missing\" not found");
+    json_decref(l);
+    l = get_json("/apis/metrics.k8s.io/v1beta1/namespaces/Bad_NS/pods", 400);
+    json_decref(l);
+    assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/nodes", "text/html", NULL, &r), 0);
+    assert_int_equal(r.status, 406);
+    outbuf_free(&r.body);
+    assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/nodes", NULL, "wrong", &r), 0);
+    assert_int_equal(r.status, 401);
+    outbuf_free(&r.body);
+    assert_int_equal(ah_post_ship_raw(&h, "x", 1, "application/json", NULL, &r), 0);
+    assert_int_equal(r.status, 401); /* /ship without credentials */
+    outbuf_free(&r.body);
+}
+
+static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
+{
+    struct outbuf out;
+    int rc;
+
+    (void)state;
+    outbuf_init(&out);
+    refresh_node();
+    rc = ah_sh(&out,
+               "curl -s --http2 --cacert %s/certs/ca.crt -H 'Authorization: Bearer %s' "
+               "-w '\\n%%{http_version}' %s/apis/metrics.k8s.io/v1beta1/nodes",
+               h.dir, AH_READ_TOKEN, h.base_url);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out.data, "\"name\":\"node-1\""));
+    assert_non_null(strstr(out.data, "\n2"));
+    outbuf_reset(&out);
+    rc = ah_sh(&out,
+               "nghttp -v -H 'authorization: Bearer %s' %s/apis/metrics.k8s.io/v1beta1/pods 2>&1",
+               AH_READ_TOKEN, h.base_url);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out.data, "The negotiated protocol: h2"));
+    assert_non_null(strstr(out.data, "PodMetricsList"));
+    outbuf_reset(&out);
+    /* Protobuf: strip the 4-byte "k8s\0" magic, decode the runtime.Unknown envelope, then the
+     * object it carries. */
+    rc = ah_sh(&out,
+               "curl -s --http2 --cacert %s/certs/ca.crt -H 'Authorization: Bearer %s' "
+               "-H 'Accept: application/vnd.kubernetes.protobuf' "
+               "%s/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods/api-0 | tee %s/pod.pb "
+               "| tail -c +5 | protoc --decode_raw",
+               h.dir, AH_READ_TOKEN, h.base_url, h.dir);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out.data, "\"metrics.k8s.io/v1beta1\""));
+    assert_non_null(strstr(out.data, "\"PodMetrics\""));
+    assert_non_null(strstr(out.data, "\"api-0\""));
+    assert_non_null(strstr(out.data, "\"500m\""));
+    outbuf_reset(&out);
+    rc = ah_sh(&out, "head -c 4 %s/pod.pb | od -c | head -1", h.dir);
+    assert_non_null(strstr(out.data, "k   8   s  \\0"));
+    outbuf_reset(&out);
+
+    /* kubectl: every version on the machine, protobuf by default for get --raw is JSON. */
+    const char *versions[] = {"", ".1.27", ".1.28", ".1.29", ".1.30", ".1.31", ".1.32", ".1.33"};
+    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+        char kubectl[128];
+        snprintf(kubectl, sizeof(kubectl), "%s",
+                 i == 0 ? "kubectl" : "/usr/lib/google-cloud-sdk/bin/kubectl");
+        if (i > 0) {
+            char path[160];
+            snprintf(path, sizeof(path), "%s%s", kubectl, versions[i]);
+            if (access(path, X_OK) != 0) continue;
+            snprintf(kubectl, sizeof(kubectl), "%s", path);
+        }
+        refresh_node();
+        rc = ah_sh(&out, "%s --kubeconfig %s/kubeconfig get nodemetrics 2>&1", kubectl, h.dir);
+        if (rc != 0 || !strstr(out.data, "node-1") || !strstr(out.data, "1200m"))
+            fail_msg("%s get nodemetrics: %d\n%s", kubectl, rc, out.data);
+        outbuf_reset(&out);
+        rc = ah_sh(&out, "%s --kubeconfig %s/kubeconfig get podmetrics -A 2>&1", kubectl, h.dir);
+        if (rc != 0 || !strstr(out.data, "api-0") || !strstr(out.data, "web-0"))
+            fail_msg("%s get podmetrics -A: %d\n%s", kubectl, rc, out.data);
+        outbuf_reset(&out);
+        rc = ah_sh(&out,
+                   "%s --kubeconfig %s/kubeconfig get --raw "
+                   "/apis/metrics.k8s.io/v1beta1/namespaces/team-b/pods/web-0 2>&1",
+                   kubectl, h.dir);
+        if (rc != 0 || !strstr(out.data, "\"14520Ki\""))
+            fail_msg("%s get --raw: %d\n%s", kubectl, rc, out.data);
+        outbuf_reset(&out);
+    }
+    outbuf_free(&out);
+}
+
+static void test_silent_node_dropped_and_health(void **state)
+{
+    struct http_result r;
+
+    (void)state;
+    refresh_node();
+    assert_int_equal(ah_get(&h, "/readyz?verbose", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.data, "[+]data-received ok"));
+    assert_non_null(strstr(r.body.data, "readyz check passed"));
+    outbuf_free(&r.body);
+    /* --node-expiry=3s: after 4 s without shipments node-1 and its pods are gone. */
+    sleep(4);
+    json_t *l = get_json("/apis/metrics.k8s.io/v1beta1/pods", 200);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 0);
+    json_decref(l);
+    l = get_json("/apis/metrics.k8s.io/v1beta1/nodes/node-1", 404);
+    json_decref(l);
+    assert_int_equal(ah_get(&h, "/readyz/collectors-fresh", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 500);
+    outbuf_free(&r.body);
+    assert_int_equal(ah_get(&h, "/metrics", NULL, NULL, &r), 0);
+    assert_non_null(strstr(r.body.data, "kmetrics_stale_nodes_dropped_total 1"));
+    outbuf_free(&r.body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_discovery_over_http2),
+        cmocka_unit_test(test_shipment_auth_and_bad_input_store_nothing),
+        cmocka_unit_test(test_full_then_delta_serves_exact_json),
+        cmocka_unit_test(test_selectors_and_errors),
+        cmocka_unit_test(test_real_clients_curl_nghttp_kubectl_protoc),
+        cmocka_unit_test(test_silent_node_dropped_and_health),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

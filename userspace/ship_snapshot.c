@@ -1,0 +1,446 @@
+/* Snapshots of the collector for shipping, and the full/delta shipments made from them. */
+#include "ship_snapshot.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "log.h"
+
+/* ---- names the wire format accepts (docs/wire-format.md) ------------------------------- */
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+static bool is_alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+}
+
+static bool valid_uid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n != 32 && n != 36) return false;
+    for (size_t i = 0; i < n; i++) {
+        bool dash = n == 36 && (i == 8 || i == 13 || i == 18 || i == 23);
+        if (dash ? s[i] != '-' : !is_hex(s[i])) return false;
+    }
+    return true;
+}
+
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n != WIRE_ID_LEN) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_hex(s[i])) return false;
+    return true;
+}
+
+/* DNS-1123 label of n bytes. */
+static bool valid_label_n(const char *s, size_t n)
+{
+    if (n == 0 || n > WIRE_LABEL_MAX || !is_alnum(s[0]) || !is_alnum(s[n - 1])) return false;
+    for (size_t i = 1; i + 1 < n; i++)
+        if (!is_alnum(s[i]) && s[i] != '-') return false;
+    return true;
+}
+
+/* DNS-1123 subdomain: labels joined by dots, only the total length limited (as Kubernetes). */
+static bool valid_subdomain(const char *s)
+{
+    size_t n = strlen(s), start = 0;
+
+    if (n == 0 || n > WIRE_POD_NAME_MAX) return false;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '.') {
+            if (!is_alnum(s[i]) && s[i] != '-') return false;
+            continue;
+        }
+        if (i == start || !is_alnum(s[start]) || !is_alnum(s[i - 1])) return false;
+        start = i + 1;
+    }
+    return true;
+}
+
+/* dst gets src when ok, else "": an odd name is dropped rather than the whole shipment. */
+static void copy_name(char *dst, size_t cap, const char *src, bool ok)
+{
+    size_t n = src ? strlen(src) : 0;
+
+    dst[0] = '\0';
+    if (n == 0 || n >= cap || !ok) return;
+    memcpy(dst, src, n + 1);
+}
+
+/* ---- building ---------------------------------------------------------------------------- */
+
+struct ship_snapshot *ship_snapshot_alloc(size_t npods, size_t ncontainers, size_t nsamples)
+{
+    struct ship_snapshot *s = calloc(1, sizeof(*s));
+
+    if (!s) return NULL;
+    atomic_init(&s->refs, 1);
+    s->taken_real_ns = clock_real_ns();
+    s->pods = calloc(npods ? npods : 1, sizeof(*s->pods));
+    s->container_pool = calloc(ncontainers ? ncontainers : 1, sizeof(*s->container_pool));
+    s->sample_pool = malloc((nsamples ? nsamples : 1) * sizeof(*s->sample_pool));
+    if (!s->pods || !s->container_pool || !s->sample_pool) {
+        ship_snapshot_unref(s);
+        return NULL;
+    }
+    s->pods_cap = npods;
+    s->containers_cap = ncontainers;
+    s->samples_cap = nsamples;
+    return s;
+}
+
+static const struct wire_sample *copy_samples(struct ship_snapshot *s,
+                                              const struct wire_sample *samples, size_t n)
+{
+    struct wire_sample *dst = s->sample_pool + s->samples_used;
+
+    if (n > s->samples_cap - s->samples_used) return NULL;
+    if (n) memcpy(dst, samples, n * sizeof(*dst));
+    s->samples_used += n;
+    return dst;
+}
+
+int ship_snapshot_set_node(struct ship_snapshot *s, uint32_t cpu_cores, uint64_t memory_capacity,
+                           const struct wire_sample *samples, size_t n,
+                           const struct wire_usage *memory)
+{
+    const struct wire_sample *copy = copy_samples(s, samples, n);
+
+    if (!copy) return -ENOSPC;
+    s->cpu_cores = cpu_cores;
+    s->memory_capacity = memory_capacity;
+    s->node_samples = copy;
+    s->node_nsamples = n;
+    s->node_memory = memory ? *memory : (struct wire_usage){0};
+    return 0;
+}
+
+struct ship_pod *ship_snapshot_add_pod(struct ship_snapshot *s, const char *uid,
+                                       const char *namespace_, const char *name)
+{
+    struct ship_pod *p;
+
+    if (!uid || !valid_uid(uid) || s->npods == s->pods_cap) return NULL;
+    p = &s->pods[s->npods++];
+    memset(p, 0, sizeof(*p));
+    memcpy(p->uid, uid, strlen(uid) + 1);
+    copy_name(p->namespace_, sizeof(p->namespace_), namespace_,
+              namespace_ && valid_label_n(namespace_, strlen(namespace_)));
+    copy_name(p->name, sizeof(p->name), name, name && valid_subdomain(name));
+    p->containers = s->container_pool + s->containers_used;
+    return p;
+}
+
+struct ship_container *ship_snapshot_add_container(struct ship_snapshot *s, struct ship_pod *pod,
+                                                   const char *id, const char *name,
+                                                   const struct wire_sample *samples, size_t n,
+                                                   const struct wire_usage *memory)
+{
+    struct ship_container *c;
+    const struct wire_sample *copy;
+
+    /* A pod's containers are one run of the pool, so only the last pod can grow. */
+    if (!id || !valid_id(id) || s->npods == 0 || pod != &s->pods[s->npods - 1] ||
+        s->containers_used == s->containers_cap || pod->ncontainers == WIRE_MAX_CONTAINERS ||
+        n > WIRE_MAX_SAMPLES)
+        return NULL;
+    copy = copy_samples(s, samples, n);
+    if (!copy) return NULL;
+    c = &s->container_pool[s->containers_used++];
+    memset(c, 0, sizeof(*c));
+    memcpy(c->id, id, WIRE_ID_LEN + 1);
+    copy_name(c->name, sizeof(c->name), name, name && valid_label_n(name, strlen(name)));
+    c->samples = copy;
+    c->nsamples = n;
+    if (memory) c->memory = *memory;
+    pod->ncontainers++;
+    return c;
+}
+
+static int cmp_pod(const void *a, const void *b)
+{
+    return strcmp(((const struct ship_pod *)a)->uid, ((const struct ship_pod *)b)->uid);
+}
+
+static int cmp_container(const void *a, const void *b)
+{
+    return strcmp(((const struct ship_container *)a)->id, ((const struct ship_container *)b)->id);
+}
+
+void ship_snapshot_seal(struct ship_snapshot *s)
+{
+    /* Moving pods leaves their container runs where they are; each run sorts in place. */
+    qsort(s->pods, s->npods, sizeof(*s->pods), cmp_pod);
+    for (size_t i = 0; i < s->npods; i++)
+        qsort(s->pods[i].containers, s->pods[i].ncontainers, sizeof(*s->pods[i].containers),
+              cmp_container);
+}
+
+/* The newest points of a series taken within history: walking back from the newest while wall
+ * time strictly decreases, so a clock step drops the older side, never the newest samples. */
+static size_t recent_samples(const struct cpu_series *series, int64_t cutoff_real_ns,
+                             struct wire_sample *out)
+{
+    struct cpu_point pts[SERIES_POINTS + 1];
+    size_t n = cpu_series_points(series, pts), first = n;
+
+    while (first > 0) {
+        const struct cpu_point *p = &pts[first - 1];
+
+        if (p->real_ns < cutoff_real_ns || (first < n && p->real_ns >= pts[first].real_ns)) break;
+        first--;
+    }
+    for (size_t i = first; i < n; i++)
+        out[i - first] = (struct wire_sample){pts[i].real_ns, pts[i].usage_usec};
+    return n - first;
+}
+
+static struct wire_usage container_usage(const struct cgroup_sample *s)
+{
+    struct wire_usage u = {0};
+
+    if (s->have & SAMPLE_WORKING_SET) {
+        u.have |= WIRE_HAVE_WORKING_SET;
+        u.working_set = s->working_set;
+    }
+    if (s->have & SAMPLE_RSS) {
+        u.have |= WIRE_HAVE_RSS;
+        u.rss = s->rss;
+    }
+    if (s->have & SAMPLE_SWAP) {
+        u.have |= WIRE_HAVE_SWAP;
+        u.swap = s->swap;
+    }
+    return u;
+}
+
+static struct wire_usage node_usage(const struct node_sample *n)
+{
+    struct wire_usage u = {0};
+
+    if (n->memory_source != NODE_MEMORY_NONE) {
+        u.have |= WIRE_HAVE_WORKING_SET | WIRE_HAVE_RSS;
+        u.working_set = n->working_set;
+        u.rss = n->rss;
+    }
+    if (n->have_swap) {
+        u.have |= WIRE_HAVE_SWAP;
+        u.swap = n->swap;
+    }
+    return u;
+}
+
+static bool reported(const struct container *ct)
+{
+    return !ct->sandbox && ct->has_sample;
+}
+
+static size_t reported_count(const struct pod *p)
+{
+    size_t n = 0;
+
+    for (const struct container *ct = p->containers; ct; ct = ct->next)
+        n += reported(ct);
+    return n < WIRE_MAX_CONTAINERS ? n : WIRE_MAX_CONTAINERS;
+}
+
+static void add_pod_from(struct ship_snapshot *s, const struct pod *p, int64_t cutoff)
+{
+    struct wire_sample samples[SERIES_POINTS + 1];
+    struct ship_pod *sp = ship_snapshot_add_pod(s, p->uid, p->namespace_, p->name);
+
+    if (!sp) {
+        LOG_RATELIMITED(LOG_WARN, "not shipping pod %s: uid not shippable or too many pods",
+                        p->uid);
+        return;
+    }
+    for (const struct container *ct = p->containers; ct; ct = ct->next) {
+        struct wire_usage mem;
+        size_t n;
+
+        if (!reported(ct)) continue;
+        n = recent_samples(&ct->cpu, cutoff, samples);
+        mem = container_usage(&ct->last);
+        if (!ship_snapshot_add_container(s, sp, ct->id, ct->name, samples, n, &mem))
+            LOG_RATELIMITED(LOG_WARN, "not shipping container %s of pod %s", ct->id, p->uid);
+    }
+    if (sp->ncontainers == 0) s->npods--; /* nothing shippable in it after all */
+}
+
+struct ship_snapshot *ship_snapshot_build(const struct collector *c, int64_t history_ns)
+{
+    struct wire_sample node_samples[SERIES_POINTS + 1];
+    struct wire_usage node_mem = {0};
+    struct ship_snapshot *s;
+    size_t npods = 0, ncontainers = 0, nnode;
+    int64_t cutoff;
+    const char *key;
+    void *v;
+
+    for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &v);) {
+        size_t n = reported_count(v);
+        npods += n > 0;
+        ncontainers += n;
+    }
+    if (npods > WIRE_MAX_PODS) npods = WIRE_MAX_PODS;
+    s = ship_snapshot_alloc(npods, ncontainers, (ncontainers + 1) * (SERIES_POINTS + 1));
+    if (!s) return NULL;
+    cutoff = s->taken_real_ns - history_ns;
+
+    nnode = recent_samples(&c->node_cpu, cutoff, node_samples);
+    if (c->has_node) node_mem = node_usage(&c->node);
+    ship_snapshot_set_node(s, c->has_node ? c->node.capacity_cpus : 0,
+                           c->has_node ? c->node.capacity_memory : 0, node_samples, nnode,
+                           &node_mem);
+    for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &v);)
+        if (reported_count(v) > 0) add_pod_from(s, v, cutoff);
+    ship_snapshot_seal(s);
+    return s;
+}
+
+struct ship_snapshot *ship_snapshot_ref(struct ship_snapshot *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    return s;
+}
+
+void ship_snapshot_unref(struct ship_snapshot *s)
+{
+    if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
+    free(s->pods);
+    free(s->container_pool);
+    free(s->sample_pool);
+    free(s);
+}
+
+/* ---- shipments --------------------------------------------------------------------------- */
+
+/* Samples of a series newer than the newest of its acknowledged version (all without one). */
+static void samples_since(const struct wire_sample *s, size_t n, const struct wire_sample *base,
+                          size_t nbase, const struct wire_sample **out, size_t *nout)
+{
+    size_t first = 0;
+
+    if (nbase > 0) {
+        int64_t last = base[nbase - 1].real_ns;
+        while (first < n && s[first].real_ns <= last)
+            first++;
+    }
+    *out = first < n ? s + first : NULL;
+    *nout = n - first;
+}
+
+struct builder {
+    struct wire_pod *pods;
+    size_t npods;
+    struct wire_container *containers;
+    size_t ncontainers;
+};
+
+static void put_container(struct builder *b, const struct ship_container *c,
+                          const struct ship_container *base)
+{
+    struct wire_container *w = &b->containers[b->ncontainers++];
+
+    w->id = c->id;
+    w->name = c->name;
+    samples_since(c->samples, c->nsamples, base ? base->samples : NULL, base ? base->nsamples : 0,
+                  &w->samples, &w->nsamples);
+    w->memory = c->memory;
+}
+
+static void put_removed_container(struct builder *b, const struct ship_container *base)
+{
+    b->containers[b->ncontainers++] =
+        (struct wire_container){.id = base->id, .name = base->name, .removed = true};
+}
+
+/* A live pod: its containers merged with those it had in base (NULL: a new pod). */
+static void put_pod(struct builder *b, const struct ship_pod *p, const struct ship_pod *base)
+{
+    struct wire_pod *w = &b->pods[b->npods++];
+    size_t i = 0, j = 0, nbase = base ? base->ncontainers : 0;
+
+    w->uid = p->uid;
+    w->namespace_ = p->namespace_;
+    w->name = p->name;
+    w->containers = &b->containers[b->ncontainers];
+    while (i < p->ncontainers || j < nbase) {
+        int cmp = i == p->ncontainers ? 1
+                  : j == nbase        ? -1
+                                      : strcmp(p->containers[i].id, base->containers[j].id);
+        if (cmp < 0)
+            put_container(b, &p->containers[i++], NULL);
+        else if (cmp > 0)
+            put_removed_container(b, &base->containers[j++]);
+        else
+            put_container(b, &p->containers[i++], &base->containers[j++]);
+    }
+    w->ncontainers = (size_t)(&b->containers[b->ncontainers] - w->containers);
+}
+
+static void put_removed_pod(struct builder *b, const struct ship_pod *base)
+{
+    b->pods[b->npods++] = (struct wire_pod){
+        .uid = base->uid, .namespace_ = base->namespace_, .name = base->name, .removed = true};
+}
+
+int ship_snapshot_encode(const struct ship_snapshot *base, const struct ship_snapshot *cur,
+                         const struct ship_meta *m, struct outbuf *out)
+{
+    size_t i = 0, j = 0, nbase = base ? base->npods : 0;
+    size_t pods_cap = cur->npods + nbase;
+    size_t containers_cap = cur->containers_used + (base ? base->containers_used : 0);
+    struct builder b = {
+        .pods = calloc(pods_cap ? pods_cap : 1, sizeof(*b.pods)),
+        .containers = calloc(containers_cap ? containers_cap : 1, sizeof(*b.containers)),
+    };
+    struct wire_shipment s = {
+        .flags = base ? 0 : WIRE_FULL,
+        .node_name = m->node_name,
+        .instance = m->instance,
+        .seq = m->seq,
+        .base_seq = base ? m->base_seq : 0,
+        .sent_ns = m->sent_ns,
+        .node = {.cpu_cores = cur->cpu_cores,
+                 .memory_capacity = cur->memory_capacity,
+                 .memory = cur->node_memory},
+    };
+    int rc;
+
+    if (!b.pods || !b.containers) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    samples_since(cur->node_samples, cur->node_nsamples, base ? base->node_samples : NULL,
+                  base ? base->node_nsamples : 0, &s.node.samples, &s.node.nsamples);
+    while (i < cur->npods || j < nbase) {
+        int cmp = i == cur->npods ? 1
+                  : j == nbase    ? -1
+                                  : strcmp(cur->pods[i].uid, base->pods[j].uid);
+        if (cmp < 0)
+            put_pod(&b, &cur->pods[i++], NULL);
+        else if (cmp > 0)
+            put_removed_pod(&b, &base->pods[j++]);
+        else
+            put_pod(&b, &cur->pods[i++], &base->pods[j++]);
+    }
+    s.pods = b.pods;
+    s.npods = b.npods;
+    rc = wire_encode(&s, out);
+out:
+    free(b.pods);
+    free(b.containers);
+    return rc;
+}
