@@ -82,7 +82,7 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
 
     snprintf(ns, sizeof(ns), "%.*s", (int)r->ns_len, r->ns ? r->ns : "");
     snprintf(name, sizeof(name), "%.*s", (int)r->name_len, r->name ? r->name : "");
-    outbuf_init(&b);
+    respond_buffer_acquire(&b);
     rc = metrics_query_render(&agg->store, &q, &b);
     if (rc == 200) {
         respond_body(req, 200, content_type(m), &b);

@@ -841,8 +841,9 @@ static void rw_init(struct rw *w, struct outbuf *b, size_t estimate)
     w->b = b;
     w->base = b->len;
     w->pos = w->top = b->len;
-    if (outbuf_reserve(b, estimate))
-        w->pos = w->top = b->cap - 1; /* keep the NUL byte's slot free */
+    /* Start at base + estimate, not at cap: the capacity is rounded up to a power of two and
+     * a fresh buffer's untouched pages cost nothing only if we stay off them. */
+    if (outbuf_reserve(b, estimate)) w->pos = w->top = b->len + estimate;
 }
 
 static size_t rw_size(const struct rw *w)

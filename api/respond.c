@@ -38,12 +38,34 @@ const char *http_reason(int status)
 }
 
 struct owned_body {
-    char *data;
+    struct outbuf buf;
 };
+
+/* The event loop is single-threaded: a small static pool needs no locking. Buffers under
+ * RECYCLE_MIN are not worth keeping; at most POOL_SIZE are kept. */
+#define POOL_SIZE 4
+#define RECYCLE_MIN (1u << 20)
+static struct outbuf pool[POOL_SIZE];
+static size_t pool_len;
+
+void respond_buffer_acquire(struct outbuf *b)
+{
+    if (pool_len > 0) {
+        *b = pool[--pool_len];
+        outbuf_reset(b);
+    } else {
+        outbuf_init(b);
+    }
+}
 
 static void owned_body_dispose(void *p)
 {
-    free(((struct owned_body *)p)->data);
+    struct owned_body *o = p;
+
+    if (pool_len < POOL_SIZE && o->buf.cap >= RECYCLE_MIN)
+        pool[pool_len++] = o->buf;
+    else
+        outbuf_free(&o->buf);
 }
 
 void respond_body(h2o_req_t *req, int status, const char *content_type, struct outbuf *body)
@@ -58,10 +80,9 @@ void respond_body(h2o_req_t *req, int status, const char *content_type, struct o
         return;
     }
     owned = h2o_mem_alloc_shared(&req->pool, sizeof(*owned), owned_body_dispose);
-    owned->data = body->data;
+    owned->buf = *body;
     iov = h2o_iovec_init(body->data, body->len);
-    body->data = NULL;
-    body->len = body->cap = 0;
+    outbuf_init(body);
 
     req->res.status = status;
     req->res.reason = http_reason(status);

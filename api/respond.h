@@ -9,7 +9,12 @@
 #include "http_parse.h"
 #include "outbuf.h"
 
-/* Sends body (taking its memory; body is left empty) with the given status and type. */
+/* A buffer to render a response into: recycled from earlier responses when one is free, so
+ * a LIST of every pod does not fault in tens of MB of fresh pages each time. */
+void respond_buffer_acquire(struct outbuf *b);
+
+/* Sends body (taking its memory; body is left empty) with the given status and type. Its
+ * memory goes back to the recycling pool once h2o has sent it. */
 void respond_body(h2o_req_t *req, int status, const char *content_type, struct outbuf *body);
 void respond_text(h2o_req_t *req, int status, const char *content_type, const char *text);
 /* A metav1.Status error (JSON unless the client negotiated protobuf). */

@@ -389,6 +389,8 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
     n->instance = ship->instance;
     n->last_seq = ship->seq;
     n->last_ship_mono_ns = now_mono_ns;
+    n->expiry_ns =
+        ship->ship_interval_ms ? 3 * (int64_t)ship->ship_interval_ms * 1000000 : s->node_expiry_ns;
     n->cpu_cores = ship->node.cpu_cores;
     n->memory_capacity = ship->node.memory_capacity;
     n->memory = ship->node.memory;
@@ -421,7 +423,7 @@ size_t store_expire(struct store *s, int64_t now_mono_ns)
 
     for (size_t it = 0; strmap_next(&s->nodes, &it, &k, &v);) {
         struct store_node *n = v;
-        if (now_mono_ns - n->last_ship_mono_ns > s->node_expiry_ns) {
+        if (now_mono_ns - n->last_ship_mono_ns > n->expiry_ns) {
             node_free(s, n);
             dropped++;
         }

@@ -53,6 +53,7 @@ struct store_node {
     uint64_t instance;
     uint64_t last_seq;
     int64_t last_ship_mono_ns;
+    int64_t expiry_ns; /* 3 of the collector's ship intervals, or the store's default */
     int64_t first_seen_ns;
     uint32_t cpu_cores;
     uint64_t memory_capacity;
@@ -70,7 +71,8 @@ struct store_stats {
 
 struct store {
     int64_t window_ns;      /* --metric-resolution */
-    int64_t node_expiry_ns; /* a node silent this long is dropped */
+    int64_t node_expiry_ns; /* a node silent this long is dropped, unless its collector says
+                               its ship interval (then 3 of those) */
     struct strmap nodes;    /* name -> store_node */
     struct strmap pods;     /* "ns/name" -> store_pod */
     struct strmap uids;     /* pod uid -> store_pod */

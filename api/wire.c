@@ -281,6 +281,7 @@ static int encode_body(const struct wire_shipment *s, struct outbuf *b)
     put_uvarint(b, s->seq);
     put_uvarint(b, s->base_seq);
     put_svarint(b, s->sent_ns);
+    put_uvarint(b, s->ship_interval_ms);
     put_uvarint(b, s->node.cpu_cores);
     put_uvarint(b, s->node.memory_capacity);
     if ((rc = put_samples(b, s->node.samples, s->node.nsamples)) ||
@@ -293,13 +294,18 @@ static int encode_body(const struct wire_shipment *s, struct outbuf *b)
     return dup != s->npods ? -EINVAL : 0;
 }
 
+/* Counts are checked before any array is walked: an over-limit count is refused as a whole,
+ * never read past. */
 static size_t total_samples(const struct wire_shipment *s)
 {
     size_t n = s->node.nsamples;
 
-    for (size_t p = 0; p < s->npods && s->pods; p++)
+    if (s->npods > WIRE_MAX_PODS) return SIZE_MAX;
+    for (size_t p = 0; p < s->npods && s->pods; p++) {
+        if (s->pods[p].ncontainers > WIRE_MAX_CONTAINERS) return SIZE_MAX;
         for (size_t c = 0; c < s->pods[p].ncontainers && s->pods[p].containers; c++)
             n += s->pods[p].containers[c].nsamples;
+    }
     return n;
 }
 
@@ -627,8 +633,12 @@ static int rd_shipment(struct dec *d, struct wire_shipment *s)
         s->instance |= (uint64_t)d->p[i] << (8 * i);
     d->p += 8;
     if ((rc = rd_uvarint(d, &s->seq, "seq")) || (rc = rd_uvarint(d, &s->base_seq, "base_seq")) ||
-        (rc = rd_svarint(d, &s->sent_ns, "sent_ns")))
+        (rc = rd_svarint(d, &s->sent_ns, "sent_ns")) ||
+        (rc = rd_uvarint(d, &v, "ship_interval_ms")))
         return rc;
+    if (v > WIRE_MAX_SHIP_INTERVAL_MS)
+        return fail(d, -EINVAL, "ship interval %" PRIu64 " ms out of range", v);
+    s->ship_interval_ms = (uint32_t)v;
     if (s->seq == 0) return fail(d, -EINVAL, "seq is 0");
     if ((s->flags & WIRE_FULL) && s->base_seq != 0)
         return fail(d, -EINVAL, "full shipment with base_seq %" PRIu64, s->base_seq);

@@ -23,6 +23,7 @@
 #define WIRE_LABEL_MAX 63 /* namespace, container name */
 #define WIRE_UID_MAX 36
 #define WIRE_ID_LEN 64
+#define WIRE_MAX_SHIP_INTERVAL_MS 3600000
 
 enum wire_flags {
     WIRE_FULL = 1u << 0, /* a full snapshot: everything not in it is gone */
@@ -79,6 +80,8 @@ struct wire_shipment {
     uint64_t seq;          /* this shipment, > 0, increasing per instance */
     uint64_t base_seq;     /* delta: the acknowledged shipment it follows; 0 when full */
     int64_t sent_ns;
+    uint32_t ship_interval_ms; /* the collector's period: 3 silent ones and the node is dropped;
+                                  0 = not stated (the aggregator's --node-expiry applies) */
     struct wire_node node;
     const struct wire_pod *pods;
     size_t npods;

@@ -413,6 +413,7 @@ int ship_snapshot_encode(const struct ship_snapshot *base, const struct ship_sna
         .seq = m->seq,
         .base_seq = base ? m->base_seq : 0,
         .sent_ns = m->sent_ns,
+        .ship_interval_ms = m->ship_interval_ms,
         .node = {.cpu_cores = cur->cpu_cores,
                  .memory_capacity = cur->memory_capacity,
                  .memory = cur->node_memory},

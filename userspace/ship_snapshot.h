@@ -86,6 +86,7 @@ struct ship_meta {
     uint64_t seq;
     uint64_t base_seq; /* the acknowledged shipment base was; ignored for a full shipment */
     int64_t sent_ns;
+    uint32_t ship_interval_ms;
 };
 
 /* Appends the encoded shipment of cur to out: FULL when base is NULL, else a delta against

@@ -389,6 +389,7 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         .seq = ++sh->seq,
         .base_seq = t->acked_seq,
         .sent_ns = clock_real_ns(),
+        .ship_interval_ms = (uint32_t)(sh->interval_ns / 1000000),
     };
     int rc;
 

@@ -45,6 +45,7 @@ static void fill_samples(struct wire_sample *s, int n, int64_t end_ns, uint64_t 
 {
     static const int64_t epoch = 1700000000 * SEC;
 
+    end_ns -= end_ns % SEC; /* whole seconds: every shipment's samples line up exactly */
     for (int i = 0; i < n; i++) {
         s[i].real_ns = end_ns - (int64_t)(n - 1 - i) * SEC;
         s[i].usage_usec = base + (uint64_t)((s[i].real_ns - epoch) / 1000) * usec_per_sec / 1000000;

@@ -32,16 +32,20 @@ static double mono_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static struct agg_harness h2; /* a second replica, for the HA test */
+
 static pid_t start_collector(void)
 {
-    char cmd[PATH_MAX * 4];
+    char cmd[PATH_MAX * 4], urls[160];
     pid_t pid;
 
+    snprintf(urls, sizeof(urls), "%s%s%s", h.base_url, h2.pid > 0 ? "," : "",
+             h2.pid > 0 ? h2.base_url : "");
     snprintf(cmd, sizeof(cmd),
              "exec %s/kmetrics-collector --node-name=e2e-node --cgroup-root=%s --runtime-dirs=%s "
              "--interval=250ms --ship-interval=1s --aggregator=%s --ship-token-file=%s/ship-token "
              "--aggregator-ca-file=%s/certs/ca.crt >>%s/collector.log 2>&1",
-             h.bin_dir, base, runtime_dir, h.base_url, h.dir, h.dir, h.dir);
+             h.bin_dir, base, runtime_dir, urls, h.dir, h.dir, h.dir);
     pid = fork();
     if (pid == 0) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -60,15 +64,15 @@ static void stop_pid(pid_t *pid)
     *pid = 0;
 }
 
-/* The pod's CPU in nanocores as served, or -1 when it is not served. */
-static double served_cpu(void)
+/* The pod's CPU in nanocores as served by replica a, or -1 when it is not served. */
+static double served_cpu_by(struct agg_harness *a)
 {
     struct http_result r;
     char path[256];
     double nc = -1;
 
     snprintf(path, sizeof(path), "/apis/metrics.k8s.io/v1beta1/namespaces/e2e/pods/burner-pod");
-    if (ah_get(&h, path, "application/json", NULL, &r) == 0 && r.status == 200) {
+    if (ah_get(a, path, "application/json", NULL, &r) == 0 && r.status == 200) {
         json_t *doc = json_loadb(r.body.data, r.body.len, 0, NULL);
         const char *cpu = json_string_value(json_object_get(
             json_object_get(json_array_get(json_object_get(doc, "containers"), 0), "usage"),
@@ -82,6 +86,11 @@ static double served_cpu(void)
     }
     outbuf_free(&r.body);
     return nc;
+}
+
+static double served_cpu(void)
+{
+    return served_cpu_by(&h);
 }
 
 /* Seconds until the pod is served (polling every 50 ms), or -1 after timeout seconds. */
@@ -144,6 +153,7 @@ static int teardown(void **state)
         waitpid(burner, NULL, 0);
     }
     ah_stop(&h);
+    ah_stop(&h2);
     snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -exec rmdir {} + 2>/dev/null", base);
     if (system(cmd) != 0 && access(base, F_OK) == 0)
         fprintf(stderr, "warning: could not remove %s\n", base);
@@ -214,12 +224,34 @@ static void test_collector_restart_keeps_cpu_sane(void **state)
     assert_true(best < 0.8e9);
 }
 
+/* Two replicas given as two URLs: every shipment reaches both, so either can serve. */
+static void test_every_replica_gets_every_shipment(void **state)
+{
+    (void)state;
+    h2 = h; /* same certificates and tokens, another port */
+    h2.pid = 0;
+    h2.port = ah_free_port();
+    assert_int_equal(ah_start(&h2, "--metric-resolution=3s --node-expiry=4s"), 0);
+    stop_pid(&collector);
+    collector = start_collector();
+    double t0 = mono_s();
+    while (mono_s() - t0 < 5 && served_cpu_by(&h2) < 0)
+        usleep(50000);
+    double a = served_cpu_by(&h), b = served_cpu_by(&h2);
+    fprintf(stderr, "replicas serve %.0f and %.0f nanocores\n", a, b);
+    assert_true(a > 0.1e9 && b > 0.1e9);
+    /* The same samples: the same rate, give or take one shipment in flight. */
+    assert_true(a / b > 0.8 && a / b < 1.25);
+    assert_int_equal(ah_stop(&h2), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collector_ships_and_clients_see_it),
         cmocka_unit_test(test_aggregator_restart_resyncs_within_an_interval),
         cmocka_unit_test(test_collector_restart_keeps_cpu_sane),
+        cmocka_unit_test(test_every_replica_gets_every_shipment),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -182,10 +182,16 @@ static void test_removals_full_snapshot_and_expiry(void **state)
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
     assert_null(pod(&s));
     assert_int_equal(s.npods, 0);
-    /* Silent nodes expire. */
+    /* Silent nodes expire: after --node-expiry when the collector did not say its interval, */
     assert_int_equal(store_expire(&s, 44 * SEC), 0);
     assert_int_equal(store_expire(&s, 46 * SEC), 1);
     assert_int_equal(s.nodes.len, 0);
+    /* ... else after three of its ship intervals. */
+    build(&o, WIRE_FULL, 3, 1, 0, T0, 5, 1);
+    o.ship.ship_interval_ms = 1000;
+    assert_int_equal(store_apply(&s, &o.ship, 100 * SEC, &r), 0);
+    assert_int_equal(store_expire(&s, 102 * SEC + SEC / 2), 0);
+    assert_int_equal(store_expire(&s, 103 * SEC + SEC / 10), 1);
     store_free(&s);
 }
 

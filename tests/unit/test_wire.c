@@ -80,7 +80,8 @@ static bool ship_eq(const struct wire_shipment *a, const struct wire_shipment *b
         return false;                                                                              \
     } while (0)
     if (a->flags != b->flags || a->instance != b->instance || a->seq != b->seq ||
-        a->base_seq != b->base_seq || a->sent_ns != b->sent_ns)
+        a->base_seq != b->base_seq || a->sent_ns != b->sent_ns ||
+        a->ship_interval_ms != b->ship_interval_ms)
         DIFF("header");
     if (strcmp(str_or_empty(a->node_name), b->node_name)) DIFF("node name");
     if (a->node.cpu_cores != b->node.cpu_cores ||
@@ -414,6 +415,7 @@ struct raw {
     uint64_t version, flags, seq, base, cores;
     const char *node, *uid, *ns, *name, *cid, *cname;
     uint64_t pod_removed, cont_removed, have;
+    uint64_t interval_ms;
     const struct outbuf *samples;
 };
 
@@ -431,7 +433,8 @@ static struct raw raw_default(void)
                         .name = "web-0",
                         .cid = CID1,
                         .cname = "app",
-                        .have = WIRE_HAVE_WORKING_SET};
+                        .have = WIRE_HAVE_WORKING_SET,
+                        .interval_ms = 15000};
 }
 
 static void raw_header(struct outbuf *b, const struct raw *r)
@@ -444,6 +447,7 @@ static void raw_header(struct outbuf *b, const struct raw *r)
     put_uv(b, r->seq);
     put_uv(b, r->base);
     put_sv(b, T0);
+    put_uv(b, r->interval_ms);
     put_uv(b, r->cores);
     put_uv(b, 1u << 30);
     put_uv(b, 0); /* node samples */
@@ -1597,6 +1601,36 @@ static void test_error_buffer_edges(void **state)
     outbuf_free(&z);
 }
 
+/* The ship interval decides when a silent node is dropped: an absurd one is refused. */
+static void test_ship_interval_range(void **state)
+{
+    struct raw r = raw_default();
+    struct wire_shipment s;
+    struct wire_arena a;
+    struct outbuf b, z;
+    char err[256];
+
+    (void)state;
+    r.interval_ms = WIRE_MAX_SHIP_INTERVAL_MS;
+    raw_build(&r, &b);
+    zcompress(b.data, b.len, &z);
+    wire_arena_init(&a);
+    assert_int_equal(wire_decode(z.data, z.len, &s, &a, err, sizeof(err)), 0);
+    assert_int_equal(s.ship_interval_ms, WIRE_MAX_SHIP_INTERVAL_MS);
+    wire_arena_free(&a);
+    outbuf_free(&b);
+    outbuf_free(&z);
+    r.interval_ms = WIRE_MAX_SHIP_INTERVAL_MS + 1;
+    raw_build(&r, &b);
+    zcompress(b.data, b.len, &z);
+    wire_arena_init(&a);
+    assert_int_equal(wire_decode(z.data, z.len, &s, &a, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "ship interval"));
+    wire_arena_free(&a);
+    outbuf_free(&b);
+    outbuf_free(&z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1633,6 +1667,7 @@ int main(void)
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_trailing_bytes),
         cmocka_unit_test(test_error_buffer_edges),
+        cmocka_unit_test(test_ship_interval_range),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
