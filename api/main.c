@@ -11,6 +11,7 @@
 #include "log.h"
 #include "server.h"
 #include "tls_certs.h"
+#include "token_file.h"
 
 #define SEC_NS ((int64_t)1000000000)
 
@@ -34,21 +35,6 @@ static void usage(FILE *out)
             "  --write-kubeconfig=F        write a kubeconfig for kubectl against this server\n"
             "                              (needs --read-token-file)\n"
             "  -v, --verbose  -q, --quiet  -h, --help\n");
-}
-
-static char *load_token(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char buf[4096];
-    size_t n;
-
-    if (!f) return NULL;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = '\0';
-    return n ? strdup(buf) : NULL;
 }
 
 int main(int argc, char **argv)
@@ -155,9 +141,9 @@ int main(int argc, char **argv)
         return 2;
     }
     if (token_file) {
-        token = load_token(token_file);
+        token = token_file_read(token_file, err, sizeof(err));
         if (!token) {
-            log_error("--ship-token-file %s: unreadable or empty", token_file);
+            log_error("--ship-token-file=%s", err);
             return 1;
         }
         cfg->ship_token = token;
@@ -165,9 +151,9 @@ int main(int argc, char **argv)
         log_warn("no --ship-token-file: every shipment will be refused");
     }
     if (read_token_file) {
-        read_token = load_token(read_token_file);
+        read_token = token_file_read(read_token_file, err, sizeof(err));
         if (!read_token) {
-            log_error("--read-token-file %s: unreadable or empty", read_token_file);
+            log_error("--read-token-file=%s", err);
             return 1;
         }
         cfg->read_token = read_token;

@@ -82,6 +82,23 @@ bool store_series_rate(const struct store_series *ser, int64_t window_ns, uint64
     return true;
 }
 
+static void series_refresh_rate(const struct store_series *ser, int64_t window_ns,
+                                struct store_rate *r)
+{
+    if (!store_series_rate(ser, window_ns, &r->nanocores, &r->window_ns, &r->end_ns))
+        memset(r, 0, sizeof(*r));
+}
+
+/* Container ids are 64 lower-case hex (the wire decoder checks): kept as 32 bytes. */
+static void id_from_hex(const char *hex, uint8_t out[WIRE_ID_LEN / 2])
+{
+    for (int i = 0; i < WIRE_ID_LEN / 2; i++) {
+        int hi = hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10;
+        int lo = hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+}
+
 /* --- lifetime ----------------------------------------------------------------------------- */
 
 void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
@@ -92,11 +109,49 @@ void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
     strmap_init(&s->nodes);
     strmap_init(&s->pods);
     strmap_init(&s->uids);
+    strmap_init(&s->names);
 }
 
-static void container_clear(struct store_container *c)
+/* Interned container names: the count of users sits before the characters. */
+struct interned {
+    size_t refs;
+    char s[];
+};
+
+static const char *intern(struct store *s, const char *name)
 {
-    free(c->name);
+    struct interned *in = strmap_get(&s->names, name);
+
+    if (!in) {
+        size_t len = strlen(name);
+        in = malloc(sizeof(*in) + len + 1);
+        if (!in) return NULL;
+        in->refs = 0;
+        memcpy(in->s, name, len + 1);
+        if (strmap_put(&s->names, in->s, in)) {
+            free(in);
+            return NULL;
+        }
+    }
+    in->refs++;
+    return in->s;
+}
+
+static void unintern(struct store *s, const char *name)
+{
+    struct interned *in;
+
+    if (!name) return;
+    in = strmap_get(&s->names, name);
+    if (in && --in->refs == 0) {
+        strmap_del(&s->names, name);
+        free(in);
+    }
+}
+
+static void container_clear(struct store *s, struct store_container *c)
+{
+    unintern(s, c->name);
 }
 
 static void pod_unindex(struct store *s, struct store_pod *p)
@@ -110,15 +165,13 @@ static void pod_free(struct store *s, struct store_pod *p)
 {
     pod_unindex(s, p);
     for (size_t i = 0; i < p->ncontainers; i++)
-        container_clear(&p->containers[i]);
+        container_clear(s, &p->containers[i]);
     s->ncontainers -= p->ncontainers;
     p->node->ncontainers -= p->ncontainers;
     s->npods--;
     p->node->npods--;
     free(p->containers);
-    free(p->namespace_);
-    free(p->name);
-    free(p->key);
+    free(p->names_block);
     free(p);
 }
 
@@ -152,6 +205,7 @@ void store_free(struct store *s)
     strmap_free(&s->nodes);
     strmap_free(&s->pods);
     strmap_free(&s->uids);
+    strmap_free(&s->names); /* empty: every name was released with its container */
     free(s->sorted);
 }
 
@@ -221,34 +275,32 @@ static struct store_node *node_get_or_create(struct store *s, const char *name, 
 
 static int pod_set_names(struct store *s, struct store_pod *p, const struct wire_pod *wp)
 {
-    char *key = NULL;
+    size_t nl = strlen(wp->namespace_), ml = strlen(wp->name);
+    bool named = nl && ml;
+    char *block;
 
-    if (p->namespace_ && strcmp(p->namespace_, wp->namespace_) == 0 &&
+    if (p->names_block && strcmp(p->namespace_, wp->namespace_) == 0 &&
         strcmp(p->name, wp->name) == 0)
         return 0;
-    if (wp->namespace_[0] && wp->name[0]) {
-        size_t len = strlen(wp->namespace_) + 1 + strlen(wp->name) + 1;
-        key = malloc(len);
-        if (!key) return -ENOMEM;
-        snprintf(key, len, "%s/%s", wp->namespace_, wp->name);
-    }
-    char *ns = strdup(wp->namespace_), *name = strdup(wp->name);
-    if (!ns || !name) {
-        free(ns);
-        free(name);
-        free(key);
-        return -ENOMEM;
+    block = malloc(nl + 1 + ml + 1 + (named ? nl + 1 + ml + 1 : 0));
+    if (!block) return -ENOMEM;
+    memcpy(block, wp->namespace_, nl + 1);
+    memcpy(block + nl + 1, wp->name, ml + 1);
+    if (named) {
+        char *key = block + nl + 1 + ml + 1;
+        memcpy(key, wp->namespace_, nl);
+        key[nl] = '/';
+        memcpy(key + nl + 1, wp->name, ml + 1);
     }
     if (p->key && strmap_get(&s->pods, p->key) == p) strmap_del(&s->pods, p->key);
-    free(p->namespace_);
-    free(p->name);
-    free(p->key);
-    p->namespace_ = ns;
-    p->name = name;
-    p->key = key;
+    free(p->names_block);
+    p->names_block = block;
+    p->namespace_ = block;
+    p->name = block + nl + 1;
+    p->key = named ? block + nl + 1 + ml + 1 : NULL;
     s->membership_gen++;
     /* A newer pod with the same namespace/name (a recreated StatefulSet pod) takes over. */
-    if (key && strmap_put(&s->pods, key, p)) return -ENOMEM;
+    if (p->key && strmap_put(&s->pods, p->key, p)) return -ENOMEM;
     return 0;
 }
 
@@ -283,7 +335,7 @@ static struct store_pod *pod_get_or_create(struct store *s, struct store_node *n
 
 static void pod_remove_container(struct store *s, struct store_pod *p, size_t i)
 {
-    container_clear(&p->containers[i]);
+    container_clear(s, &p->containers[i]);
     p->containers[i] = p->containers[p->ncontainers - 1];
     p->ncontainers--;
     p->node->ncontainers--;
@@ -293,8 +345,11 @@ static void pod_remove_container(struct store *s, struct store_pod *p, size_t i)
 static struct store_container *pod_container(struct store *s, struct store_pod *p,
                                              const struct wire_container *wc, bool create)
 {
+    uint8_t id[WIRE_ID_LEN / 2];
+
+    id_from_hex(wc->id, id);
     for (size_t i = 0; i < p->ncontainers; i++) {
-        if (strcmp(p->containers[i].id, wc->id) == 0) return &p->containers[i];
+        if (memcmp(p->containers[i].id, id, sizeof(id)) == 0) return &p->containers[i];
     }
     if (!create) return NULL;
     struct store_container *grown =
@@ -303,8 +358,8 @@ static struct store_container *pod_container(struct store *s, struct store_pod *
     p->containers = grown;
     struct store_container *c = &p->containers[p->ncontainers];
     memset(c, 0, sizeof(*c));
-    memcpy(c->id, wc->id, WIRE_ID_LEN + 1);
-    c->name = strdup(wc->name);
+    memcpy(c->id, id, sizeof(id));
+    c->name = intern(s, wc->name);
     if (!c->name) return NULL;
     p->ncontainers++;
     p->node->ncontainers++;
@@ -333,20 +388,24 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
         }
         if (!c) return -ENOMEM;
         if (strcmp(c->name, wc->name) != 0) {
-            char *nm = strdup(wc->name);
+            const char *nm = intern(s, wc->name);
             if (!nm) return -ENOMEM;
-            free(c->name);
+            unintern(s, c->name);
             c->name = nm;
         }
         series_add_all(&c->cpu, wc->samples, wc->nsamples, spacing);
+        series_refresh_rate(&c->cpu, s->window_ns, &c->rate);
         c->memory = wc->memory;
     }
     if (full) {
         /* A snapshot lists every live container: the rest are gone. */
         for (size_t i = p->ncontainers; i-- > 0;) {
             bool listed = false;
-            for (size_t j = 0; j < wp->ncontainers && !listed; j++)
-                listed = strcmp(p->containers[i].id, wp->containers[j].id) == 0;
+            for (size_t j = 0; j < wp->ncontainers && !listed; j++) {
+                uint8_t id[WIRE_ID_LEN / 2];
+                id_from_hex(wp->containers[j].id, id);
+                listed = memcmp(p->containers[i].id, id, sizeof(id)) == 0;
+            }
             if (!listed) pod_remove_container(s, p, i);
         }
     }
@@ -395,6 +454,7 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
     n->memory_capacity = ship->node.memory_capacity;
     n->memory = ship->node.memory;
     series_add_all(&n->cpu, ship->node.samples, ship->node.nsamples, spacing);
+    series_refresh_rate(&n->cpu, s->window_ns, &n->rate);
 
     for (size_t i = 0; i < ship->npods; i++) {
         if (apply_pod(s, n, &ship->pods[i], full, spacing, ship->sent_ns)) {
@@ -437,15 +497,13 @@ size_t store_expire(struct store *s, int64_t now_mono_ns)
 bool store_node_view(const struct store *s, const struct store_node *n,
                      struct node_metrics_view *out)
 {
-    uint64_t nc;
-    int64_t window, end;
-
-    if (!store_series_rate(&n->cpu, s->window_ns, &nc, &window, &end)) return false;
+    (void)s;
+    if (n->rate.window_ns == 0) return false;
     memset(out, 0, sizeof(*out));
     out->meta.name = n->name;
-    out->timestamp_ns = end;
-    out->window_ns = window;
-    out->usage.cpu_nanocores = nc;
+    out->timestamp_ns = n->rate.end_ns;
+    out->window_ns = n->rate.window_ns;
+    out->usage.cpu_nanocores = n->rate.nanocores;
     out->usage.memory_bytes = n->memory.have & WIRE_HAVE_WORKING_SET ? n->memory.working_set : 0;
     out->usage.has_swap = n->memory.have & WIRE_HAVE_SWAP;
     out->usage.swap_bytes = n->memory.swap;
@@ -458,29 +516,29 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
 {
     size_t n = 0;
 
+    (void)s;                   /* rates were computed when the samples arrived */
     if (!p->key) return false; /* nothing named it: it cannot be addressed through the API */
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < p->ncontainers; i++) {
         const struct store_container *c = &p->containers[i];
-        uint64_t nc;
-        int64_t window, end;
 
         /* A container without a rate yet is left out; its pod is still served. */
-        if (!store_series_rate(&c->cpu, s->window_ns, &nc, &window, &end)) continue;
+        if (c->rate.window_ns == 0) continue;
         if (c->name[0]) {
             containers[n].name = c->name;
         } else {
-            snprintf(name_buf[n], sizeof(name_buf[n]), "container-%.12s", c->id);
+            snprintf(name_buf[n], sizeof(name_buf[n]), "container-%02x%02x%02x%02x%02x%02x",
+                     c->id[0], c->id[1], c->id[2], c->id[3], c->id[4], c->id[5]);
             containers[n].name = name_buf[n];
         }
-        containers[n].usage.cpu_nanocores = nc;
+        containers[n].usage.cpu_nanocores = c->rate.nanocores;
         containers[n].usage.memory_bytes =
             c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
         containers[n].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
         containers[n].usage.swap_bytes = c->memory.swap;
-        if (end > out->timestamp_ns) {
-            out->timestamp_ns = end;
-            out->window_ns = window;
+        if (c->rate.end_ns > out->timestamp_ns) {
+            out->timestamp_ns = c->rate.end_ns;
+            out->window_ns = c->rate.window_ns;
         }
         n++;
     }

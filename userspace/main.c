@@ -1,7 +1,6 @@
 /* kmetrics-collector: command line, and the daemon's event loop (a tick timer, signals and
  * BPF lifecycle events on one epoll). Measurement lives in collector.c, shipping to the
  * aggregator in shipper.c (its own thread). */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,11 +20,11 @@
 #include "ship_snapshot.h"
 #include "shipper.h"
 #include "snapshot_json.h"
+#include "token_file.h"
 
 #define KMETRICS_VERSION "0.1.0"
 #define MAX_RUNTIME_DIRS 16
 #define SEC_NS ((int64_t)1000000000)
-#define TOKEN_MAX 4096
 
 enum output_format { OUTPUT_NONE, OUTPUT_JSON, OUTPUT_TEXT };
 
@@ -126,50 +125,6 @@ static int parse_aggregators(struct options *o, const char *arg)
     return 0;
 }
 
-/* The token file's content without surrounding white space; it goes into a header, so only
- * visible ASCII is allowed. */
-static char *read_token(const char *path)
-{
-    char buf[TOKEN_MAX + 2]; /* room for a newline, and one byte to see it is too long */
-    size_t len = 0, start = 0;
-    bool too_long;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-
-    if (fd < 0) {
-        fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: %s\n", path,
-                    strerror(errno));
-            close(fd);
-            return NULL;
-        }
-        len += (size_t)n;
-    }
-    close(fd);
-    too_long = len == sizeof(buf);
-    while (len > 0 && isspace((unsigned char)buf[len - 1]))
-        len--;
-    while (start < len && isspace((unsigned char)buf[start]))
-        start++;
-    if (too_long || len - start > TOKEN_MAX || start == len) {
-        fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: %s\n", path,
-                start == len ? "empty" : "longer than 4096 bytes");
-        return NULL;
-    }
-    for (size_t i = start; i < len; i++) {
-        if (buf[i] < 0x21 || buf[i] > 0x7e) {
-            fprintf(stderr, "kmetrics-collector: --ship-token-file=%s: not a token\n", path);
-            return NULL;
-        }
-    }
-    return strndup(buf + start, len - start);
-}
-
 static int check_shipping_args(struct options *o)
 {
     if (o->naggregators == 0) {
@@ -184,7 +139,9 @@ static int check_shipping_args(struct options *o)
         fprintf(stderr, "kmetrics-collector: --aggregator needs --ship-token-file\n");
         return -1;
     }
-    o->token = read_token(o->token_file);
+    char err[512];
+    o->token = token_file_read(o->token_file, err, sizeof(err));
+    if (!o->token) fprintf(stderr, "kmetrics-collector: --ship-token-file=%s\n", err);
     return o->token ? 0 : -1;
 }
 

@@ -225,6 +225,7 @@ static void test_churn_stays_bounded(void **state)
     assert_int_equal(s.ncontainers, 0);
     assert_int_equal(s.pods.len, 0);
     assert_int_equal(s.uids.len, 0);
+    assert_int_equal(s.names.len, 0); /* interned container names released with their users */
     /* The indexes reuse their tombstones rather than grow with every pod ever seen. */
     assert_true(s.uids.cap <= 64);
     store_free(&s);

@@ -1,4 +1,5 @@
-/* The small building blocks: the string hash map under heavy churn, and duration flags. */
+/* The small building blocks in common/: the string hash map under heavy churn, duration
+ * flags, token files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,12 +7,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "duration.h"
 #include "strmap.h"
+#include "test_util.h"
+#include "token_file.h"
 
 static void test_strmap_put_get_del_churn(void **state)
 {
@@ -77,12 +81,40 @@ static void test_duration_invalid(void **state)
     assert_int_equal(duration_parse(NULL, &ns), -EINVAL);
 }
 
+static void test_token_files(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 16], err[256], big[TOKEN_FILE_MAX + 10];
+    char *t;
+
+    (void)state;
+    assert_int_equal(tu_tmpdir(dir, sizeof(dir), "token"), 0);
+    snprintf(path, sizeof(path), "%s/t", dir);
+    tu_write_file(path, "  s3cr3t-Token_1.2\n\n", (size_t)-1);
+    t = token_file_read(path, err, sizeof(err));
+    assert_non_null(t);
+    assert_string_equal(t, "s3cr3t-Token_1.2");
+    free(t);
+    const char *bad[] = {"", " \n\t ", "two words", "ctl\x01char", "caf\xc3\xa9"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tu_write_file(path, bad[i], (size_t)-1);
+        assert_null(token_file_read(path, err, sizeof(err)));
+        assert_non_null(strstr(err, path));
+    }
+    memset(big, 'a', sizeof(big));
+    tu_write_file(path, big, sizeof(big));
+    assert_null(token_file_read(path, err, sizeof(err)));
+    assert_non_null(strstr(err, "longer than"));
+    assert_null(token_file_read("/nonexistent/token", err, sizeof(err)));
+    tu_rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strmap_put_get_del_churn),
         cmocka_unit_test(test_duration_valid),
         cmocka_unit_test(test_duration_invalid),
+        cmocka_unit_test(test_token_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
