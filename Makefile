@@ -20,6 +20,10 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wno-format-nonliteral
 CFLAGS := -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O2 $(WARN) -Icommon -Iuserspace -Iapi -Ibpf -I$(BUILD)
+# Each program links what it uses: the collector's RSS is a target, and every mapped library
+# counts in it. Tests and benchmarks link everything.
+COLLECTOR_LDLIBS := -lbpf -lelf -lz -ljansson -lcurl -lm
+AGGREGATOR_LDLIBS := -lh2o-evloop -lssl -lcrypto -lz -lm
 LDLIBS := -lbpf -lelf -lz -ljansson -lh2o-evloop -lcurl -lssl -lcrypto -lm
 
 ifeq ($(SAN),1)
@@ -106,10 +110,10 @@ $(BUILD)/libkmapi.a: $(API_OBJS)
 	ar rcs $@ $^
 
 $(COLLECTOR): $(BUILD)/obj/main.o $(LIBS)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) -Wl,--as-needed $^ $(COLLECTOR_LDLIBS) -o $@
 
 $(AGGREGATOR): $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a $(BUILD)/libkmcommon.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) -Wl,--as-needed $^ $(AGGREGATOR_LDLIBS) -o $@
 
 # --- tests --------------------------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c tests/*.h $(LIBS)

@@ -7,7 +7,7 @@ PACKAGES="
 make clang llvm libclang-rt-14-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libjansson-dev libcmocka-dev
-libssl-dev libh2o-evloop-dev libcurl4-openssl-dev libyaml-dev
+libssl-dev libh2o-evloop-dev libcurl4-openssl-dev libnghttp2-dev libyaml-dev
 pkg-config clang-format
 curl nghttp2-client protobuf-compiler openssl
 "
