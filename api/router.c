@@ -5,6 +5,8 @@
  * shape with a name Kubernetes could never have created is a 400. */
 #include "router.h"
 
+#include "k8s_names.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -34,29 +36,14 @@ static bool is_lower_alnum(char c)
 /* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
 static bool dns_label_ok(struct span s)
 {
-    if (s.n == 0 || s.n > DNS_LABEL_MAX) return false;
-    if (!is_lower_alnum(s.p[0]) || !is_lower_alnum(s.p[s.n - 1])) return false;
-    for (size_t i = 1; i + 1 < s.n; i++)
-        if (!is_lower_alnum(s.p[i]) && s.p[i] != '-') return false;
-    return true;
+    return k8s_dns_label(s.p, s.n);
 }
 
 /* RFC 1123 subdomain: dot-separated labels, at most 253 in all. Each part starting and
  * ending with an alphanumeric means every '.' has one on both sides. */
 static bool dns_subdomain_ok(struct span s)
 {
-    if (s.n == 0 || s.n > DNS_SUBDOMAIN_MAX) return false;
-    if (!is_lower_alnum(s.p[0]) || !is_lower_alnum(s.p[s.n - 1])) return false;
-    for (size_t i = 1; i + 1 < s.n; i++) {
-        char c = s.p[i];
-
-        if (c == '.') {
-            if (!is_lower_alnum(s.p[i - 1]) || !is_lower_alnum(s.p[i + 1])) return false;
-        } else if (!is_lower_alnum(c) && c != '-') {
-            return false;
-        }
-    }
-    return true;
+    return k8s_dns_subdomain(s.p, s.n);
 }
 
 /* Health check names as /livez/{check} takes them here: [a-z0-9-]+, at most 63. */

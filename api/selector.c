@@ -6,6 +6,8 @@
  * The out selector is treated as uninitialised on entry (it is not freed first). */
 #include "selector.h"
 
+#include "k8s_names.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -119,11 +121,6 @@ static bool is_alnum(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static bool is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 /* ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] */
 static bool qualified_name_ok(struct span s)
 {
@@ -137,17 +134,7 @@ static bool qualified_name_ok(struct span s)
  * part starts and ends with an alphanumeric, so a dot needs one on each side. */
 static bool dns_subdomain_ok(struct span s)
 {
-    if (s.n == 0 || !is_lower_alnum(s.p[0]) || !is_lower_alnum(s.p[s.n - 1])) return false;
-    for (size_t i = 1; i + 1 < s.n; i++) {
-        char c = s.p[i];
-
-        if (c == '.') {
-            if (!is_lower_alnum(s.p[i - 1]) || !is_lower_alnum(s.p[i + 1])) return false;
-        } else if (!is_lower_alnum(c) && c != '-') {
-            return false;
-        }
-    }
-    return true;
+    return k8s_dns_subdomain(s.p, s.n);
 }
 
 #define NAME_RULE                                                                                  \

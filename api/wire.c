@@ -1,6 +1,8 @@
 /* Shipment encoding and hostile-input decoding; the byte layout is docs/wire-format.md. */
 #include "wire.h"
 
+#include "k8s_names.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -29,11 +31,6 @@ static bool is_hex(unsigned char c)
 {
     return (unsigned)(c - '0') < 10 || (unsigned)(c - 'a') < 6;
 }
-static bool is_alnum(unsigned char c)
-{
-    return (unsigned)(c - '0') < 10 || (unsigned)(c - 'a') < 26;
-}
-
 static bool all_hex(const char *s, size_t n)
 {
     bool ok = true;
@@ -60,13 +57,7 @@ static bool valid_id(const char *s, size_t n)
 /* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
 static bool valid_label(const char *s, size_t n)
 {
-    bool ok;
-
-    if (n == 0 || n > WIRE_LABEL_MAX) return false;
-    ok = is_alnum((unsigned char)s[0]) && is_alnum((unsigned char)s[n - 1]);
-    for (size_t i = 0; i < n; i++)
-        ok &= is_alnum((unsigned char)s[i]) | (s[i] == '-');
-    return ok;
+    return k8s_dns_label(s, n);
 }
 
 /* DNS-1123 subdomain: labels as above joined by dots, at most 253 in all. Like Kubernetes'
@@ -75,18 +66,7 @@ static bool valid_label(const char *s, size_t n)
  * on both sides. */
 static bool valid_subdomain(const char *s, size_t n)
 {
-    bool ok;
-
-    if (n == 0 || n > 253) return false;
-    ok = is_alnum((unsigned char)s[0]) && is_alnum((unsigned char)s[n - 1]);
-    for (size_t i = 0; i < n; i++)
-        ok &= is_alnum((unsigned char)s[i]) | (s[i] == '-') | (s[i] == '.');
-    for (size_t i = 1; i < n; i++) {
-        bool a = is_alnum((unsigned char)s[i - 1]), b = is_alnum((unsigned char)s[i]);
-
-        ok &= !((s[i - 1] == '.' && !b) || (s[i] == '.' && !a));
-    }
-    return ok;
+    return k8s_dns_subdomain(s, n);
 }
 
 static bool valid_opt_label(const char *s, size_t n)

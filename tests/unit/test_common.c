@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "k8s_names.h"
 #include "strmap.h"
 #include "test_util.h"
 #include "token_file.h"
@@ -108,6 +109,32 @@ static void test_token_files(void **state)
     tu_rm_rf(dir);
 }
 
+static void test_k8s_names(void **state)
+{
+    char long_label[65], long_sub[255];
+
+    (void)state;
+    assert_true(k8s_dns_label("kube-system", 11));
+    assert_true(k8s_dns_label("a", 1));
+    assert_false(k8s_dns_label("", 0));
+    assert_false(k8s_dns_label("-a", 2));
+    assert_false(k8s_dns_label("a-", 2));
+    assert_false(k8s_dns_label("A", 1));
+    assert_false(k8s_dns_label("a.b", 3));
+    assert_false(k8s_dns_label("a_b", 3));
+    memset(long_label, 'a', sizeof(long_label));
+    assert_true(k8s_dns_label(long_label, 63));
+    assert_false(k8s_dns_label(long_label, 64));
+    assert_true(k8s_dns_subdomain("web-0.example.com", 17));
+    assert_false(k8s_dns_subdomain("a..b", 4));
+    assert_false(k8s_dns_subdomain("a.-b", 4));
+    assert_false(k8s_dns_subdomain(".a", 2));
+    assert_false(k8s_dns_subdomain("a\0b", 3));
+    memset(long_sub, 'a', sizeof(long_sub));
+    assert_true(k8s_dns_subdomain(long_sub, 253)); /* only the total is limited */
+    assert_false(k8s_dns_subdomain(long_sub, 254));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_duration_valid),
         cmocka_unit_test(test_duration_invalid),
         cmocka_unit_test(test_token_files),
+        cmocka_unit_test(test_k8s_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
