@@ -1,25 +1,30 @@
-/* The shipping thread: one curl multi handle drives a transfer per target concurrently, so one
- * slow replica does not hold back the others, and each target keeps its connection between
- * shipments. Only this thread touches targets and curl; the collector thread hands over
- * snapshots through a one-slot mailbox and wakes the multi handle. */
+/* The shipping thread: one poll() loop drives an HTTP/2 connection per target (h2_client.c)
+ * concurrently, so one slow replica does not hold back the others, and each target keeps its
+ * connection between shipments. Only this thread touches targets and connections; the
+ * collector thread hands over snapshots through a one-slot mailbox and wakes the loop through
+ * an eventfd. */
 #include "shipper.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cgroup_reader.h"
+#include "h2_client.h"
 #include "log.h"
 
 #define MS_NS ((int64_t)1000000)
@@ -28,17 +33,16 @@
 #define RESOLVE_EVERY_NS (30 * SEC_NS)
 #define BACKOFF_MIN_NS SEC_NS
 #define BACKOFF_MAX_NS (30 * SEC_NS)
-#define CONNECT_TIMEOUT_MS 5000L
-#define TOTAL_TIMEOUT_MS 10000L
-#define REPLY_MAX 4096 /* acks and error bodies are short; the rest is not kept */
 #define IDLE_WAIT_MS 5000
 #define CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
 
 struct upstream {
-    char *url;      /* as given, without a trailing '/' */
-    char *ship_url; /* url + "/ship" */
-    char *host;     /* without IPv6 brackets */
-    long port;
+    char *url;       /* as given, without a trailing '/' */
+    char *path;      /* the URL's path + "/ship" */
+    char *authority; /* host[:port] as the URL has it */
+    char *host;      /* without IPv6 brackets */
+    unsigned port;
+    bool tls;     /* https (else h2c: HTTP/2 without TLS, for tests) */
     bool is_name; /* a DNS name (else an address literal: one target, never resolved) */
     int64_t next_resolve_ns;
 };
@@ -47,11 +51,10 @@ enum reach { REACH_UNKNOWN, REACH_UP, REACH_DOWN };
 
 struct target {
     struct upstream *up;
-    char addr[INET6_ADDRSTRLEN]; /* "" when curl resolves the name itself */
-    CURL *easy;
-    struct curl_slist *connect_to;
-    char errbuf[CURL_ERROR_SIZE];
-    struct outbuf body, reply;
+    char addr[INET6_ADDRSTRLEN]; /* "" when the connection resolves the name itself */
+    struct h2_conn *conn;
+    struct h2_request req; /* points into up, the shipper's headers and body */
+    struct outbuf body;
     bool in_flight;
 
     struct ship_snapshot *acked; /* what the aggregator holds as acked_seq */
@@ -71,15 +74,17 @@ struct target {
 };
 
 struct shipper {
-    char *node_name, *token, *ca_file;
-    bool insecure;
+    char *node_name, *token;
     int64_t interval_ns;
     struct upstream ups[SHIPPER_MAX_URLS];
     size_t nups;
     struct target *targets[SHIPPER_MAX_TARGETS];
     size_t ntargets;
-    CURLM *multi;
-    struct curl_slist *headers;
+    struct h2_tls *tls;
+    char *auth; /* "Bearer <token>" */
+    struct h2_header headers[3];
+    size_t nheaders;
+    int wake_fd; /* eventfd: the mailbox has news, or stop */
     uint64_t instance;
     uint64_t seq; /* shared by all targets, so two targets reaching one replica never collide */
     uint64_t rng;
@@ -167,27 +172,13 @@ static uint64_t reply_ack(const struct outbuf *reply)
     return v;
 }
 
-static size_t on_reply(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct outbuf *reply = arg;
-    size_t n = size * nmemb, room = reply->len < REPLY_MAX ? REPLY_MAX - reply->len : 0;
-
-    outbuf_append(reply, data, n < room ? n : room);
-    return n;
-}
-
 /* ---- targets ----------------------------------------------------------------------------- */
 
-static void target_free(struct shipper *sh, struct target *t)
+static void target_free(struct target *t)
 {
     if (!t) return;
-    if (t->easy) {
-        if (t->in_flight) curl_multi_remove_handle(sh->multi, t->easy);
-        curl_easy_cleanup(t->easy);
-    }
-    curl_slist_free_all(t->connect_to);
+    h2_conn_free(t->conn);
     outbuf_free(&t->body);
-    outbuf_free(&t->reply);
     ship_snapshot_unref(t->acked);
     ship_snapshot_unref(t->sending);
     free(t);
@@ -196,49 +187,20 @@ static void target_free(struct shipper *sh, struct target *t)
 static struct target *target_new(struct shipper *sh, struct upstream *up, const char *addr)
 {
     struct target *t = calloc(1, sizeof(*t));
-    CURL *e;
-    bool ok;
 
     if (!t) return NULL;
     t->up = up;
     snprintf(t->addr, sizeof(t->addr), "%s", addr ? addr : "");
     t->need_full = true;
     outbuf_init(&t->body);
-    outbuf_init(&t->reply);
     target_name(t, t->st.name, sizeof(t->st.name));
-    t->easy = e = curl_easy_init();
-    if (!e) goto fail;
-    if (t->addr[0]) {
-        /* Connect to this replica's address while TLS still checks the URL's name. */
-        char spec[600];
-        bool v6 = strchr(t->addr, ':') != NULL;
-        snprintf(spec, sizeof(spec), "%s:%ld:%s%s%s:%ld", up->host, up->port, v6 ? "[" : "",
-                 t->addr, v6 ? "]" : "", up->port);
-        t->connect_to = curl_slist_append(NULL, spec);
-        if (!t->connect_to) goto fail;
+    /* With an address: connect to this replica while TLS still checks the URL's name. */
+    t->conn = h2_conn_new(up->tls ? sh->tls : NULL, up->host, up->port, addr);
+    if (!t->conn) {
+        target_free(t);
+        return NULL;
     }
-    ok = curl_easy_setopt(e, CURLOPT_URL, up->ship_url) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_PRIVATE, t) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_HTTPHEADER, sh->headers) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_USERAGENT, "kmetrics-collector") == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_reply) == CURLE_OK &&
-         curl_easy_setopt(e, CURLOPT_WRITEDATA, &t->reply) == CURLE_OK &&
-         (!t->connect_to || curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to) == CURLE_OK) &&
-         (!sh->ca_file || curl_easy_setopt(e, CURLOPT_CAINFO, sh->ca_file) == CURLE_OK) &&
-         (!sh->insecure || (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK &&
-                            curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK));
-    if (!ok) goto fail;
     return t;
-fail:
-    target_free(sh, t);
-    return NULL;
 }
 
 static bool target_add(struct shipper *sh, struct upstream *up, const char *addr)
@@ -269,7 +231,7 @@ static void target_remove(struct shipper *sh, size_t i)
     memmove(&sh->targets[i], &sh->targets[i + 1], (sh->ntargets - i - 1) * sizeof(*sh->targets));
     sh->ntargets--;
     pthread_mutex_unlock(&sh->stats_lock);
-    target_free(sh, t);
+    target_free(t);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -314,7 +276,7 @@ static bool has_addr(char (*addrs)[INET6_ADDRSTRLEN], int n, const char *a)
 }
 
 /* Re-resolves a name: one target per address when it has several (every HA replica gets every
- * shipment), else one target that lets curl resolve. A failed lookup keeps what we had. */
+ * shipment), else one target whose connection resolves it. A failed lookup keeps what we had. */
 static void resolve_upstream(struct shipper *sh, struct upstream *up)
 {
     char addrs[SHIPPER_MAX_TARGETS][INET6_ADDRSTRLEN];
@@ -327,7 +289,7 @@ static void resolve_upstream(struct shipper *sh, struct upstream *up)
         if (had == 0) target_add(sh, up, NULL);
         return;
     }
-    if (n == 1) n = 0; /* a single address: curl resolves the name itself */
+    if (n == 1) n = 0; /* a single address: the connection resolves the name itself */
     for (size_t i = sh->ntargets; i-- > 0;) {
         struct target *t = sh->targets[i];
 
@@ -407,12 +369,15 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         }
         return;
     }
-    outbuf_reset(&t->reply);
-    t->errbuf[0] = '\0';
-    if (curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data) != CURLE_OK ||
-        curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len) !=
-            CURLE_OK ||
-        curl_multi_add_handle(sh->multi, t->easy) != CURLM_OK) {
+    t->req = (struct h2_request){
+        .authority = t->up->authority,
+        .path = t->up->path,
+        .headers = sh->headers,
+        .nheaders = sh->nheaders,
+        .body = t->body.data,
+        .body_len = t->body.len,
+    };
+    if (!h2_conn_post(t->conn, &t->req, now)) {
         LOG_RATELIMITED(LOG_ERROR, "starting a shipment to %s failed", t->st.name);
         count_failure(sh, t, "starting the transfer failed");
         backoff(sh, t, now, false);
@@ -432,19 +397,16 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
     pthread_mutex_unlock(&sh->stats_lock);
 }
 
-static void transport_failed(struct shipper *sh, struct target *t, CURLcode res, int64_t now)
+static void transport_failed(struct shipper *sh, struct target *t, const struct h2_response *r,
+                             int64_t now)
 {
-    curl_off_t pretransfer = 1;
-    long request_size = 1;
-    char why[CURL_ERROR_SIZE + 64];
+    const char *why = r->error[0] ? r->error : "transfer failed";
 
-    snprintf(why, sizeof(why), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(res));
-    /* Once the request may have left, the aggregator may have stored a shipment we never saw
+    /* Once request bytes left, the aggregator may have stored a shipment we never saw
      * acknowledged: a delta against our older base could then miss a removal. Start over.
-     * Before that (no connection, TLS refused) the acked base is still good. */
-    curl_easy_getinfo(t->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-    curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &request_size);
-    if (pretransfer > 0 || request_size > 0) t->need_full = true;
+     * Before that (no connection, TLS refused, GOAWAY before our stream) the acked base is
+     * still good. */
+    if (r->request_written) t->need_full = true;
     if (t->reach != REACH_DOWN) log_warn("aggregator %s unreachable: %s", t->st.name, why);
     t->reach = REACH_DOWN;
     t->last_status = 0;
@@ -455,12 +417,13 @@ static void transport_failed(struct shipper *sh, struct target *t, CURLcode res,
     backoff(sh, t, now, false);
 }
 
-static void rejected(struct shipper *sh, struct target *t, long status, int64_t now)
+static void rejected(struct shipper *sh, struct target *t, const struct outbuf *reply, long status,
+                     int64_t now)
 {
     char msg[200], why[256];
     bool changed = status != t->last_status;
 
-    reply_message(&t->reply, msg, sizeof(msg));
+    reply_message(reply, msg, sizeof(msg));
     snprintf(why, sizeof(why), "HTTP %ld: %s", status, msg);
     if (status == 401) {
         /* Retrying cannot help until the token is fixed, but it may be rotated under us. */
@@ -481,20 +444,18 @@ static void rejected(struct shipper *sh, struct target *t, long status, int64_t 
     backoff(sh, t, now, status == 401);
 }
 
-static void finished(struct shipper *sh, struct target *t, CURLcode res, int64_t now)
+static void finished(struct shipper *sh, struct target *t, const struct h2_response *r, int64_t now)
 {
     struct ship_snapshot *snap = t->sending;
-    long status = 0;
+    long status = r->status;
 
-    curl_multi_remove_handle(sh->multi, t->easy);
     t->in_flight = false;
     t->sending = NULL;
-    if (res != CURLE_OK) {
-        transport_failed(sh, t, res, now);
+    if (status == 0) {
+        transport_failed(sh, t, r, now);
         ship_snapshot_unref(snap);
         return;
     }
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (t->reach == REACH_DOWN)
         log_info("aggregator %s reachable again", t->st.name);
     else if (t->reach == REACH_UNKNOWN)
@@ -505,7 +466,7 @@ static void finished(struct shipper *sh, struct target *t, CURLcode res, int64_t
     t->st.last_status = status;
     pthread_mutex_unlock(&sh->stats_lock);
 
-    if (status == 200 && reply_ack(&t->reply) == t->sending_seq) {
+    if (status == 200 && reply_ack(&r->body) == t->sending_seq) {
         if (t->last_status != 200 && t->last_status != 409 && t->last_status != 0)
             log_info("aggregator %s accepts shipments again", t->st.name);
         ship_snapshot_unref(t->acked);
@@ -536,7 +497,7 @@ static void finished(struct shipper *sh, struct target *t, CURLcode res, int64_t
         count_failure(sh, t, "answer without the expected ack");
         backoff(sh, t, now, false);
     } else {
-        rejected(sh, t, status, now);
+        rejected(sh, t, &r->body, status, now);
     }
     t->last_status = status;
     ship_snapshot_unref(snap);
@@ -567,13 +528,53 @@ static int wait_ms(const struct shipper *sh, int64_t now)
 {
     int64_t wake = now + IDLE_WAIT_MS * MS_NS;
 
-    for (size_t i = 0; i < sh->ntargets; i++)
+    for (size_t i = 0; i < sh->ntargets; i++) {
+        int64_t d = h2_conn_deadline(sh->targets[i]->conn);
+
         if (wants_to_ship(sh, sh->targets[i]) && sh->targets[i]->next_attempt_ns < wake)
             wake = sh->targets[i]->next_attempt_ns;
+        if (d < wake) wake = d;
+    }
     for (size_t i = 0; i < sh->nups; i++)
         if (sh->ups[i].is_name && sh->ups[i].next_resolve_ns < wake)
             wake = sh->ups[i].next_resolve_ns;
     return wake <= now ? 0 : (int)((wake - now + MS_NS - 1) / MS_NS);
+}
+
+/* Waits for the sockets, the wakeup or the next deadline, then lets every connection that has
+ * something to do make progress. */
+static void poll_targets(struct shipper *sh, int64_t now)
+{
+    struct pollfd pfd[1 + SHIPPER_MAX_TARGETS];
+    short revents[SHIPPER_MAX_TARGETS] = {0};
+    size_t owner[1 + SHIPPER_MAX_TARGETS];
+    nfds_t n = 1;
+    uint64_t v;
+
+    pfd[0] = (struct pollfd){.fd = sh->wake_fd, .events = POLLIN};
+    for (size_t i = 0; i < sh->ntargets; i++) {
+        short events;
+        int fd = h2_conn_pollfd(sh->targets[i]->conn, &events);
+
+        if (fd < 0) continue;
+        pfd[n] = (struct pollfd){.fd = fd, .events = events};
+        owner[n++] = i;
+    }
+    if (poll(pfd, n, wait_ms(sh, now)) < 0) return; /* EINTR: go round again */
+    if (pfd[0].revents & POLLIN) {
+        ssize_t r = read(sh->wake_fd, &v, sizeof(v)); /* resets it; EAGAIN is fine */
+        (void)r;
+    }
+    for (nfds_t j = 1; j < n; j++)
+        revents[owner[j]] = pfd[j].revents;
+    now = clock_mono_ns();
+    for (size_t i = 0; i < sh->ntargets; i++) {
+        struct target *t = sh->targets[i];
+
+        if ((revents[i] || now >= h2_conn_deadline(t->conn)) &&
+            h2_conn_on_io(t->conn, revents[i], now))
+            finished(sh, t, h2_conn_response(t->conn), now);
+    }
 }
 
 static void *run(void *arg)
@@ -582,8 +583,6 @@ static void *run(void *arg)
 
     while (!atomic_load(&sh->stop)) {
         int64_t now = clock_mono_ns();
-        int running = 0, left;
-        CURLMsg *msg;
 
         take_pending(sh);
         for (size_t i = 0; i < sh->nups; i++) {
@@ -595,79 +594,94 @@ static void *run(void *arg)
         for (size_t i = 0; i < sh->ntargets; i++)
             if (wants_to_ship(sh, sh->targets[i]) && now >= sh->targets[i]->next_attempt_ns)
                 start_shipment(sh, sh->targets[i], now);
-        curl_multi_perform(sh->multi, &running);
-        now = clock_mono_ns();
-        while ((msg = curl_multi_info_read(sh->multi, &left))) {
-            struct target *t = NULL;
-
-            if (msg->msg != CURLMSG_DONE) continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-            if (t) finished(sh, t, msg->data.result, now);
-        }
-        curl_multi_poll(sh->multi, NULL, 0, wait_ms(sh, now), NULL);
+        poll_targets(sh, clock_mono_ns());
     }
     return NULL;
 }
 
 /* ---- configuration ----------------------------------------------------------------------- */
 
+/* https://host[:port][/prefix], host a name, an IPv4 address or [an IPv6 address]. */
 static int parse_url(struct upstream *up, const char *url, char *err, size_t errlen)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *extra = NULL;
-    size_t n = strlen(url);
+    const char *p, *auth_end, *host, *after;
+    char hostbuf[256], portbuf[8];
     unsigned char buf[sizeof(struct in6_addr)];
-    int rc = -EINVAL;
+    size_t n = strlen(url), hl;
+    bool v6 = false;
+    long port;
 
-    if (!u) return -ENOMEM;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-        snprintf(err, errlen, "--aggregator=%s: not a URL", url);
-        goto out;
-    }
-    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    if (!scheme || (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+    if (strncasecmp(url, "https://", 8) == 0) {
+        up->tls = true;
+        p = url + 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        p = url + 7;
+    } else {
         snprintf(err, errlen, "--aggregator=%s: want an https:// URL", url);
-        goto out;
+        return -EINVAL;
     }
-    if (curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK ||
-        curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK ||
-        curl_url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK) {
+    for (const char *q = url; *q; q++)
+        if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f) goto not_url;
+    auth_end = p + strcspn(p, "/?#");
+    if (memchr(p, '@', (size_t)(auth_end - p)) || strpbrk(auth_end, "?#")) {
         snprintf(err, errlen, "--aggregator=%s: no user, query or fragment allowed", url);
-        goto out;
+        return -EINVAL;
     }
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+    if (*p == '[') {
+        const char *close = memchr(p, ']', (size_t)(auth_end - p));
+        if (!close) goto not_url;
+        host = p + 1;
+        hl = (size_t)(close - host);
+        after = close + 1;
+        v6 = true;
+    } else {
+        const char *colon = memchr(p, ':', (size_t)(auth_end - p));
+        host = p;
+        hl = (size_t)((colon ? colon : auth_end) - p);
+        after = host + hl;
+    }
+    if (hl == 0) {
         snprintf(err, errlen, "--aggregator=%s: no host", url);
-        goto out;
+        return -EINVAL;
+    }
+    if (hl >= sizeof(hostbuf)) goto not_url;
+    for (size_t i = 0; i < hl; i++)
+        hostbuf[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
+    hostbuf[hl] = '\0';
+    if (v6 ? inet_pton(AF_INET6, hostbuf, buf) != 1
+           : strspn(hostbuf, "abcdefghijklmnopqrstuvwxyz0123456789.-_") != hl)
+        goto not_url;
+    port = up->tls ? 443 : 80;
+    if (after < auth_end) {
+        char *end;
+        if (*after != ':' || after + 1 == auth_end || after[1] < '0' || after[1] > '9')
+            goto not_url;
+        port = strtol(after + 1, &end, 10);
+        if (end != auth_end || port < 1 || port > 65535) goto not_url;
     }
     while (n > 0 && url[n - 1] == '/')
         n--;
     up->url = strndup(url, n);
-    up->ship_url = malloc(n + sizeof("/ship"));
-    if (host[0] == '[') {
-        size_t hl = strlen(host);
-        up->host = strndup(host + 1, hl >= 2 ? hl - 2 : 0);
-    } else {
-        up->host = strdup(host);
-    }
-    if (!up->url || !up->ship_url || !up->host) {
-        rc = -ENOMEM;
+    up->host = strdup(hostbuf);
+    if (asprintf(&up->path, "%.*s/ship", (int)(url + n - auth_end), auth_end) < 0) up->path = NULL;
+    /* :authority like a Host header: the port only when it is not the scheme's. */
+    portbuf[0] = '\0';
+    if (port != (up->tls ? 443 : 80)) snprintf(portbuf, sizeof(portbuf), ":%ld", port);
+    if (asprintf(&up->authority, "%s%s%s%s", v6 ? "[" : "", hostbuf, v6 ? "]" : "", portbuf) < 0)
+        up->authority = NULL;
+    if (!up->url || !up->host || !up->path || !up->authority) {
         snprintf(err, errlen, "out of memory");
-        goto out;
+        return -ENOMEM;
     }
-    snprintf(up->ship_url, n + sizeof("/ship"), "%s/ship", up->url);
-    up->port = strtol(port, NULL, 10);
+    up->port = (unsigned)port;
     up->is_name = inet_pton(AF_INET, up->host, buf) != 1 && inet_pton(AF_INET6, up->host, buf) != 1;
-    if (strcmp(scheme, "http") == 0)
-        log_warn("aggregator %s: plain http sends the token and metrics in the clear", up->url);
-    rc = 0;
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(extra);
-    curl_url_cleanup(u);
-    return rc;
+    if (!up->tls)
+        log_warn("aggregator %s: plain http (h2c) sends the token and metrics in the clear",
+                 up->url);
+    return 0;
+not_url:
+    snprintf(err, errlen, "--aggregator=%s: not a URL", url);
+    return -EINVAL;
 }
 
 /* The encoder is the judge of a node name: try an empty shipment. */
@@ -688,12 +702,13 @@ static bool node_name_ok(const char *node_name)
 static void shipper_free(struct shipper *sh)
 {
     for (size_t i = 0; i < sh->ntargets; i++)
-        target_free(sh, sh->targets[i]);
-    if (sh->multi) curl_multi_cleanup(sh->multi);
-    curl_slist_free_all(sh->headers);
+        target_free(sh->targets[i]);
+    h2_tls_free(sh->tls);
+    if (sh->wake_fd >= 0) close(sh->wake_fd);
     for (size_t i = 0; i < sh->nups; i++) {
         free(sh->ups[i].url);
-        free(sh->ups[i].ship_url);
+        free(sh->ups[i].path);
+        free(sh->ups[i].authority);
         free(sh->ups[i].host);
     }
     ship_snapshot_unref(sh->cur);
@@ -702,27 +717,23 @@ static void shipper_free(struct shipper *sh)
     pthread_mutex_destroy(&sh->stats_lock);
     free(sh->node_name);
     free(sh->token);
-    free(sh->ca_file);
+    free(sh->auth);
     free(sh);
-    curl_global_cleanup();
 }
 
-static struct curl_slist *make_headers(const char *token)
+/* The headers every shipment carries; the token is never put in the HPACK table. */
+static bool make_headers(struct shipper *sh, const char *token)
 {
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " CONTENT_TYPE), *next;
-    char *auth = NULL;
-
-    /* No "Expect: 100-continue" round trip over HTTP/1.1. */
-    if (h && (next = curl_slist_append(h, "Expect:"))) h = next;
-    if (h && token && token[0] && asprintf(&auth, "Authorization: Bearer %s", token) > 0) {
-        next = curl_slist_append(h, auth);
-        if (!next) {
-            curl_slist_free_all(h);
-            h = NULL;
+    sh->headers[sh->nheaders++] = (struct h2_header){"content-type", CONTENT_TYPE, false};
+    sh->headers[sh->nheaders++] = (struct h2_header){"user-agent", "kmetrics-collector", false};
+    if (token && token[0]) {
+        if (asprintf(&sh->auth, "Bearer %s", token) < 0) {
+            sh->auth = NULL;
+            return false;
         }
+        sh->headers[sh->nheaders++] = (struct h2_header){"authorization", sh->auth, true};
     }
-    free(auth);
-    return h;
+    return true;
 }
 
 struct shipper *shipper_start(const struct shipper_config *cfg, char *err, size_t errlen)
@@ -741,30 +752,27 @@ struct shipper *shipper_start(const struct shipper_config *cfg, char *err, size_
                  cfg->node_name ? cfg->node_name : "");
         return NULL;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        snprintf(err, errlen, "curl_global_init failed");
-        return NULL;
-    }
     sh = calloc(1, sizeof(*sh));
     if (!sh) {
-        curl_global_cleanup();
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    sh->wake_fd = -1;
     pthread_mutex_init(&sh->lock, NULL);
     pthread_mutex_init(&sh->stats_lock, NULL);
     atomic_init(&sh->stop, false);
-    sh->insecure = cfg->insecure;
     sh->interval_ns = cfg->interval_ns > 0 ? cfg->interval_ns : DEFAULT_INTERVAL_NS;
     if (sh->interval_ns < SEC_NS) sh->interval_ns = SEC_NS;
     sh->node_name = strdup(cfg->node_name);
     sh->token = strdup(cfg->token ? cfg->token : "");
-    sh->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
-    sh->headers = make_headers(cfg->token);
-    sh->multi = curl_multi_init();
-    if (!sh->node_name || !sh->token || (cfg->ca_file && !sh->ca_file) || !sh->headers ||
-        !sh->multi) {
+    sh->tls = h2_tls_new(cfg->ca_file, cfg->insecure);
+    if (!sh->node_name || !sh->token || !make_headers(sh, cfg->token) || !sh->tls) {
         snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    sh->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (sh->wake_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
         goto fail;
     }
     for (size_t i = 0; i < cfg->nurls; i++) {
@@ -801,6 +809,15 @@ fail:
     return NULL;
 }
 
+static void wake(struct shipper *sh)
+{
+    uint64_t one = 1;
+
+    /* Fails only when the counter would overflow: the thread is awake anyway. */
+    ssize_t r = write(sh->wake_fd, &one, sizeof(one));
+    (void)r;
+}
+
 void shipper_offer(struct shipper *sh, struct ship_snapshot *snap)
 {
     struct ship_snapshot *old;
@@ -818,7 +835,7 @@ void shipper_offer(struct shipper *sh, struct ship_snapshot *snap)
         pthread_mutex_unlock(&sh->stats_lock);
     }
     ship_snapshot_unref(old);
-    curl_multi_wakeup(sh->multi);
+    wake(sh);
 }
 
 void shipper_stop(struct shipper *sh)
@@ -826,7 +843,7 @@ void shipper_stop(struct shipper *sh)
     if (!sh) return;
     atomic_store(&sh->stop, true);
     if (sh->started) {
-        curl_multi_wakeup(sh->multi);
+        wake(sh);
         pthread_join(sh->thread, NULL);
     }
     shipper_free(sh);

@@ -1,6 +1,7 @@
 /* Shipping: snapshots taken from a collector, the full and delta shipments made from them
  * (decoded back with the aggregator's decoder), and the shipper thread against a small local
- * HTTP server that answers like the aggregator (ack, 409 resync, 400 rejection). */
+ * HTTP/2 (h2c, nghttp2) server that answers like the aggregator (ack, 409 resync, 400
+ * rejection), and against peers that misbehave. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,10 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <nghttp2/nghttp2.h>
 
 #include "collector.h"
 #include "kube_layout.h"
@@ -446,91 +448,241 @@ struct server {
     pthread_mutex_t lock;
     struct request req[MAX_REQ];
     size_t nreq;
-    int status[MAX_REQ]; /* answer to request i; 0 means 200 with the ack */
+    int status[MAX_REQ]; /* answer to request i; 0 means 200 with the ack, -1 a 200 too big */
 };
 
+/* One request stream: what we keep of the request, then the answer's body. */
+struct stream {
+    bool used;
+    char auth[128];
+    char ctype[128];
+    struct outbuf body;
+    char reply[128];
+    size_t reply_len, reply_off;
+};
+
+#define MAX_STREAMS 4
+
+/* Heap-allocated: nghttp2 keeps pointers to it and its streams. */
 struct conn {
     int fd;
-    char buf[1 << 16];
-    size_t len;
+    nghttp2_session *session;
+    struct server *sv;
+    struct stream streams[MAX_STREAMS]; /* nghttp2_session_del() does not close streams */
 };
 
-static void header_value(const char *head, const char *name, char *out, size_t n)
+static void copy_value(char *out, size_t n, const uint8_t *v, size_t len)
 {
-    size_t nl = strlen(name);
+    snprintf(out, n, "%.*s", (int)len, (const char *)v);
+}
 
-    out[0] = '\0';
-    for (const char *p = head; (p = strchr(p, '\n'));) {
-        p++;
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1, *e;
-            while (*v == ' ')
-                v++;
-            e = strpbrk(v, "\r\n");
-            snprintf(out, n, "%.*s", (int)(e ? e - v : (ptrdiff_t)strlen(v)), v);
-            return;
+static ssize_t sv_read_reply(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
+                             uint32_t *flags, nghttp2_data_source *src, void *arg)
+{
+    struct stream *st = src->ptr;
+    size_t n = st->reply_len - st->reply_off;
+
+    (void)s;
+    (void)id;
+    (void)arg;
+    if (n > len) n = len;
+    for (size_t i = 0; i < n; i++) /* past the text: padding, for oversized answers */
+        buf[i] =
+            st->reply_off + i < sizeof(st->reply) ? (uint8_t)st->reply[st->reply_off + i] : ' ';
+    st->reply_off += n;
+    if (st->reply_off == st->reply_len) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+/* A whole request arrived: record it and answer as the test asked. */
+static int sv_respond(struct server *sv, nghttp2_session *s, int32_t id, struct stream *st)
+{
+    struct wire_shipment w;
+    struct wire_arena a;
+    struct request r = {0};
+    char status_s[8];
+    size_t idx;
+    int status;
+
+    snprintf(r.auth, sizeof(r.auth), "%s", st->auth);
+    snprintf(r.ctype, sizeof(r.ctype), "%s", st->ctype);
+    wire_arena_init(&a);
+    if (!st->body.failed && wire_decode(st->body.data, st->body.len, &w, &a, NULL, 0) == 0) {
+        r.flags = w.flags;
+        r.seq = w.seq;
+        r.base_seq = w.base_seq;
+        r.instance = w.instance;
+        r.npods = w.npods;
+    }
+    wire_arena_free(&a);
+    pthread_mutex_lock(&sv->lock);
+    idx = sv->nreq < MAX_REQ ? sv->nreq++ : MAX_REQ - 1;
+    sv->req[idx] = r;
+    status = sv->status[idx];
+    pthread_mutex_unlock(&sv->lock);
+    if (status == 0 || status == 200 || status == -1) {
+        status = 200;
+        snprintf(st->reply, sizeof(st->reply), "{\"ack\":%llu}", (unsigned long long)r.seq);
+    } else if (status == 409) {
+        snprintf(st->reply, sizeof(st->reply), "{\"resync\":true}");
+    } else {
+        snprintf(st->reply, sizeof(st->reply), "{\"kind\":\"Status\",\"message\":\"no good %d\"}",
+                 status);
+    }
+    st->reply_len = sv->status[idx] == -1 ? 100000 : strlen(st->reply);
+    snprintf(status_s, sizeof(status_s), "%d", status);
+    {
+        nghttp2_nv hdrs[] = {
+            {(uint8_t *)":status", (uint8_t *)status_s, 7, strlen(status_s), 0},
+            {(uint8_t *)"content-type", (uint8_t *)"application/json", 12, 16, 0},
+        };
+        nghttp2_data_provider prd = {.source.ptr = st, .read_callback = sv_read_reply};
+        return nghttp2_submit_response(s, id, hdrs, 2, &prd);
+    }
+}
+
+static int sv_on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *arg)
+{
+    struct conn *c = arg;
+    struct stream *st = NULL;
+
+    if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    for (size_t i = 0; i < MAX_STREAMS && !st; i++)
+        if (!c->streams[i].used) st = &c->streams[i];
+    if (!st) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+    memset(st, 0, sizeof(*st));
+    st->used = true;
+    outbuf_init(&st->body);
+    nghttp2_session_set_stream_user_data(s, f->hd.stream_id, st);
+    return 0;
+}
+
+static int sv_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
+                        size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                        void *arg)
+{
+    struct stream *st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+
+    (void)flags;
+    (void)arg;
+    if (!st) return 0;
+    if (namelen == 13 && memcmp(name, "authorization", 13) == 0)
+        copy_value(st->auth, sizeof(st->auth), value, valuelen);
+    else if (namelen == 12 && memcmp(name, "content-type", 12) == 0)
+        copy_value(st->ctype, sizeof(st->ctype), value, valuelen);
+    return 0;
+}
+
+static int sv_on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
+                      size_t len, void *arg)
+{
+    struct stream *st = nghttp2_session_get_stream_user_data(s, id);
+
+    (void)flags;
+    (void)arg;
+    if (st) outbuf_append(&st->body, data, len);
+    return 0;
+}
+
+static int sv_on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
+{
+    struct conn *c = arg;
+    struct stream *st;
+
+    if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
+        !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        return 0;
+    st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+    return st ? sv_respond(c->sv, s, f->hd.stream_id, st) : 0;
+}
+
+static int sv_on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
+{
+    struct stream *st = nghttp2_session_get_stream_user_data(s, id);
+
+    (void)code;
+    (void)arg;
+    if (st) {
+        outbuf_free(&st->body);
+        st->used = false;
+    }
+    return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+    nghttp2_session_del(c->session);
+    for (size_t i = 0; i < MAX_STREAMS; i++)
+        if (c->streams[i].used) outbuf_free(&c->streams[i].body);
+    close(c->fd);
+    free(c);
+}
+
+static struct conn *conn_open(struct server *sv, int fd)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    nghttp2_session_callbacks *cb;
+    nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS}};
+    int rc;
+
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    c->fd = fd;
+    c->sv = sv;
+    if (nghttp2_session_callbacks_new(&cb) != 0) {
+        conn_close(c);
+        return NULL;
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, sv_on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, sv_on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, sv_on_data);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, sv_on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, sv_on_stream_close);
+    rc = nghttp2_session_server_new(&c->session, cb, c);
+    nghttp2_session_callbacks_del(cb);
+    if (rc != 0) c->session = NULL;
+    if (rc != 0 || nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, settings, 1) != 0) {
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Writes everything nghttp2 has to say (small answers on loopback: blocking is fine). */
+static bool conn_flush(struct conn *c)
+{
+    for (;;) {
+        const uint8_t *p;
+        ssize_t n = nghttp2_session_mem_send(c->session, &p);
+
+        if (n < 0) return false;
+        if (n == 0) return true;
+        while (n > 0) {
+            ssize_t w = send(c->fd, p, (size_t)n, MSG_NOSIGNAL);
+            if (w <= 0) return false;
+            p += w;
+            n -= w;
         }
     }
 }
 
-/* Handles complete requests in c->buf; returns false when the connection should close. */
-static bool serve_buffered(struct server *sv, struct conn *c)
+/* Reads and handles what arrived; false when the connection should close. */
+static bool conn_serve(struct conn *c)
 {
-    for (;;) {
-        char *end = memmem(c->buf, c->len, "\r\n\r\n", 4), clen[32], reply[512], body[128];
-        size_t head_len, body_len, idx;
-        struct wire_shipment w;
-        struct wire_arena a;
-        struct request r = {0};
-        int status;
+    uint8_t buf[1 << 14];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
 
-        if (!end) return true;
-        *end = '\0';
-        head_len = (size_t)(end - c->buf) + 4;
-        header_value(c->buf, "Content-Length", clen, sizeof(clen));
-        body_len = (size_t)strtoul(clen, NULL, 10);
-        if (c->len < head_len + body_len) {
-            *end = '\r';
-            return true;
-        }
-        header_value(c->buf, "Authorization", r.auth, sizeof(r.auth));
-        header_value(c->buf, "Content-Type", r.ctype, sizeof(r.ctype));
-        wire_arena_init(&a);
-        if (wire_decode(c->buf + head_len, body_len, &w, &a, NULL, 0) == 0) {
-            r.flags = w.flags;
-            r.seq = w.seq;
-            r.base_seq = w.base_seq;
-            r.instance = w.instance;
-            r.npods = w.npods;
-        }
-        wire_arena_free(&a);
-        pthread_mutex_lock(&sv->lock);
-        idx = sv->nreq < MAX_REQ ? sv->nreq++ : MAX_REQ - 1;
-        sv->req[idx] = r;
-        status = sv->status[idx];
-        pthread_mutex_unlock(&sv->lock);
-        if (status == 0 || status == 200) {
-            status = 200;
-            snprintf(body, sizeof(body), "{\"ack\":%llu}", (unsigned long long)r.seq);
-        } else if (status == 409) {
-            snprintf(body, sizeof(body), "{\"resync\":true}");
-        } else {
-            snprintf(body, sizeof(body), "{\"kind\":\"Status\",\"message\":\"no good %d\"}",
-                     status);
-        }
-        snprintf(reply, sizeof(reply),
-                 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                 status, strlen(body), body);
-        if (write(c->fd, reply, strlen(reply)) < 0) return false;
-        memmove(c->buf, c->buf + head_len + body_len, c->len - head_len - body_len);
-        c->len -= head_len + body_len;
-    }
+    if (n <= 0 || nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0) return false;
+    return conn_flush(c) &&
+           (nghttp2_session_want_read(c->session) || nghttp2_session_want_write(c->session));
 }
 
 static void *serve(void *arg)
 {
     struct server *sv = arg;
-    static struct conn conns[MAX_CONN];
+    struct conn *conns[MAX_CONN];
     size_t nconn = 0;
 
     while (!atomic_load(&sv->stop)) {
@@ -538,28 +690,22 @@ static void *serve(void *arg)
 
         pfd[0] = (struct pollfd){.fd = sv->lfd, .events = POLLIN};
         for (size_t i = 0; i < nconn; i++)
-            pfd[i + 1] = (struct pollfd){.fd = conns[i].fd, .events = POLLIN};
+            pfd[i + 1] = (struct pollfd){.fd = conns[i]->fd, .events = POLLIN};
         if (poll(pfd, nconn + 1, 50) <= 0) continue;
         for (size_t i = nconn; i-- > 0;) {
-            ssize_t n;
-
             if (!pfd[i + 1].revents) continue;
-            n = read(conns[i].fd, conns[i].buf + conns[i].len, sizeof(conns[i].buf) - conns[i].len);
-            if (n <= 0 || !(conns[i].len += (size_t)n, serve_buffered(sv, &conns[i]))) {
-                close(conns[i].fd);
+            if (!conn_serve(conns[i])) {
+                conn_close(conns[i]);
                 conns[i] = conns[--nconn];
             }
         }
         if ((pfd[0].revents & POLLIN) && nconn < MAX_CONN) {
             int fd = accept(sv->lfd, NULL, NULL);
-            if (fd >= 0) {
-                conns[nconn].fd = fd;
-                conns[nconn++].len = 0;
-            }
+            if (fd >= 0 && (conns[nconn] = conn_open(sv, fd))) nconn++;
         }
     }
     for (size_t i = 0; i < nconn; i++)
-        close(conns[i].fd);
+        conn_close(conns[i]);
     return NULL;
 }
 
@@ -745,6 +891,116 @@ static void test_shipper_dead_aggregator_does_not_block(void **state)
     ship_snapshot_unref(s);
 }
 
+/* An answer over the client's cap fails the shipment; the next one gets a new connection. */
+static void test_shipper_oversized_answer(void **state)
+{
+    struct ship_snapshot *s = make_snapshot(base_pods, 2, 0, 3);
+    struct shipper_stats st;
+    struct shipper *sh;
+    struct server sv;
+    char url[64], err[256];
+
+    (void)state;
+    server_start(&sv);
+    sv.status[0] = -1;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", sv.port);
+    sh = start_shipper(url, err, sizeof(err));
+    assert_non_null(sh);
+    shipper_offer(sh, s);
+    wait_stats(sh, &st, failed_at_least, 1);
+    assert_non_null(strstr(st.targets[0].last_error, "larger than"));
+    wait_stats(sh, &st, acked_at_least, 1);
+    assert_int_equal(server_requests(&sv), 2);
+    assert_int_equal(req(&sv, 1).flags, WIRE_FULL); /* the first may have been stored */
+    shipper_stop(sh);
+    server_stop(&sv);
+    ship_snapshot_unref(s);
+}
+
+/* A peer that is not an HTTP/2 server: it answers each connection with the next of these and
+ * closes. */
+#define ANSWER(s)                                                                                  \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *data;
+    size_t len;
+} hostile_answers[] = {
+    ANSWER("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ANSWER("\x00\x00\x00\x04\x00\x00\x00\x00\x00"),        /* SETTINGS, then the close */
+    ANSWER("\x00\x00\x00\x04\x00\x00\x00\x00\x00"          /* SETTINGS, then HEADERS for */
+           "\x00\x40\x00\x01\x05\x00\x00\x00\x01garbage"), /* our stream, 16 KiB long */
+    ANSWER(""),
+};
+#undef ANSWER
+
+struct hostile {
+    int lfd;
+    atomic_int stop;
+    atomic_int conns;
+    pthread_t thread;
+};
+
+static void *hostile_serve(void *arg)
+{
+    struct hostile *h = arg;
+
+    while (!atomic_load(&h->stop)) {
+        struct pollfd pfd = {.fd = h->lfd, .events = POLLIN};
+        size_t a;
+        char buf[4096];
+        int fd;
+
+        if (poll(&pfd, 1, 50) <= 0) continue;
+        fd = accept(h->lfd, NULL, NULL);
+        if (fd < 0) continue;
+        a = (size_t)atomic_fetch_add(&h->conns, 1) % 4;
+        /* Let the client's preface and request arrive, then answer and hang up. Errors do
+         * not matter: the client may have given up already. */
+        sleep_ms(20);
+        (void)!recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        (void)!send(fd, hostile_answers[a].data, hostile_answers[a].len, MSG_NOSIGNAL);
+        close(fd);
+    }
+    return NULL;
+}
+
+static void test_shipper_survives_hostile_peers(void **state)
+{
+    struct ship_snapshot *s = make_snapshot(base_pods, 2, 0, 3);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    struct shipper_stats st;
+    struct shipper *sh;
+    struct hostile h = {0};
+    char url[64], err[256];
+    int64_t t;
+
+    (void)state;
+    h.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(bind(h.lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(h.lfd, 16), 0);
+    assert_int_equal(getsockname(h.lfd, (struct sockaddr *)&sa, &sl), 0);
+    assert_int_equal(pthread_create(&h.thread, NULL, hostile_serve, &h), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    sh = start_shipper(url, err, sizeof(err));
+    assert_non_null(sh);
+    shipper_offer(sh, s);
+    /* Retries come at least every ship interval (1 s): every kind of answer is seen. */
+    wait_stats(sh, &st, failed_at_least, 4);
+    assert_int_equal(st.acked, 0);
+    assert_false(st.targets[0].reachable);
+    assert_true(st.targets[0].last_error[0] != '\0');
+    t = clock_mono_ns();
+    shipper_stop(sh);
+    assert_true(clock_mono_ns() - t < SEC_NS);
+    atomic_store(&h.stop, 1);
+    pthread_join(h.thread, NULL);
+    close(h.lfd);
+    ship_snapshot_unref(s);
+}
+
 static void test_shipper_refuses_bad_config(void **state)
 {
     const char *bad_url[] = {"ftp://x/"}, *good[] = {"https://agg.example:8443"};
@@ -773,6 +1029,8 @@ int main(void)
         cmocka_unit_test(test_build_from_collector),
         cmocka_unit_test(test_shipper_full_delta_resync_and_rejection),
         cmocka_unit_test(test_shipper_dead_aggregator_does_not_block),
+        cmocka_unit_test(test_shipper_oversized_answer),
+        cmocka_unit_test(test_shipper_survives_hostile_peers),
         cmocka_unit_test(test_shipper_refuses_bad_config),
     };
 
