@@ -23,6 +23,7 @@
 #include "log.h"
 #include "syscount.skel.h"
 
+#include "../tests/agg_harness.h"
 #include "../tests/kube_layout.h"
 
 #define PODS 110
@@ -173,11 +174,30 @@ static void bench_tree(const char *label, const char *root, const char *runtime,
 }
 
 /* Runs the real daemon on the tree at 100 ms for a few seconds and reads its memory. */
-static void bench_daemon_rss(const char *root, const char *runtime)
+/* Reads one "Key: N kB" line of a /proc file. */
+static long proc_kib(pid_t pid, const char *file, const char *key)
 {
-    char exe[PATH_MAX], status_path[64], line[256], root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
+    char path[64], line[256], fmt[64];
+    long v = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    snprintf(fmt, sizeof(fmt), "%s: %%ld kB", key);
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, fmt, &v) == 1) break;
+    if (f) fclose(f);
+    return v;
+}
+
+/* Runs the real daemon on the tree at 100 ms for a few seconds, shipping to a real aggregator
+ * when h is given, and reads its memory: RSS (what the kernel reports, shared library pages
+ * included), and PSS and private memory (what this process alone costs). */
+static void bench_daemon_rss(const char *root, const char *runtime, struct agg_harness *h)
+{
+    char exe[PATH_MAX], root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32], agg[128],
+        tok[PATH_MAX + 32], ca[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    long rss = -1, hwm = -1;
     int fds = 0;
     pid_t pid;
 
@@ -188,30 +208,36 @@ static void bench_daemon_rss(const char *root, const char *runtime)
     strncat(exe, "/kmetrics-collector", sizeof(exe) - strlen(exe) - 1);
     snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", root);
     snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime);
+    if (h) {
+        snprintf(agg, sizeof(agg), "--aggregator=%s", h->base_url);
+        snprintf(tok, sizeof(tok), "--ship-token-file=%s/ship-token", h->dir);
+        snprintf(ca, sizeof(ca), "--aggregator-ca-file=%s/certs/ca.crt", h->dir);
+    }
     pid = fork();
     if (pid == 0) {
-        execl(exe, "kmetrics-collector", root_arg, rt_arg, "--interval=100ms", "-q", (char *)NULL);
+        if (h)
+            execl(exe, "kmetrics-collector", root_arg, rt_arg, "--interval=100ms",
+                  "--ship-interval=1s", agg, tok, ca, "-q", (char *)NULL);
+        else
+            execl(exe, "kmetrics-collector", root_arg, rt_arg, "--interval=100ms", "-q",
+                  (char *)NULL);
         _exit(127);
     }
-    sleep(4);
-    snprintf(status_path, sizeof(status_path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(status_path, "r");
-    while (f && fgets(line, sizeof(line), f)) {
-        sscanf(line, "VmRSS: %ld kB", &rss);
-        sscanf(line, "VmHWM: %ld kB", &hwm);
-    }
-    if (f) fclose(f);
-    snprintf(status_path, sizeof(status_path), "/proc/%d/fd", (int)pid);
+    sleep(5);
+    long rss = proc_kib(pid, "status", "VmRSS"), hwm = proc_kib(pid, "status", "VmHWM");
+    long pss = proc_kib(pid, "smaps_rollup", "Pss");
+    long priv = proc_kib(pid, "smaps_rollup", "Private_Clean") +
+                proc_kib(pid, "smaps_rollup", "Private_Dirty");
     char cmd[128];
-    snprintf(cmd, sizeof(cmd), "ls %s | wc -l", status_path);
+    snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
     FILE *p = popen(cmd, "r");
     if (p && fscanf(p, "%d", &fds) != 1) fds = -1;
     if (p) pclose(p);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
-    printf("collector daemon on the tmpfs tree, 100 ms interval: RSS %ld KiB (peak %ld KiB), "
-           "%d open fds\n",
-           rss, hwm, fds);
+    printf("collector daemon on the tmpfs tree, 100 ms interval, %s: RSS %ld KiB (peak %ld), "
+           "PSS %ld KiB, private %ld KiB, %d open fds\n",
+           h ? "shipping every 1 s over TLS" : "not shipping", rss, hwm, pss, priv, fds);
 }
 
 int main(void)
@@ -256,7 +282,15 @@ int main(void)
         if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", cg_root);
     }
     free(mi);
-    bench_daemon_rss(tmp_root, tmp_rt);
+    bench_daemon_rss(tmp_root, tmp_rt, NULL);
+    {
+        struct agg_harness h = {0};
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (ah_start(&h, "-q") == 0) bench_daemon_rss(tmp_root, tmp_rt, &h);
+        ah_stop(&h);
+        tu_rm_rf(h.dir);
+        curl_global_cleanup();
+    }
     printf("targets: tick < 2000 us and < 2000 syscalls (event-driven); daemon RSS < 8192 KiB\n");
     tu_rm_rf(tmp_root);
     tu_rm_rf(tmp_rt);
