@@ -1631,6 +1631,46 @@ static void test_ship_interval_range(void **state)
     outbuf_free(&z);
 }
 
+/* Samples take 16 bytes decoded and as little as 2 on the wire: past WIRE_MAX_TOTAL_SAMPLES a
+ * shipment is refused, every series within its own limit notwithstanding. */
+static void test_decoder_total_sample_cap(void **state)
+{
+    struct raw r = raw_default();
+    struct outbuf b;
+    char err[256], uid[40], cid[65];
+    size_t pods = WIRE_MAX_TOTAL_SAMPLES / (WIRE_MAX_CONTAINERS * WIRE_MAX_SAMPLES) + 1;
+
+    (void)state;
+    outbuf_init(&b);
+    raw_header(&b, &r);
+    put_uv(&b, pods);
+    for (size_t p = 0; p < pods; p++) {
+        snprintf(uid, sizeof(uid), "%08zx-0000-4000-8000-000000000000", p);
+        put_str(&b, uid);
+        put_str(&b, "ns");
+        put_str(&b, "pod");
+        put_uv(&b, 0); /* not removed */
+        put_uv(&b, WIRE_MAX_CONTAINERS);
+        for (size_t c = 0; c < WIRE_MAX_CONTAINERS; c++) {
+            snprintf(cid, sizeof(cid), "%064zx", c);
+            put_str(&b, cid);
+            put_str(&b, "");
+            put_uv(&b, 0);
+            put_uv(&b, WIRE_MAX_SAMPLES);
+            put_sv(&b, T0);
+            put_uv(&b, 1);
+            for (int k = 1; k < WIRE_MAX_SAMPLES; k++) {
+                put_uv(&b, 1); /* +1 ns */
+                put_sv(&b, 1); /* +1 usec */
+            }
+            put_uv(&b, 0); /* usage have */
+        }
+    }
+    assert_int_equal(decode_body(b.data, b.len, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "samples in one shipment"));
+    outbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1668,6 +1708,7 @@ int main(void)
         cmocka_unit_test(test_trailing_bytes),
         cmocka_unit_test(test_error_buffer_edges),
         cmocka_unit_test(test_ship_interval_range),
+        cmocka_unit_test(test_decoder_total_sample_cap),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
