@@ -145,6 +145,34 @@ static bool scratch_reserve(size_t nviews, size_t ncontainers)
     return true;
 }
 
+/* LIST in protobuf from each pod's stored message (rendered when its shipment arrived): only
+ * selection and framing happen per request. */
+static int query_pods_pb_cached(struct store *s, const struct metrics_query *q, struct outbuf *out)
+{
+    static struct pb_slice *slices;
+    static size_t cap;
+    size_t n, nsel = 0;
+    struct store_pod *const *sorted =
+        store_sorted_pods(s, q->kind == ROUTE_PODS_NAMESPACE ? q->ns : NULL, &n);
+
+    if (n > cap) {
+        struct pb_slice *grown = realloc(slices, n * sizeof(*slices));
+        if (!grown) return -ENOMEM;
+        slices = grown;
+        cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct store_pod *p = sorted[i];
+        struct pod_metrics_view v = {.meta = {.name = p->name, .namespace_ = p->namespace_}};
+        struct pod_fields_obj obj = {.view = &v, .node = p->node->name};
+
+        if (!p->pb || !selected(q, &v.meta, pod_field, &obj)) continue;
+        slices[nsel++] = (struct pb_slice){p->pb, p->pb_len};
+    }
+    render_pod_list_pb_items(out, api_version_string(q->version), slices, nsel);
+    return out->failed ? -ENOMEM : 200;
+}
+
 static int query_pods(struct store *s, const struct metrics_query *q, struct outbuf *out)
 {
     bool single = q->kind == ROUTE_POD;
@@ -154,6 +182,7 @@ static int query_pods(struct store *s, const struct metrics_query *q, struct out
     char(*names)[32] = NULL;
     int rc = 200;
 
+    if (!single && q->media == MEDIA_PROTOBUF) return query_pods_pb_cached(s, q, out);
     if (single) {
         char key[64 + 1 + 256];
         snprintf(key, sizeof(key), "%s/%s", q->ns, q->name);

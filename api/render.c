@@ -1269,6 +1269,40 @@ void render_pod_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_v
     outbuf_free(&x.item);
 }
 
+void render_pod_item_pb(struct outbuf *b, const struct pod_metrics_view *p)
+{
+    struct pbctx x;
+
+    pbctx_init(&x);
+    item_pod(&x, p);
+    if (x.item.failed)
+        b->failed = true;
+    else
+        outbuf_append(b, x.item.data, x.item.len);
+    outbuf_free(&x.item);
+}
+
+void render_pod_list_pb_items(struct outbuf *b, api_version_t v, const struct pb_slice *items,
+                              size_t n)
+{
+    struct rw w;
+    size_t mark, estimate = 64;
+
+    for (size_t i = 0; i < n; i++)
+        estimate += items[i].len + 6;
+    rw_init(&w, b, estimate);
+    pb_envelope_tail(&w);
+    mark = rw_size(&w);
+    for (size_t i = n; i-- > 0;) {
+        size_t item_mark = rw_size(&w);
+        rw_bytes(&w, items[i].data, items[i].len);
+        rw_close(&w, item_mark, 0x12);
+    }
+    rw_bytes(&w, "\x0a\x00", 2); /* empty ListMeta */
+    pb_envelope_head(&w, mark, v, "PodMetricsList");
+    rw_finish(&w);
+}
+
 void render_pod_list_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *items,
                         size_t n)
 {

@@ -40,6 +40,16 @@ void render_node_pb(struct outbuf *b, api_version_t v, const struct node_metrics
 void render_node_list_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *items,
                          size_t n);
 void render_pod_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *p);
+/* One PodMetrics message (no envelope, no list framing), for the store to keep per pod: a
+ * LIST then only frames the stored bytes. Appends to b. */
+void render_pod_item_pb(struct outbuf *b, const struct pod_metrics_view *p);
+struct pb_slice {
+    const char *data;
+    size_t len;
+};
+/* A PodMetricsList from messages made by render_pod_item_pb, in the given order. */
+void render_pod_list_pb_items(struct outbuf *b, api_version_t v, const struct pb_slice *items,
+                              size_t n);
 void render_pod_list_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *items,
                         size_t n);
 

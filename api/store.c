@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include "render.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +174,7 @@ static void pod_free(struct store *s, struct store_pod *p)
     p->node->npods--;
     free(p->containers);
     free(p->names_block);
+    free(p->pb);
     free(p);
 }
 
@@ -367,6 +370,29 @@ static struct store_container *pod_container(struct store *s, struct store_pod *
     return c;
 }
 
+/* Re-renders the pod's protobuf message after a change. On allocation failure the pod is
+ * simply not cached (LISTs then fall back to rendering it). */
+static void pod_refresh_pb(struct store *s, struct store_pod *p)
+{
+    static struct outbuf scratch; /* one event loop: one at a time */
+    struct container_metrics_view views[WIRE_MAX_CONTAINERS];
+    char names[WIRE_MAX_CONTAINERS][32];
+    struct pod_metrics_view view;
+    char *pb;
+
+    free(p->pb);
+    p->pb = NULL;
+    p->pb_len = 0;
+    if (p->ncontainers > WIRE_MAX_CONTAINERS || !store_pod_view(s, p, views, names, &view)) return;
+    outbuf_reset(&scratch);
+    render_pod_item_pb(&scratch, &view);
+    if (scratch.failed || scratch.len > UINT32_MAX || !(pb = malloc(scratch.len ? scratch.len : 1)))
+        return;
+    memcpy(pb, scratch.data, scratch.len);
+    p->pb = pb;
+    p->pb_len = (uint32_t)scratch.len;
+}
+
 static int apply_pod(struct store *s, struct store_node *n, const struct wire_pod *wp, bool full,
                      int64_t spacing, int64_t now_real)
 {
@@ -409,6 +435,8 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
             if (!listed) pod_remove_container(s, p, i);
         }
     }
+    p->updated_ns = now_real;
+    pod_refresh_pb(s, p);
     return 0;
 }
 
@@ -553,6 +581,7 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
     }
     out->meta.name = p->name;
     out->meta.namespace_ = p->namespace_;
+    out->meta.creation_ns = p->updated_ns; /* stable between shipments, so it can be cached */
     out->containers = containers;
     out->ncontainers = n;
     return true;

@@ -56,6 +56,11 @@ struct store_pod {
     struct store_container *containers; /* owned array */
     size_t ncontainers;
     int64_t first_seen_ns;
+    int64_t updated_ns; /* the collector's send time of the last shipment that changed it */
+    /* Its PodMetrics protobuf message, rendered when a shipment changes the pod (every ship
+     * interval) so a LIST only frames stored bytes. NULL while the pod is not served. */
+    char *pb;
+    uint32_t pb_len;
     struct store_pod *next; /* in node->pods */
 };
 

@@ -1057,6 +1057,61 @@ static void test_scale_timing(void **state)
     free(pods);
 }
 
+/* A list framed from per-pod messages is byte for byte the list rendered from views. */
+static void test_pod_list_pb_from_items_matches(void **state)
+{
+    struct container_metrics_view c[3] = {
+        {.name = "app", .usage = {.cpu_nanocores = 250000000, .memory_bytes = 52428800}},
+        {.name = "sidecar", .usage = {.cpu_nanocores = 7338891, .memory_bytes = 14868480}},
+        {.name = "web", .usage = {.cpu_nanocores = 0, .memory_bytes = 1000, .has_swap = true}}};
+    struct label_view labels[1] = {{"app", "web"}};
+    struct pod_metrics_view pods[3] = {
+        {.meta = {.name = "a", .namespace_ = "ns", .creation_ns = 1760000000 * 1000000000LL},
+         .timestamp_ns = 1760000001 * 1000000000LL,
+         .window_ns = 15000000000LL,
+         .containers = c,
+         .ncontainers = 2},
+        {.meta = {.name = "b",
+                  .namespace_ = "ns",
+                  .creation_ns = 1760000000 * 1000000000LL,
+                  .labels = labels,
+                  .nlabels = 1},
+         .timestamp_ns = 1760000002 * 1000000000LL,
+         .window_ns = 14500000000LL,
+         .containers = c + 2,
+         .ncontainers = 1},
+        {.meta = {.name = "c", .namespace_ = "other", .creation_ns = 1760000000 * 1000000000LL},
+         .timestamp_ns = 1760000003 * 1000000000LL,
+         .window_ns = 1,
+         .containers = c,
+         .ncontainers = 3}};
+    struct outbuf whole, items[3], framed;
+    struct pb_slice slices[3];
+
+    (void)state;
+    outbuf_init(&whole);
+    outbuf_init(&framed);
+    render_pod_list_pb(&whole, "metrics.k8s.io/v1beta1", pods, 3);
+    for (int i = 0; i < 3; i++) {
+        outbuf_init(&items[i]);
+        render_pod_item_pb(&items[i], &pods[i]);
+        slices[i] = (struct pb_slice){items[i].data, items[i].len};
+    }
+    render_pod_list_pb_items(&framed, "metrics.k8s.io/v1beta1", slices, 3);
+    assert_int_equal(framed.len, whole.len);
+    assert_memory_equal(framed.data, whole.data, whole.len);
+    outbuf_reset(&whole);
+    outbuf_reset(&framed);
+    render_pod_list_pb(&whole, "metrics.k8s.io/v1", pods, 0);
+    render_pod_list_pb_items(&framed, "metrics.k8s.io/v1", slices, 0);
+    assert_int_equal(framed.len, whole.len);
+    assert_memory_equal(framed.data, whole.data, whole.len);
+    for (int i = 0; i < 3; i++)
+        outbuf_free(&items[i]);
+    outbuf_free(&whole);
+    outbuf_free(&framed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1078,6 +1133,7 @@ int main(void)
         cmocka_unit_test(test_node_list_pb_and_growth),
         cmocka_unit_test(test_status_pb),
         cmocka_unit_test(test_scale_timing),
+        cmocka_unit_test(test_pod_list_pb_from_items_matches),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
