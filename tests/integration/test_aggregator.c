@@ -455,6 +455,47 @@ static void test_silent_node_dropped_and_health(void **state)
     outbuf_free(&r.body);
 }
 
+/* Oversized headers and many streams: refused or capped by the server, which keeps serving. */
+static void test_header_and_stream_limits(void **state)
+{
+    struct outbuf out;
+    char path[PATH_MAX + 16];
+    struct http_result r;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/bighdr", h.dir);
+    {
+        static char line[200032];
+        memcpy(line, "X-Big: ", 7);
+        memset(line + 7, 'a', 200000);
+        line[200007] = '\n';
+        assert_int_equal(tu_write_file(path, line, 200008), 0);
+    }
+    outbuf_init(&out);
+    for (int v = 0; v < 2; v++) {
+        outbuf_reset(&out);
+        ah_sh(&out,
+              "curl -s %s --cacert %s/certs/ca.crt -o /dev/null -w '%%{http_code}' -H @%s "
+              "%s/livez",
+              v ? "--http1.1" : "--http2", h.dir, path, h.base_url);
+        /* 200 KB of header: the connection is refused (000) or a 4xx, never served. */
+        assert_true(out.data && (strcmp(out.data, "000") == 0 || out.data[0] == '4'));
+    }
+    /* 300 concurrent streams on one HTTP/2 connection: all answered, in batches of at most
+     * 100 in flight (SETTINGS_MAX_CONCURRENT_STREAMS). */
+    outbuf_reset(&out);
+    assert_int_equal(ah_sh(&out,
+                           "h2load -n 300 -c 1 -m 300 -H 'authorization: Bearer %s' "
+                           "%s/livez 2>&1 | grep -E '^status codes'",
+                           AH_READ_TOKEN, h.base_url),
+                     0);
+    assert_non_null(strstr(out.data, "300 2xx"));
+    outbuf_free(&out);
+    assert_int_equal(ah_get(&h, "/livez", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200); /* still serving */
+    outbuf_free(&r.body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_selectors_and_errors),
         cmocka_unit_test(test_real_clients_curl_nghttp_kubectl_protoc),
         cmocka_unit_test(test_silent_node_dropped_and_health),
+        cmocka_unit_test(test_header_and_stream_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
