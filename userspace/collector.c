@@ -68,6 +68,52 @@ static void resolve_identity(struct collector *c, struct container *ct)
     }
 }
 
+/* --- exited containers ------------------------------------------------------------------- */
+
+/* A container whose cgroup is gone keeps its series and last sample for one window, so one
+ * that lived a few seconds still shows in its pod's figures and reaches the aggregator; its
+ * files are closed at once. Sandboxes and never-sampled containers go straight away. */
+static void retire_container(struct collector *c, struct container *ct)
+{
+    if (ct->exited_mono_ns) return;
+    c->stats.containers_removed++;
+    if (ct->sandbox || !ct->has_sample || c->cfg.retain_exited_ns <= 0) {
+        registry_remove_container(&c->reg, ct);
+        return;
+    }
+    cgroup_files_close(&ct->files);
+    ct->exited_mono_ns = clock_mono_ns();
+    log_debug("container %.12s (pod %s) exited; its figures stay for one window", ct->id,
+              ct->pod->uid);
+}
+
+static void retire_pod(struct collector *c, struct pod *p)
+{
+    for (struct container *ct = p->containers, *next; ct; ct = next) {
+        next = ct->next;
+        retire_container(c, ct);
+    }
+    p->gone = true;
+    if (p->ncontainers == 0) registry_remove_pod(&c->reg, p);
+}
+
+/* Drops exited containers older than the window, and gone pods left empty. */
+static void purge_exited(struct collector *c, int64_t now)
+{
+    const char *key;
+    void *value;
+
+    for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &value);) {
+        struct pod *p = value;
+        for (struct container *ct = p->containers, *next; ct; ct = next) {
+            next = ct->next;
+            if (ct->exited_mono_ns && now - ct->exited_mono_ns > c->cfg.retain_exited_ns)
+                registry_remove_container(&c->reg, ct);
+        }
+        if (p->gone && p->ncontainers == 0) registry_remove_pod(&c->reg, p);
+    }
+}
+
 /* --- discovery ---------------------------------------------------------------------------- */
 
 static struct container *add_container(struct collector *c, const char *rel,
@@ -79,6 +125,7 @@ static struct container *add_container(struct collector *c, const char *rel,
 
     if (!p) return NULL;
     p->seen_walk = c->walk_gen;
+    p->gone = false;
     ct = registry_add_container(&c->reg, p, id, rel, ino, c->cfg.history_ns, c->cfg.interval_ns,
                                 &created);
     if (!ct) return NULL;
@@ -87,6 +134,14 @@ static struct container *add_container(struct collector *c, const char *rel,
         resolve_identity(c, ct);
         log_debug("container %.12s added (pod %s%s%s)", ct->id, p->uid,
                   ct->sandbox ? ", sandbox" : "", ct->name[0] ? "" : ", unnamed");
+    } else if (ct->exited_mono_ns) {
+        /* Its cgroup is back (a walk raced the removal, or the runtime recreated it). */
+        ct->exited_mono_ns = 0;
+        if (ct->cgroup_ino != ino && ino != 0) {
+            cpu_series_init(&ct->cpu, c->cfg.history_ns, c->cfg.interval_ns);
+            ct->has_sample = false;
+            ct->cgroup_ino = ino;
+        }
     } else if (ct->cgroup_ino != ino && ino != 0) {
         /* Same id, new directory: the old one was removed and recreated. New series. */
         cgroup_files_close(&ct->files);
@@ -106,7 +161,10 @@ static void on_walk_found(void *ctx, const char *rel, const struct cgroup_identi
 
     if (id->kind == CG_POD) {
         p = registry_add_pod(&c->reg, id, rel, strlen(rel));
-        if (p) p->seen_walk = c->walk_gen;
+        if (p) {
+            p->seen_walk = c->walk_gen;
+            p->gone = false;
+        }
     } else if (id->kind == CG_CONTAINER) {
         add_container(c, rel, id, ino);
     }
@@ -133,14 +191,14 @@ static void full_walk(struct collector *c)
         for (struct container *ct = p->containers, *next; ct; ct = next) {
             next = ct->next;
             if (ct->seen_walk != c->walk_gen) {
-                registry_remove_container(&c->reg, ct);
-                c->stats.containers_removed++;
+                retire_container(c, ct);
             } else if (ct->identity == IDENTITY_CGROUP_ONLY) {
                 resolve_identity(c, ct);
             }
         }
-        if (p->seen_walk != c->walk_gen && p->ncontainers == 0) {
-            registry_remove_pod(&c->reg, p);
+        if (p->seen_walk != c->walk_gen) {
+            p->gone = true;
+            if (p->ncontainers == 0) registry_remove_pod(&c->reg, p);
         }
     }
 }
@@ -181,23 +239,20 @@ static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
             add_container(c, rel, &id, ev->cgroup_id);
         } else {
             struct container *ct = registry_container(&c->reg, id.container_id);
-            if (ct && (ct->cgroup_ino == ev->cgroup_id || ev->cgroup_id == 0)) {
-                log_debug("container %.12s removed", ct->id);
-                registry_remove_container(&c->reg, ct);
-                c->stats.containers_removed++;
-            }
+            if (ct && (ct->cgroup_ino == ev->cgroup_id || ev->cgroup_id == 0))
+                retire_container(c, ct);
         }
         break;
     case CG_POD:
         if (ev->kind == CGROUP_EVENT_MKDIR) {
             struct pod *p = registry_add_pod(&c->reg, &id, rel, strlen(rel));
-            if (p) p->seen_walk = c->walk_gen;
+            if (p) {
+                p->seen_walk = c->walk_gen;
+                p->gone = false;
+            }
         } else {
             struct pod *p = registry_pod(&c->reg, id.pod_uid);
-            if (p) {
-                c->stats.containers_removed += p->ncontainers;
-                registry_remove_pod(&c->reg, p);
-            }
+            if (p) retire_pod(c, p);
         }
         break;
     default:
@@ -243,8 +298,7 @@ static void sample_container(struct collector *c, struct container *ct)
     if (rc == -ENOENT) {
         /* Removed between discovery and now: dropped quietly; the event or walk agrees. */
         log_debug("container %.12s (pod %s): cgroup vanished", ct->id, ct->pod->uid);
-        registry_remove_container(&c->reg, ct);
-        c->stats.containers_removed++;
+        retire_container(c, ct);
         return;
     }
     if (rc) {
@@ -270,7 +324,7 @@ static void sample_containers(struct collector *c)
         struct pod *p = value;
         for (struct container *ct = p->containers, *next; ct; ct = next) {
             next = ct->next;
-            if (!ct->sandbox) sample_container(c, ct);
+            if (!ct->sandbox && !ct->exited_mono_ns) sample_container(c, ct);
         }
     }
 }
@@ -280,6 +334,7 @@ void collector_tick(struct collector *c)
     int64_t start = clock_mono_ns();
 
     collector_handle_events(c);
+    purge_exited(c, start);
     if (c->mode == DISCOVERY_WALK || c->walk_wanted ||
         start - c->last_walk_mono_ns >= c->cfg.walk_interval_ns)
         full_walk(c);

@@ -21,6 +21,7 @@ struct collector_config {
     int64_t interval_ns;      /* sampling period */
     int64_t history_ns;       /* longest rate window served */
     int64_t walk_interval_ns; /* safety-net full walk period while events work */
+    int64_t retain_exited_ns; /* keep an exited container's figures this long (a window) */
     bool disable_bpf;
     const char *node_name;      /* NULL: the host name */
     const char *meminfo_path;   /* NULL: /proc/meminfo */

@@ -279,6 +279,10 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (!o->window_ns) o->window_ns = o->once ? o->cfg.interval_ns : 15 * SEC_NS;
     /* Serve any window up to a minute, and always the one asked for. */
     o->cfg.history_ns = o->window_ns > 60 * SEC_NS ? o->window_ns : 60 * SEC_NS;
+    /* An exited container's figures stay for a window, and long enough to be shipped. */
+    o->cfg.retain_exited_ns = o->window_ns;
+    if (o->naggregators && 2 * o->ship_interval_ns > o->cfg.retain_exited_ns)
+        o->cfg.retain_exited_ns = 2 * o->ship_interval_ns;
     return 0;
 }
 

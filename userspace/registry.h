@@ -26,7 +26,8 @@ struct container {
     enum cg_runtime runtime;
     char *cgroup; /* path relative to the collector's cgroup root (owned) */
     uint64_t cgroup_ino;
-    bool sandbox; /* pause/infra container: measured for nothing, never reported */
+    bool sandbox;           /* pause/infra container: measured for nothing, never reported */
+    int64_t exited_mono_ns; /* its cgroup is gone (0: alive); kept for one window, see collector */
     enum identity_source identity;
     uint64_t seen_walk; /* walk generation that last saw it */
 
@@ -47,6 +48,7 @@ struct pod {
     enum cg_driver driver;
     char *cgroup; /* owned */
     uint64_t seen_walk;
+    bool gone; /* its cgroup was removed: dropped once its exited containers are */
     struct container *containers;
     unsigned ncontainers;
 };

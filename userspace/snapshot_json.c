@@ -73,6 +73,8 @@ static json_t *container_json(const struct container *ct, int64_t window_ns, uin
     set_new(o, "cgroup", json_string(ct->cgroup));
     add_time_window(o, s->real_ns, has_rate ? &rate : NULL);
     set_new(o, "counter_resets", json_integer(ct->cpu.resets));
+    if (ct->exited_mono_ns)
+        set_new(o, "exited", json_true()); /* its cgroup is gone; figures are its last ones */
     set_new(o, "cpu", cpu_json(&s->cpu, has_rate ? &rate : NULL));
     if (s->have & SAMPLE_WORKING_SET) set_new(mem, "working_set_bytes", jint(s->working_set));
     if (s->have & SAMPLE_MEM_CURRENT) set_new(mem, "usage_bytes", jint(s->memory_current));

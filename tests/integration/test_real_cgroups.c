@@ -321,6 +321,19 @@ static int lacks_container(json_t *doc, const void *arg)
 {
     return !has_container(doc, arg);
 }
+
+static int container_exited(json_t *doc, const void *arg)
+{
+    size_t i;
+    json_t *pod, *c;
+
+    json_array_foreach(json_object_get(doc, "pods"), i, pod)
+    {
+        if ((c = find_by(json_object_get(pod, "containers"), "id", arg)))
+            return json_is_true(json_object_get(c, "exited"));
+    }
+    return 0;
+}
 static int any_snapshot(json_t *doc, const void *arg)
 {
     (void)doc;
@@ -352,8 +365,8 @@ static void test_bpf_events_discover_without_walk(void **state)
         char root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
         snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", base);
         snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime_dir);
-        execl(cmd, "kmetrics-collector", "--format=json", "--interval=200ms", "--walk-interval=1h",
-              root_arg, rt_arg, "-q", (char *)NULL);
+        execl(cmd, "kmetrics-collector", "--format=json", "--interval=200ms", "--window=2s",
+              "--walk-interval=1h", root_arg, rt_arg, "-q", (char *)NULL);
         _exit(127);
     }
     close(pipefd[1]);
@@ -378,6 +391,12 @@ static void test_bpf_events_discover_without_walk(void **state)
     json_decref(seen);
 
     assert_int_equal(rmdir(dir), 0);
+    /* An exited container keeps its last figures for one window (--window=2s), marked... */
+    json_t *exited = wait_snapshot(in, container_exited, id, 10);
+    assert_non_null(exited);
+    assert_true(stat_of(exited, "events_rmdir") >= 1);
+    json_decref(exited);
+    /* ... then it is gone, still without a full walk. */
     json_t *gone = wait_snapshot(in, lacks_container, id, 10);
     assert_non_null(gone);
     assert_int_equal(stat_of(gone, "full_walks"), 1);
@@ -501,6 +520,62 @@ static void test_no_bundle_reported_by_id_pause_skipped(void **state)
     free(out);
 }
 
+/* A container that lives one second: after its cgroup is removed, its usage still shows in
+ * its pod for one window. */
+static void test_short_lived_container_still_counted(void **state)
+{
+    char cmd[PATH_MAX * 3], dir[PATH_MAX], id[65], uid[40], log[PATH_MAX + 16];
+    char root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
+    int pipefd[2], status;
+    pid_t daemon, burner;
+
+    (void)state;
+    assert_int_equal(pipe(pipefd), 0);
+    daemon = fork();
+    assert_true(daemon >= 0);
+    if (daemon == 0) {
+        dup2(pipefd[1], 1);
+        close(pipefd[0]);
+        snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector", bin_dir);
+        snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", base);
+        snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime_dir);
+        execl(cmd, "kmetrics-collector", "--format=json", "--interval=200ms", "--window=3s",
+              root_arg, rt_arg, "-q", (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    FILE *in = fdopen(pipefd[0], "r");
+    json_decref(wait_snapshot(in, any_snapshot, NULL, 10));
+
+    kl_pod_uid(uid, 505);
+    kl_container_id(id, 505);
+    make_container(uid, id, "job-pod", "job", 0, dir, sizeof(dir));
+    snprintf(log, sizeof(log), "%s/job.log", scratch);
+    burner = fork();
+    assert_true(burner >= 0);
+    if (burner == 0) {
+        snprintf(cmd, sizeof(cmd), "%s/tests/burner", bin_dir);
+        execl(cmd, "burner", dir, "100", "1", log, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(burner, &status, 0), burner);
+    assert_int_equal(rmdir(dir), 0); /* the runtime removes it as soon as it exits */
+
+    json_t *exited = wait_snapshot(in, container_exited, id, 10);
+    assert_non_null(exited);
+    json_t *pod = find_by(json_object_get(exited, "pods"), "uid", uid);
+    json_int_t nc =
+        json_integer_value(json_object_get(json_object_get(pod, "cpu"), "usage_nanocores"));
+    fprintf(stderr, "a 1 s job, after its cgroup is gone: pod CPU %lld nanocores over the window\n",
+            (long long)nc);
+    assert_true(nc > 150000000); /* ~1 core-second over a 3 s window */
+    json_decref(exited);
+
+    kill(daemon, SIGTERM);
+    assert_int_equal(waitpid(daemon, &status, 0), daemon);
+    fclose(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_bpf_events_discover_without_walk),
         cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),
         cmocka_unit_test(test_no_bundle_reported_by_id_pause_skipped),
+        cmocka_unit_test(test_short_lived_container_still_counted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
