@@ -24,7 +24,7 @@ CFLAGS := -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O2 $(WARN) -Icommon -Iuse
 # counts in it. Tests and benchmarks link everything.
 COLLECTOR_LDLIBS := -lbpf -lelf -lz -ljansson -lnghttp2 -lssl -lcrypto -lm
 AGGREGATOR_LDLIBS := -lh2o-evloop -lssl -lcrypto -lz -lm
-LDLIBS := -lbpf -lelf -lz -ljansson -lh2o-evloop -lcurl -lnghttp2 -lssl -lcrypto -lm
+LDLIBS := -lbpf -lelf -lz -ljansson -lh2o-evloop -lcurl -lnghttp2 -lssl -lcrypto -lm -lyaml
 
 ifeq ($(SAN),1)
 CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
