@@ -56,7 +56,7 @@ BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
 
 FUZZ_SECONDS ?= 30
 FORMAT_FILES = $(wildcard common/*.[ch] userspace/*.[ch] api/*.[ch] bpf/*.[ch] tests/*/*.c \
-                 tests/*.h fuzz/*.c bench/*.c)
+                 tests/*.h fuzz/*.[ch] bench/*.c)
 
 .PHONY: all deps test unit integration asan fuzz fuzz-build fuzz-replay bench run format \
         format-check clean
@@ -150,7 +150,7 @@ test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build
 fuzz-build:
 	$(MAKE) BUILD=build/fuzz FUZZ=1 $(FUZZERS:$(BUILD)/%=build/fuzz/%)
 
-$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(LIBS)
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/*.h $(LIBS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
 
 fuzz: fuzz-build

@@ -14,16 +14,9 @@
 #include <string.h>
 
 #include "cgroup_path.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static const char NEUTRAL[] = "kmetrics-fuzz/"; /* neither a kubepods root nor "." / ".." */
 

@@ -17,16 +17,9 @@
 #include <string.h>
 
 #include "selector.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define ERRLEN 256
 
@@ -57,11 +50,6 @@ static bool alnum(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static bool lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 static bool name_ok(const char *s, size_t n)
 {
     if (n == 0 || n > 63 || !alnum(s[0]) || !alnum(s[n - 1])) return false;
@@ -70,29 +58,12 @@ static bool name_ok(const char *s, size_t n)
     return true;
 }
 
-/* Subdomain by its definition: dot-separated labels of [a-z0-9-], alnum at both ends. */
-static bool subdomain_ok(const char *s, size_t n)
-{
-    size_t start = 0;
-
-    if (n == 0 || n > 253) return false;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && s[i] != '.') {
-            if (!lower_alnum(s[i]) && s[i] != '-') return false;
-            continue;
-        }
-        if (i == start || !lower_alnum(s[start]) || !lower_alnum(s[i - 1])) return false;
-        start = i + 1;
-    }
-    return true;
-}
-
 static bool key_ok(const char *k)
 {
     const char *slash = strchr(k, '/');
 
     if (!slash) return name_ok(k, strlen(k));
-    return subdomain_ok(k, (size_t)(slash - k)) && name_ok(slash + 1, strlen(slash + 1));
+    return oracle_dns_subdomain(k, (size_t)(slash - k)) && name_ok(slash + 1, strlen(slash + 1));
 }
 
 static void check_rejected(int rc, const struct selector *s, const char *err)

@@ -6,14 +6,7 @@
 #include <string.h>
 
 #include "stat_parse.h"
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "fuzz_stat_parse: check failed at line %d: %s\n", __LINE__, #c);       \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_check.h"
 
 /* Coverage of the reference model is no guide, and tracing its compares more than halved the
  * executions per second. */
