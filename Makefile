@@ -23,7 +23,7 @@ CFLAGS := -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O2 $(WARN) -Icommon -Iuse
 # Each program links what it uses: the collector's RSS is a target, and every mapped library
 # counts in it. Tests and benchmarks link everything.
 COLLECTOR_LDLIBS := -lbpf -lelf -lz -ljansson -lnghttp2 -lssl -lcrypto -lm
-AGGREGATOR_LDLIBS := -lh2o-evloop -lssl -lcrypto -lz -lm
+AGGREGATOR_LDLIBS := -lh2o-evloop -lcurl -lyaml -ljansson -lssl -lcrypto -lz -lm
 LDLIBS := -lbpf -lelf -lz -ljansson -lh2o-evloop -lcurl -lnghttp2 -lssl -lcrypto -lm -lyaml
 
 ifeq ($(SAN),1)

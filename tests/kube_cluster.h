@@ -1,0 +1,155 @@
+/* A real kube-apiserver + etcd for a test (tests/e2e/cluster.sh), and a cluster-admin
+ * kube_client to create what the test needs. Header-only so each test binary stays one source
+ * file.
+ *
+ * The cluster lives in build/e2e-kube-client (KMETRICS_E2E_KUBE_DIR overrides) on etcd port
+ * 23890 and API server port 16543 unless ETCD_PORT / APISERVER_PORT are set: not the ports
+ * cluster.sh defaults to, so these tests and other end-to-end tests can each keep a cluster
+ * running. It is stopped when the test ends unless KMETRICS_E2E_KEEP is set (then the next
+ * run reuses it: cluster.sh up is idempotent). cluster.sh finds the Kubernetes binaries
+ * itself (KMETRICS_K8S_BIN_DIR, or the repository's cache). */
+#ifndef KMETRICS_TEST_KUBE_CLUSTER_H
+#define KMETRICS_TEST_KUBE_CLUSTER_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kube_client.h"
+#include "kube_config.h"
+
+struct kube_cluster {
+    char repo[PATH_MAX];
+    char dir[PATH_MAX];
+    char kubeconfig[PATH_MAX];
+    char pki[PATH_MAX];
+    char apiserver[128]; /* https://127.0.0.1:PORT */
+    struct kube_client *admin;
+};
+
+/* The repository root: the nearest directory above the test binary holding
+ * tests/e2e/cluster.sh. */
+static inline int kcl_find_repo(char *out, size_t n)
+{
+    char exe[PATH_MAX], probe[PATH_MAX + 32];
+    ssize_t l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+
+    if (l <= 0) return -1;
+    exe[l] = '\0';
+    while ((slash = strrchr(exe, '/')) && slash != exe) {
+        *slash = '\0';
+        snprintf(probe, sizeof(probe), "%s/tests/e2e/cluster.sh", exe);
+        if (access(probe, X_OK) == 0) {
+            snprintf(out, n, "%s", exe);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Runs "cluster.sh CMD DIR" with the test's ports; returns its exit status. */
+static inline int kcl_script(const struct kube_cluster *c, const char *cmd)
+{
+    char line[PATH_MAX * 3];
+
+    snprintf(line, sizeof(line),
+             "ETCD_PORT=${ETCD_PORT:-23890} APISERVER_PORT=${APISERVER_PORT:-16543} "
+             "%s/tests/e2e/cluster.sh %s %s >>%s.log 2>&1",
+             c->repo, cmd, c->dir, c->dir);
+    return system(line);
+}
+
+static inline int kcl_env_value(const char *envfile, const char *key, char *out, size_t n)
+{
+    char line[PATH_MAX + 64];
+    size_t kl = strlen(key);
+    FILE *f = fopen(envfile, "r");
+    int rc = -1;
+
+    if (!f) return -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "export ", 7) == 0 && strncmp(line + 7, key, kl) == 0 &&
+            line[7 + kl] == '=') {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(out, n, "%s", line + 8 + kl);
+            rc = 0;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* A client for kubeconfig (NULL: the cluster-admin one). */
+static inline struct kube_client *kcl_client_from(const char *kubeconfig)
+{
+    struct kube_config cfg = {0};
+    struct kube_client *kc;
+    char err[512];
+
+    if (kube_config_load(kubeconfig, NULL, &cfg, err, sizeof(err))) {
+        fprintf(stderr, "kubeconfig %s: %s\n", kubeconfig, err);
+        return NULL;
+    }
+    kc = kube_client_new(&cfg, err, sizeof(err));
+    if (!kc) fprintf(stderr, "client: %s\n", err);
+    kube_config_free(&cfg);
+    return kc;
+}
+
+/* Starts (or reuses) the cluster; fills c. 0 or -1 (cluster.sh's log is DIR.log). */
+static inline int kcl_up(struct kube_cluster *c)
+{
+    char envfile[PATH_MAX + 8];
+    const char *d = getenv("KMETRICS_E2E_KUBE_DIR");
+
+    memset(c, 0, sizeof(*c));
+    if (kcl_find_repo(c->repo, sizeof(c->repo))) return -1;
+    if (d && d[0])
+        snprintf(c->dir, sizeof(c->dir), "%s", d);
+    else
+        snprintf(c->dir, sizeof(c->dir), "%s/build/e2e-kube-client", c->repo);
+    if (kcl_script(c, "up") != 0) {
+        fprintf(stderr, "cluster.sh up %s failed: see %s.log\n", c->dir, c->dir);
+        return -1;
+    }
+    snprintf(envfile, sizeof(envfile), "%s/env", c->dir);
+    if (kcl_env_value(envfile, "KUBECONFIG", c->kubeconfig, sizeof(c->kubeconfig)) ||
+        kcl_env_value(envfile, "APISERVER", c->apiserver, sizeof(c->apiserver)) ||
+        kcl_env_value(envfile, "E2E_PKI", c->pki, sizeof(c->pki)))
+        return -1;
+    c->admin = kcl_client_from(c->kubeconfig);
+    return c->admin ? 0 : -1;
+}
+
+static inline void kcl_down(struct kube_cluster *c)
+{
+    kube_client_free(c->admin);
+    c->admin = NULL;
+    if (!getenv("KMETRICS_E2E_KEEP") && c->dir[0]) kcl_script(c, "down");
+}
+
+/* A request as cluster-admin; returns the HTTP status (or a negative errno), body in out when
+ * out is not NULL. */
+static inline long kcl_call(struct kube_cluster *c, const char *method, const char *path,
+                            const char *body, struct kube_response *out)
+{
+    struct kube_response r;
+    char err[512];
+    int rc = kube_client_request(c->admin, method, path, NULL, body, 10000, 64 << 20, &r, err,
+                                 sizeof(err));
+    if (rc) {
+        fprintf(stderr, "%s %s: %s\n", method, path, err);
+        return rc;
+    }
+    long status = r.status;
+    if (out)
+        *out = r;
+    else
+        kube_response_free(&r);
+    return status;
+}
+
+#endif
