@@ -6,8 +6,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "authn_config.h"
 #include "selfmetrics.h"
 #include "store.h"
+
+struct auth_gate;
+struct authn_reload;
+struct kube_labels;
+struct kube_async;
+struct kube_client;
 
 struct aggregator_config {
     const char *bind_address;  /* default 0.0.0.0 */
@@ -20,6 +27,15 @@ struct aggregator_config {
     const char *ship_token;       /* shared token collectors present; NULL: shipping refused */
     const char *read_token;       /* standalone: token API readers present; NULL: reads open */
     const char *kubeconfig_out;   /* write a kubeconfig for local kubectl access here */
+
+    /* Kubernetes mode (in a cluster, or --kubeconfig): callers are authenticated and
+     * authorized through the API server, collectors by their ServiceAccount tokens, labels
+     * come from watches. */
+    bool kube_mode;
+    const char *kubeconfig; /* NULL: in-cluster */
+    struct authn_source authn_flags;
+    const char *collector_namespace, *collector_name, *collector_audience;
+    int64_t token_ttl_ns, allowed_ttl_ns, denied_ttl_ns;
 };
 
 struct aggregator {
@@ -29,6 +45,12 @@ struct aggregator {
     int64_t started_mono_ns;
     int64_t last_ship_mono_ns; /* any shipment stored: readiness */
     bool shipments_seen;
+    /* Kubernetes mode only (else NULL). */
+    struct kube_client *kube;
+    struct kube_async *kube_async;
+    struct auth_gate *gate;
+    struct authn_reload *authn_reload;
+    struct kube_labels *labels;
 };
 
 #endif

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth_gate.h"
+#include "authn_reload.h"
 #include "handlers.h"
 #include "respond.h"
 
@@ -29,9 +31,17 @@ static bool check_collectors_fresh(struct aggregator *agg)
     return agg->store.nodes.len > 0;
 }
 
+/* Kubernetes mode: the trust configuration (front proxy and client CAs) is loaded; until it
+ * is, the kube-apiserver's proxied requests would all be refused. */
+static bool check_authn_config(struct aggregator *agg)
+{
+    return !agg->gate || auth_gate_has_authn(agg->gate);
+}
+
 static const struct check live_checks[] = {{"ping", check_ping}};
 static const struct check ready_checks[] = {
     {"ping", check_ping},
+    {"authentication-config", check_authn_config},
     {"data-received", check_data_received},
     {"collectors-fresh", check_collectors_fresh},
 };
@@ -85,5 +95,14 @@ void handle_self_metrics(struct aggregator *agg, h2o_req_t *req)
     outbuf_init(&b);
     selfmetrics_write(&agg->metrics, agg->store.nodes.len, agg->store.npods, agg->store.ncontainers,
                       agg->store.stats.nodes_dropped_stale, &b);
+    if (agg->gate) {
+        auth_gate_write_metrics(agg->gate, &b);
+        outbuf_printf(&b,
+                      "# HELP kmetrics_authn_config_errors_total Trust configurations refused "
+                      "(bad ConfigMap or CA); the previous one stayed in force.\n"
+                      "# TYPE kmetrics_authn_config_errors_total counter\n"
+                      "kmetrics_authn_config_errors_total %llu\n",
+                      (unsigned long long)authn_reload_errors(agg->authn_reload));
+    }
     respond_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }

@@ -31,8 +31,8 @@ bool bearer_matches(h2o_req_t *req, const char *token)
     return auth.len - 7 == tl && CRYPTO_memcmp(auth.base + 7, token, tl) == 0;
 }
 
-static void reject(struct aggregator *agg, h2o_req_t *req, enum ship_reject why, int code,
-                   const char *message)
+void ship_reject(struct aggregator *agg, h2o_req_t *req, enum ship_reject why, int code,
+                 const char *message)
 {
     char peer[1025] = "?";
     struct sockaddr_storage ss;
@@ -41,11 +41,15 @@ static void reject(struct aggregator *agg, h2o_req_t *req, enum ship_reject why,
     if (sl > 0) h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, peer);
     selfmetrics_reject(&agg->metrics, why);
     LOG_RATELIMITED(LOG_WARN, "shipment from %s rejected (%d): %s", peer, code, message);
-    respond_status(req, MEDIA_JSON, code, code == 401 ? "Unauthorized" : "BadRequest", message,
-                   NULL, NULL);
+    respond_status(req, MEDIA_JSON, code,
+                   code == 401   ? "Unauthorized"
+                   : code == 403 ? "Forbidden"
+                   : code == 503 ? "ServiceUnavailable"
+                                 : "BadRequest",
+                   message, NULL, NULL);
 }
 
-void handle_ship(struct aggregator *agg, h2o_req_t *req)
+void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
 {
     struct wire_shipment ship;
     struct wire_arena arena;
@@ -55,31 +59,40 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req)
     int rc;
 
     if (!method_is(req, "POST")) {
-        reject(agg, req, REJECT_METHOD, 405, "shipments are POSTed");
+        ship_reject(agg, req, REJECT_METHOD, 405, "shipments are POSTed");
         return;
     }
-    if (!bearer_matches(req, agg->cfg.ship_token)) {
-        reject(agg, req, REJECT_UNAUTHENTICATED, 401, "shipment not authenticated");
+    /* Kubernetes mode: auth_gate.c vouched for the collector and names its node. */
+    if (!node && !bearer_matches(req, agg->cfg.ship_token)) {
+        ship_reject(agg, req, REJECT_UNAUTHENTICATED, 401, "shipment not authenticated");
         return;
     }
     ctype = request_header(req, H2O_TOKEN_CONTENT_TYPE);
     if (ctype.len != strlen(SHIP_CONTENT_TYPE) ||
         memcmp(ctype.base, SHIP_CONTENT_TYPE, ctype.len) != 0) {
-        reject(agg, req, REJECT_CONTENT_TYPE, 415, "content type must be " SHIP_CONTENT_TYPE);
+        ship_reject(agg, req, REJECT_CONTENT_TYPE, 415, "content type must be " SHIP_CONTENT_TYPE);
         return;
     }
     wire_arena_init(&arena);
     rc = wire_decode(req->entity.base, req->entity.len, &ship, &arena, err, sizeof(err));
     if (rc) {
         wire_arena_free(&arena);
-        reject(agg, req, rc == -EMSGSIZE || rc == -EFBIG ? REJECT_TOO_LARGE : REJECT_MALFORMED,
-               rc == -EMSGSIZE || rc == -EFBIG ? 413 : 400, err);
+        ship_reject(agg, req, rc == -EMSGSIZE || rc == -EFBIG ? REJECT_TOO_LARGE : REJECT_MALFORMED,
+                    rc == -EMSGSIZE || rc == -EFBIG ? 413 : 400, err);
+        return;
+    }
+    if (node && strcmp(node, ship.node_name) != 0) {
+        char msg[160 + 2 * 256];
+        snprintf(msg, sizeof(msg), "the collector of node %s may not ship for node %s", node,
+                 ship.node_name);
+        wire_arena_free(&arena);
+        ship_reject(agg, req, REJECT_WRONG_NODE, 403, msg);
         return;
     }
     rc = store_apply(&agg->store, &ship, now_ns(CLOCK_MONOTONIC), &result);
     if (rc) {
         wire_arena_free(&arena);
-        reject(agg, req, REJECT_INTERNAL, 500, "out of memory storing the shipment");
+        ship_reject(agg, req, REJECT_INTERNAL, 500, "out of memory storing the shipment");
         return;
     }
     if (result == STORE_NEED_FULL) {

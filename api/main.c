@@ -8,6 +8,8 @@
 
 #include "aggregator.h"
 #include "duration.h"
+#include "kube_client.h"
+#include "kube_config.h"
 #include "log.h"
 #include "server.h"
 #include "tls_certs.h"
@@ -34,7 +36,63 @@ static void usage(FILE *out)
             "  --read-token-file=F         standalone: token API readers must present\n"
             "  --write-kubeconfig=F        write a kubeconfig for kubectl against this server\n"
             "                              (needs --read-token-file)\n"
+            "\nKubernetes mode (in a cluster, or with --kubeconfig): callers are authenticated\n"
+            "and authorized through the API server, collectors by ServiceAccount tokens.\n"
+            "  --kubeconfig=F              API server access (default: in-cluster config)\n"
+            "  --standalone                ignore the in-cluster config (shared tokens only)\n"
+            "  --client-ca-file=F          CA of client certificates (default: ConfigMap\n"
+            "                              kube-system/extension-apiserver-authentication)\n"
+            "  --requestheader-client-ca-file=F      front proxy CA (default: the ConfigMap)\n"
+            "  --requestheader-allowed-names=N[,N]   front proxy certificate names\n"
+            "  --requestheader-username-headers=H[,H], --requestheader-group-headers=H[,H],\n"
+            "  --requestheader-extra-headers-prefix=P[,P]   (default: the ConfigMap)\n"
+            "  --collector-service-account=NS/NAME  collectors' ServiceAccount\n"
+            "                              (default kube-system/kmetrics-collector)\n"
+            "  --collector-token-audience=A         their tokens' audience (default kmetrics)\n"
+            "  --authentication-token-webhook-cache-ttl=DUR        (default 10s)\n"
+            "  --authorization-webhook-cache-authorized-ttl=DUR    (default 10s)\n"
+            "  --authorization-webhook-cache-unauthorized-ttl=DUR  (default 10s)\n"
             "  -v, --verbose  -q, --quiet  -h, --help\n");
+}
+
+/* "a,b,c" -> NULL-terminated malloc'd list. */
+static char **split_list(const char *s)
+{
+    size_t n = 1;
+    char **out, *copy, *save = NULL;
+
+    for (const char *p = s; *p; p++)
+        n += *p == ',';
+    if (!(out = calloc(n + 1, sizeof(char *))) || !(copy = strdup(s))) {
+        free(out);
+        return NULL;
+    }
+    n = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (*t) out[n++] = strdup(t);
+    free(copy);
+    return out;
+}
+
+static char *read_pem_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char *buf = NULL;
+    size_t cap = 0, len = 0, n;
+
+    if (!f) return NULL;
+    do {
+        if (len + 4096 + 1 > cap) {
+            char *g = realloc(buf, cap = len + 65536);
+            if (!g) break;
+            buf = g;
+        }
+        n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+    } while (n > 0 && len < AUTHN_CONFIG_MAX_PEM);
+    fclose(f);
+    if (buf) buf[len] = '\0';
+    return buf;
 }
 
 int main(int argc, char **argv)
@@ -49,7 +107,20 @@ int main(int argc, char **argv)
         O_EXPIRY,
         O_TOKEN,
         O_KUBECONFIG,
-        O_READ_TOKEN
+        O_READ_TOKEN,
+        O_KUBE,
+        O_STANDALONE,
+        O_CLIENT_CA,
+        O_RH_CA,
+        O_RH_NAMES,
+        O_RH_USER,
+        O_RH_GROUP,
+        O_RH_EXTRA,
+        O_COLLECTOR_SA,
+        O_COLLECTOR_AUD,
+        O_TOKEN_TTL,
+        O_ALLOWED_TTL,
+        O_DENIED_TTL
     };
     static const struct option opts[] = {
         {"secure-port", required_argument, NULL, O_PORT},
@@ -62,6 +133,19 @@ int main(int argc, char **argv)
         {"ship-token-file", required_argument, NULL, O_TOKEN},
         {"write-kubeconfig", required_argument, NULL, O_KUBECONFIG},
         {"read-token-file", required_argument, NULL, O_READ_TOKEN},
+        {"kubeconfig", required_argument, NULL, O_KUBE},
+        {"standalone", no_argument, NULL, O_STANDALONE},
+        {"client-ca-file", required_argument, NULL, O_CLIENT_CA},
+        {"requestheader-client-ca-file", required_argument, NULL, O_RH_CA},
+        {"requestheader-allowed-names", required_argument, NULL, O_RH_NAMES},
+        {"requestheader-username-headers", required_argument, NULL, O_RH_USER},
+        {"requestheader-group-headers", required_argument, NULL, O_RH_GROUP},
+        {"requestheader-extra-headers-prefix", required_argument, NULL, O_RH_EXTRA},
+        {"collector-service-account", required_argument, NULL, O_COLLECTOR_SA},
+        {"collector-token-audience", required_argument, NULL, O_COLLECTOR_AUD},
+        {"authentication-token-webhook-cache-ttl", required_argument, NULL, O_TOKEN_TTL},
+        {"authorization-webhook-cache-authorized-ttl", required_argument, NULL, O_ALLOWED_TTL},
+        {"authorization-webhook-cache-unauthorized-ttl", required_argument, NULL, O_DENIED_TTL},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -72,7 +156,10 @@ int main(int argc, char **argv)
     char err[512], cert[4096], key[4096], ca[4096];
     const char *token_file = NULL, *read_token_file = NULL;
     int opt, level = LOG_INFO, rc;
-    char *token = NULL, *read_token = NULL;
+    char *token = NULL, *read_token = NULL, *collector_sa = NULL;
+    bool standalone = false;
+    struct kube_config kcfg = {0};
+    struct authn_source *af = &cfg->authn_flags;
     SSL_CTX *ssl;
 
     cfg->bind_address = "0.0.0.0";
@@ -80,6 +167,10 @@ int main(int argc, char **argv)
     cfg->cert_dir = "certs";
     cfg->metric_resolution_ns = 15 * SEC_NS;
     cfg->node_expiry_ns = 45 * SEC_NS;
+    cfg->collector_namespace = "kube-system";
+    cfg->collector_name = "kmetrics-collector";
+    cfg->collector_audience = "kmetrics";
+    cfg->token_ttl_ns = cfg->allowed_ttl_ns = cfg->denied_ttl_ns = 10 * SEC_NS;
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case O_PORT:
@@ -111,6 +202,66 @@ int main(int argc, char **argv)
             *(opt == O_RES ? &cfg->metric_resolution_ns : &cfg->node_expiry_ns) = ns;
             break;
         }
+        case O_TOKEN_TTL:
+        case O_ALLOWED_TTL:
+        case O_DENIED_TTL: {
+            int64_t ns;
+            if (duration_parse(optarg, &ns) || ns < 0) {
+                fprintf(stderr, "kmetrics-aggregator: bad duration %s\n", optarg);
+                return 2;
+            }
+            *(opt == O_TOKEN_TTL     ? &cfg->token_ttl_ns
+              : opt == O_ALLOWED_TTL ? &cfg->allowed_ttl_ns
+                                     : &cfg->denied_ttl_ns) = ns;
+            break;
+        }
+        case O_KUBE:
+            cfg->kubeconfig = optarg;
+            cfg->kube_mode = true;
+            break;
+        case O_STANDALONE:
+            standalone = true;
+            break;
+        case O_CLIENT_CA:
+        case O_RH_CA: {
+            char *pem = read_pem_file(optarg);
+            if (!pem) {
+                fprintf(stderr, "kmetrics-aggregator: cannot read %s\n", optarg);
+                return 2;
+            }
+            *(opt == O_CLIENT_CA ? &af->client_ca_pem : &af->requestheader_ca_pem) = pem;
+            break;
+        }
+        case O_RH_NAMES:
+            af->allowed_names = split_list(optarg);
+            break;
+        case O_RH_USER:
+            af->username_headers = split_list(optarg);
+            break;
+        case O_RH_GROUP:
+            af->group_headers = split_list(optarg);
+            break;
+        case O_RH_EXTRA:
+            af->extra_prefixes = split_list(optarg);
+            break;
+        case O_COLLECTOR_SA: {
+            char *slash;
+            free(collector_sa);
+            collector_sa = strdup(optarg);
+            slash = collector_sa ? strchr(collector_sa, '/') : NULL;
+            if (!slash || slash == collector_sa || !slash[1] || strchr(slash + 1, '/')) {
+                fprintf(stderr, "kmetrics-aggregator: --collector-service-account wants "
+                                "NAMESPACE/NAME\n");
+                return 2;
+            }
+            *slash = '\0';
+            cfg->collector_namespace = collector_sa;
+            cfg->collector_name = slash + 1;
+            break;
+        }
+        case O_COLLECTOR_AUD:
+            cfg->collector_audience = optarg;
+            break;
         case O_TOKEN:
             token_file = optarg;
             break;
@@ -140,7 +291,25 @@ int main(int argc, char **argv)
                         "--tls-private-key-file, or neither\n");
         return 2;
     }
-    if (token_file) {
+    if (!cfg->kube_mode && !standalone && getenv("KUBERNETES_SERVICE_HOST")) cfg->kube_mode = true;
+    if (cfg->kube_mode) {
+        if (token_file || read_token_file) {
+            log_error("--ship-token-file and --read-token-file are for standalone mode; in "
+                      "Kubernetes mode collectors and readers are authenticated by the API "
+                      "server");
+            return 2;
+        }
+        rc = kube_config_load(cfg->kubeconfig, NULL, &kcfg, err, sizeof(err));
+        if (rc == 0) agg.kube = kube_client_new(&kcfg, err, sizeof(err));
+        kube_config_free(&kcfg);
+        if (!agg.kube) {
+            log_error("Kubernetes API access (%s): %s",
+                      cfg->kubeconfig ? cfg->kubeconfig : "in-cluster", err);
+            return 1;
+        }
+        log_info("Kubernetes mode: collectors must be %s/%s (token audience %s)",
+                 cfg->collector_namespace, cfg->collector_name, cfg->collector_audience);
+    } else if (token_file) {
         token = token_file_read(token_file, err, sizeof(err));
         if (!token) {
             log_error("--ship-token-file=%s", err);
@@ -150,7 +319,9 @@ int main(int argc, char **argv)
     } else {
         log_warn("no --ship-token-file: every shipment will be refused");
     }
-    if (read_token_file) {
+    if (cfg->kube_mode) {
+        /* readers are authenticated by the API server */
+    } else if (read_token_file) {
         read_token = token_file_read(read_token_file, err, sizeof(err));
         if (!read_token) {
             log_error("--read-token-file=%s", err);
@@ -196,5 +367,8 @@ int main(int argc, char **argv)
     SSL_CTX_free(ssl);
     free(token);
     free(read_token);
+    free(collector_sa);
+    authn_source_free(af);
+    kube_client_free(agg.kube);
     return rc ? 1 : 0;
 }

@@ -7,7 +7,8 @@ static const double bucket_bounds[HIST_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005,
                                                    0.05,   0.1,   0.25,   0.5,   1,    5};
 static const char *const outcome_names[SHIP_OUTCOMES] = {"stored", "duplicate", "resync"};
 static const char *const reject_names[SHIP_REJECTS] = {
-    "malformed", "unauthenticated", "too_large", "content_type", "method", "internal"};
+    "malformed", "unauthenticated", "too_large",  "content_type",    "method",
+    "internal",  "not_collector",   "wrong_node", "auth_unavailable"};
 static const char *const verb_names[VERBS] = {"get", "list", "other"};
 
 static void observe(struct histogram *h, double v)

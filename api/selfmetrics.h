@@ -15,6 +15,9 @@ enum ship_reject {
     REJECT_CONTENT_TYPE,
     REJECT_METHOD,
     REJECT_INTERNAL,
+    REJECT_NOT_COLLECTOR,    /* authenticated, but not a collector's pod-bound token */
+    REJECT_WRONG_NODE,       /* a collector shipping for another node than its own */
+    REJECT_AUTH_UNAVAILABLE, /* the API server could not vouch for the collector */
     SHIP_REJECTS
 };
 enum request_verb { VERB_GET, VERB_LIST, VERB_OTHER, VERBS };

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_gate.h"
+#include "authn_reload.h"
+#include "kube_async.h"
+#include "tls_peer.h"
 #include "handlers.h"
 #include "log.h"
 #include "respond.h"
@@ -52,62 +56,61 @@ bool method_is(h2o_req_t *req, const char *m)
     return h2o_memis(req->method.base, req->method.len, m, strlen(m));
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+static struct query request_query(h2o_req_t *req)
 {
-    struct aggregator *agg = ((struct server_handler *)self)->agg;
-    size_t path_len = req->query_at == SIZE_MAX ? req->path.len : req->query_at;
     struct query q = {"", 0};
-    enum request_verb verb = VERB_OTHER;
-    int64_t start = mono_ns();
-    struct route r;
 
     if (req->query_at != SIZE_MAX) {
         q.s = req->path.base + req->query_at + 1;
         q.len = req->path.len - req->query_at - 1;
     }
-    route_path(req->path.base, path_len, &r);
-    /* Standalone mode: API reads need the read token; health checks and shipments (which
-     * carry their own credentials) do not. */
-    if (agg->cfg.read_token && r.kind != ROUTE_SHIP && r.kind != ROUTE_LIVEZ &&
-        r.kind != ROUTE_READYZ && r.kind != ROUTE_HEALTHZ &&
-        !bearer_matches(req, agg->cfg.read_token)) {
-        respond_status(req, MEDIA_JSON, 401, "Unauthorized", "Unauthorized", NULL, NULL);
-        selfmetrics_request(&agg->metrics, VERB_OTHER, 401, (double)(mono_ns() - start) / 1e9);
-        return 0;
-    }
-    switch (r.kind) {
+    return q;
+}
+
+static void route_request(h2o_req_t *req, struct route *r)
+{
+    route_path(req->path.base, req->query_at == SIZE_MAX ? req->path.len : req->query_at, r);
+}
+
+/* Answers a request that is allowed to be served. */
+static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r, int64_t start)
+{
+    struct query q = request_query(req);
+    enum request_verb verb = VERB_OTHER;
+
+    switch (r->kind) {
     case ROUTE_NODES:
     case ROUTE_NODE:
     case ROUTE_PODS_ALL:
     case ROUTE_PODS_NAMESPACE:
     case ROUTE_POD:
-        verb = handle_metrics(agg, req, &r, q);
+        verb = handle_metrics(agg, req, r, q);
         break;
     case ROUTE_API:
     case ROUTE_API_V1:
     case ROUTE_APIS:
     case ROUTE_GROUP:
     case ROUTE_GROUP_VERSION:
-        handle_discovery(agg, req, &r);
+        handle_discovery(agg, req, r);
         verb = VERB_GET;
         break;
     case ROUTE_OPENAPI_V2:
     case ROUTE_OPENAPI_V3:
     case ROUTE_OPENAPI_V3_GROUP:
-        handle_openapi(agg, req, &r);
+        handle_openapi(agg, req, r);
         verb = VERB_GET;
         break;
     case ROUTE_LIVEZ:
     case ROUTE_READYZ:
     case ROUTE_HEALTHZ:
-        handle_health(agg, req, &r, q);
+        handle_health(agg, req, r, q);
         break;
     case ROUTE_METRICS:
         handle_self_metrics(agg, req);
         break;
     case ROUTE_SHIP:
-        handle_ship(agg, req);
-        return 0; /* shipments are counted by their own metrics */
+        handle_ship(agg, req, NULL);
+        return; /* shipments are counted by their own metrics */
     case ROUTE_BAD_REQUEST:
         respond_status(req, MEDIA_JSON, 400, "BadRequest", "the request path is not valid", NULL,
                        NULL);
@@ -120,7 +123,135 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         break;
     }
     selfmetrics_request(&agg->metrics, verb, req->res.status, (double)(mono_ns() - start) / 1e9);
+}
+
+/* The authorization question a request asks, as the kube-apiserver would ask it. */
+static void access_attributes_of(h2o_req_t *req, const struct route *r, struct access_attributes *a)
+{
+    static const char *const resources[] = {[ROUTE_NODES] = "nodes",
+                                            [ROUTE_NODE] = "nodes",
+                                            [ROUTE_PODS_ALL] = "pods",
+                                            [ROUTE_PODS_NAMESPACE] = "pods",
+                                            [ROUTE_POD] = "pods"};
+
+    memset(a, 0, sizeof(*a));
+    a->verb = "get";
+    if (r->kind >= ROUTE_NODES && r->kind <= ROUTE_POD) {
+        a->verb = r->kind == ROUTE_NODE || r->kind == ROUTE_POD ? "get" : "list";
+        a->group = "metrics.k8s.io";
+        a->version = api_version_short(r->version);
+        a->resource = resources[r->kind];
+        if (r->ns_len) a->namespace_ = h2o_strdup(&req->pool, r->ns, r->ns_len).base;
+        if (r->name_len) a->name = h2o_strdup(&req->pool, r->name, r->name_len).base;
+        return;
+    }
+    a->path = h2o_strdup(&req->pool, req->path.base,
+                         req->query_at == SIZE_MAX ? req->path.len : req->query_at)
+                  .base;
+}
+
+static void on_authorized(void *arg, h2o_req_t *req)
+{
+    struct route r;
+
+    route_request(req, &r);
+    serve(arg, req, &r, mono_ns());
+}
+
+static void on_collector(void *arg, h2o_req_t *req, const char *node)
+{
+    handle_ship(arg, req, node);
+}
+
+static void on_collector_refused(void *arg, h2o_req_t *req, int code, const char *why)
+{
+    ship_reject(arg, req,
+                code == 503   ? REJECT_AUTH_UNAVAILABLE
+                : code == 403 ? REJECT_NOT_COLLECTOR
+                              : REJECT_UNAUTHENTICATED,
+                code, why);
+}
+
+static bool is_health(const struct route *r)
+{
+    return r->kind == ROUTE_LIVEZ || r->kind == ROUTE_READYZ || r->kind == ROUTE_HEALTHZ;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    struct aggregator *agg = ((struct server_handler *)self)->agg;
+    int64_t start = mono_ns();
+    struct access_attributes attrs;
+    struct route r;
+
+    route_request(req, &r);
+    if (agg->gate) {
+        /* Kubernetes mode: health checks are open (probes carry no credentials); everything
+         * else is authenticated and authorized through the API server first. */
+        if (r.kind == ROUTE_SHIP)
+            auth_gate_check_collector(agg->gate, req, on_collector, on_collector_refused, agg);
+        else if (is_health(&r))
+            serve(agg, req, &r, start);
+        else {
+            access_attributes_of(req, &r, &attrs);
+            auth_gate_check(agg->gate, req, &attrs, on_authorized, agg);
+        }
+        return 0;
+    }
+    /* Standalone mode: API reads need the read token; health checks and shipments (which
+     * carry their own credentials) do not. */
+    if (agg->cfg.read_token && r.kind != ROUTE_SHIP && !is_health(&r) &&
+        !bearer_matches(req, agg->cfg.read_token)) {
+        respond_status(req, MEDIA_JSON, 401, "Unauthorized", "Unauthorized", NULL, NULL);
+        selfmetrics_request(&agg->metrics, VERB_OTHER, 401, (double)(mono_ns() - start) / 1e9);
+        return 0;
+    }
+    serve(agg, req, &r, start);
     return 0;
+}
+
+static void apply_authn(void *arg, struct authn_config *c)
+{
+    auth_gate_set_authn(((struct aggregator *)arg)->gate, c);
+}
+
+/* Kubernetes mode: client certificates at the TLS layer, the auth gate and its API workers,
+ * the trust configuration from the ConfigMap. */
+static int start_kube_mode(struct aggregator *agg, h2o_loop_t *loop, SSL_CTX *ssl_ctx)
+{
+    const struct aggregator_config *c = &agg->cfg;
+    struct auth_gate_config gc = {
+        .collector_namespace = c->collector_namespace,
+        .collector_name = c->collector_name,
+        .collector_audience = c->collector_audience,
+        .token_ttl_ns = c->token_ttl_ns,
+        .allowed_ttl_ns = c->allowed_ttl_ns,
+        .denied_ttl_ns = c->denied_ttl_ns,
+    };
+    char err[256];
+
+    if (tls_peer_install(ssl_ctx) != 0 || !(agg->kube_async = kube_async_new(loop, agg->kube, 2)) ||
+        !(agg->gate = auth_gate_new(&gc, agg->kube_async, ssl_ctx))) {
+        log_error("cannot set up authentication: out of memory");
+        return -1;
+    }
+    agg->authn_reload =
+        authn_reload_start(loop, agg->kube, &c->authn_flags, apply_authn, agg, err, sizeof(err));
+    if (!agg->authn_reload) {
+        log_error("trust configuration: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void stop_kube_mode(struct aggregator *agg)
+{
+    authn_reload_stop(agg->authn_reload);
+    kube_async_free(agg->kube_async);
+    auth_gate_free(agg->gate);
+    agg->authn_reload = NULL;
+    agg->kube_async = NULL;
+    agg->gate = NULL;
 }
 
 static h2o_accept_ctx_t accept_ctx;
@@ -186,6 +317,7 @@ int server_run(struct aggregator *agg, SSL_CTX *ssl_ctx)
     handler->agg = agg;
 
     h2o_context_init(&ctx, h2o_evloop_create(), &config);
+    if (agg->kube && start_kube_mode(agg, ctx.loop, ssl_ctx) != 0) return -1;
     accept_ctx.ctx = &ctx;
     accept_ctx.hosts = config.hosts;
     accept_ctx.ssl_ctx = ssl_ctx;
@@ -213,5 +345,6 @@ int server_run(struct aggregator *agg, SSL_CTX *ssl_ctx)
     log_info("stop signal: shutting down");
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
+    if (agg->kube) stop_kube_mode(agg);
     return 0;
 }
