@@ -326,6 +326,7 @@ static struct shipper *start_shipping(const struct options *o, const struct coll
         .urls = o->aggregators,
         .nurls = o->naggregators,
         .token = o->token,
+        .token_file = o->token_file,
         .ca_file = o->ca_file,
         .insecure = o->insecure,
         .interval_ns = o->ship_interval_ns,

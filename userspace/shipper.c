@@ -4,6 +4,7 @@
  * collector thread hands over snapshots through a one-slot mailbox and wakes the loop through
  * an eventfd. */
 #include "shipper.h"
+#include "token_file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -82,6 +84,12 @@ struct shipper {
     size_t ntargets;
     struct h2_tls *tls;
     char *auth; /* "Bearer <token>" */
+    /* The previous one: a request queued before a rotation may still point at it. */
+    char *auth_retired;
+    char *token_file;
+    struct stat token_stat;
+    int64_t token_checked_ns;
+    size_t auth_header;
     struct h2_header headers[3];
     size_t nheaders;
     int wake_fd; /* eventfd: the mailbox has news, or stop */
@@ -342,6 +350,8 @@ static void count_failure(struct shipper *sh, struct target *t, const char *why)
     pthread_mutex_unlock(&sh->stats_lock);
 }
 
+static void refresh_token(struct shipper *sh, int64_t now);
+
 static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
 {
     const struct ship_snapshot *base = t->need_full ? NULL : t->acked;
@@ -369,6 +379,7 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         }
         return;
     }
+    refresh_token(sh, now);
     t->req = (struct h2_request){
         .authority = t->up->authority,
         .path = t->up->path,
@@ -718,7 +729,47 @@ static void shipper_free(struct shipper *sh)
     free(sh->node_name);
     free(sh->token);
     free(sh->auth);
+    free(sh->auth_retired);
+    free(sh->token_file);
     free(sh);
+}
+
+static bool same_file_version(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* ServiceAccount tokens rotate: the kubelet swaps the projected file (a new inode) well before
+ * the old token expires. Checked at most once a second, before shipping. */
+static void refresh_token(struct shipper *sh, int64_t now)
+{
+    struct stat st;
+    char err[256], *tok, *auth;
+
+    if (!sh->token_file || now - sh->token_checked_ns < SEC_NS) return;
+    sh->token_checked_ns = now;
+    if (stat(sh->token_file, &st) != 0 || same_file_version(&st, &sh->token_stat)) return;
+    tok = token_file_read(sh->token_file, err, sizeof(err));
+    if (!tok) {
+        LOG_RATELIMITED(LOG_WARN, "re-reading %s: %s (keeping the current token)", sh->token_file,
+                        err);
+        return;
+    }
+    if (asprintf(&auth, "Bearer %s", tok) < 0) {
+        explicit_bzero(tok, strlen(tok));
+        free(tok);
+        return;
+    }
+    sh->token_stat = st;
+    free(sh->auth_retired);
+    sh->auth_retired = sh->auth;
+    sh->auth = auth;
+    sh->headers[sh->auth_header].value = auth;
+    explicit_bzero(sh->token, strlen(sh->token));
+    free(sh->token);
+    sh->token = tok;
+    log_info("ship token re-read from %s", sh->token_file);
 }
 
 /* The headers every shipment carries; the token is never put in the HPACK table. */
@@ -731,6 +782,7 @@ static bool make_headers(struct shipper *sh, const char *token)
             sh->auth = NULL;
             return false;
         }
+        sh->auth_header = sh->nheaders;
         sh->headers[sh->nheaders++] = (struct h2_header){"authorization", sh->auth, true};
     }
     return true;
@@ -765,6 +817,10 @@ struct shipper *shipper_start(const struct shipper_config *cfg, char *err, size_
     if (sh->interval_ns < SEC_NS) sh->interval_ns = SEC_NS;
     sh->node_name = strdup(cfg->node_name);
     sh->token = strdup(cfg->token ? cfg->token : "");
+    if (cfg->token_file && cfg->token && cfg->token[0]) {
+        sh->token_file = strdup(cfg->token_file);
+        if (sh->token_file) stat(sh->token_file, &sh->token_stat);
+    }
     sh->tls = h2_tls_new(cfg->ca_file, cfg->insecure);
     if (!sh->node_name || !sh->token || !make_headers(sh, cfg->token) || !sh->tls) {
         snprintf(err, errlen, "out of memory");

@@ -19,11 +19,12 @@ struct shipper_config {
     const char *node_name;
     const char *const *urls; /* https://host[:port][/prefix]; shipments go to <url>/ship */
     size_t nurls;
-    const char *token;   /* bearer token */
-    const char *ca_file; /* NULL: the system's CAs */
-    bool insecure;       /* skip TLS verification (tests only) */
-    int64_t interval_ns; /* ship period: 0 means 15 s; at least 1 s */
-    int64_t history_ns;  /* CPU history the snapshots carry (logged; ship_snapshot_build cuts it) */
+    const char *token;      /* bearer token */
+    const char *token_file; /* where it came from: re-read when it changes (rotation) */
+    const char *ca_file;    /* NULL: the system's CAs */
+    bool insecure;          /* skip TLS verification (tests only) */
+    int64_t interval_ns;    /* ship period: 0 means 15 s; at least 1 s */
+    int64_t history_ns; /* CPU history the snapshots carry (logged; ship_snapshot_build cuts it) */
 };
 
 /* Checks the configuration and starts the thread. NULL with a message in err on a bad URL,
