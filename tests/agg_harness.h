@@ -74,27 +74,35 @@ static inline void ah_bin_dir(char *out, size_t n)
 static inline int ah_get(struct agg_harness *h, const char *path, const char *accept,
                          const char *token, struct http_result *r) __attribute__((unused));
 
-/* Starts the aggregator (extra: more flags, may be ""); waits until /livez answers. */
-static inline int ah_start(struct agg_harness *h, const char *extra) __attribute__((unused));
-static inline int ah_start(struct agg_harness *h, const char *extra)
+/* Starts the aggregator with exactly these flags (besides address, port and cert dir);
+ * waits until /livez answers. */
+static inline int ah_start_flags(struct agg_harness *h, const char *flags) __attribute__((unused));
+/* The scratch directory, tokens and port, made once per harness. */
+static inline int ah_init_dir(struct agg_harness *h)
 {
-    char cmd[PATH_MAX * 4], path[PATH_MAX + 32];
+    char path[PATH_MAX + 32];
 
-    if (!h->dir[0]) {
-        if (tu_tmpdir(h->dir, sizeof(h->dir), "agg")) return -1;
-        ah_bin_dir(h->bin_dir, sizeof(h->bin_dir));
-        snprintf(path, sizeof(path), "%s/ship-token", h->dir);
-        tu_write_file(path, AH_SHIP_TOKEN "\n", (size_t)-1);
-        snprintf(path, sizeof(path), "%s/read-token", h->dir);
-        tu_write_file(path, AH_READ_TOKEN "\n", (size_t)-1);
-        h->port = ah_free_port();
-    }
+    if (h->dir[0]) return 0;
+    if (tu_tmpdir(h->dir, sizeof(h->dir), "agg")) return -1;
+    ah_bin_dir(h->bin_dir, sizeof(h->bin_dir));
+    snprintf(path, sizeof(path), "%s/ship-token", h->dir);
+    tu_write_file(path, AH_SHIP_TOKEN "\n", (size_t)-1);
+    snprintf(path, sizeof(path), "%s/read-token", h->dir);
+    tu_write_file(path, AH_READ_TOKEN "\n", (size_t)-1);
+    h->port = ah_free_port();
+    return 0;
+}
+
+static inline int ah_start_flags(struct agg_harness *h, const char *flags)
+{
+    char cmd[PATH_MAX * 4];
+
+    if (ah_init_dir(h)) return -1;
     snprintf(h->base_url, sizeof(h->base_url), "https://127.0.0.1:%d", h->port);
     snprintf(cmd, sizeof(cmd),
              "exec %s/kmetrics-aggregator --bind-address=127.0.0.1 --secure-port=%d "
-             "--cert-dir=%s/certs --ship-token-file=%s/ship-token --read-token-file=%s/read-token "
-             "--write-kubeconfig=%s/kubeconfig %s >>%s/aggregator.log 2>&1",
-             h->bin_dir, h->port, h->dir, h->dir, h->dir, h->dir, extra, h->dir);
+             "--cert-dir=%s/certs %s >>%s/aggregator.log 2>&1",
+             h->bin_dir, h->port, h->dir, flags, h->dir);
     h->pid = fork();
     if (h->pid < 0) return -1;
     if (h->pid == 0) {
@@ -111,6 +119,21 @@ static inline int ah_start(struct agg_harness *h, const char *extra)
         usleep(50000);
     }
     return -1;
+}
+
+/* Starts the aggregator in standalone mode with the harness's tokens (extra: more flags, may
+ * be ""). */
+static inline int ah_start(struct agg_harness *h, const char *extra) __attribute__((unused));
+static inline int ah_start(struct agg_harness *h, const char *extra)
+{
+    char flags[PATH_MAX * 4];
+
+    if (ah_init_dir(h)) return -1;
+    snprintf(flags, sizeof(flags),
+             "--ship-token-file=%s/ship-token --read-token-file=%s/read-token "
+             "--write-kubeconfig=%s/kubeconfig %s",
+             h->dir, h->dir, h->dir, extra);
+    return ah_start_flags(h, flags);
 }
 
 /* Stops it with SIGTERM; returns its exit status (0 for a clean stop). */
@@ -168,7 +191,7 @@ static inline int ah_get(struct agg_harness *h, const char *path, const char *ac
 {
     struct curl_slist *hdrs;
     CURL *c = ah_curl(h, path, r, &hdrs);
-    char line[256];
+    char line[8192]; /* room for ServiceAccount tokens */
 
     if (accept) {
         snprintf(line, sizeof(line), "Accept: %s", accept);
@@ -188,7 +211,7 @@ static inline int ah_post_ship_raw(struct agg_harness *h, const void *body, size
 {
     struct curl_slist *hdrs;
     CURL *c = ah_curl(h, "/ship", r, &hdrs);
-    char line[256];
+    char line[8192]; /* room for ServiceAccount tokens */
 
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
