@@ -184,3 +184,26 @@ format-check:
 
 clean:
 	rm -rf build
+
+# --- static builds (container images, deploy/docker/) --------------------------------------
+# The collector is linked fully static (Debian ships every library it uses as a .a), so its
+# image holds one file. glibc's getaddrinfo still works static: since glibc 2.34 the files and
+# dns NSS modules are built into libc, and /etc/hosts and resolv.conf come from the kubelet.
+# The aggregator links libh2o-evloop, which Debian ships only shared: h2o and what it loads
+# (OpenSSL, zlib, libc) must stay shared, or the process would hold two OpenSSLs passing
+# objects between them. Only STATIC_SELF_CONTAINED libraries are linked static: they need no
+# other library and none of the shared ones (h2o, libcurl) loads them, so there is one copy.
+# Its image copies the libraries `ldd` lists (deploy/docker/aggregator.Dockerfile).
+STATIC_SELF_CONTAINED := -ljansson -lyaml
+.PHONY: static
+static: $(BUILD)/static/kmetrics-collector $(BUILD)/static/kmetrics-aggregator
+
+$(BUILD)/static/kmetrics-collector: $(BUILD)/obj/main.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -static $^ $(COLLECTOR_LDLIBS) -o $@
+
+$(BUILD)/static/kmetrics-aggregator: $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a $(BUILD)/libkmcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -Wl,--as-needed $^ \
+	  -Wl,-Bstatic $(filter $(STATIC_SELF_CONTAINED),$(AGGREGATOR_LDLIBS)) \
+	  -Wl,-Bdynamic $(filter-out $(STATIC_SELF_CONTAINED),$(AGGREGATOR_LDLIBS)) -o $@
