@@ -19,6 +19,14 @@
 #define ERR_BODY_SHOWN 300       /* bytes of a failed stream's body quoted in err */
 #define STREAM_POLL_MS 200       /* stop flag and idle limit checked this often */
 
+/* An easy handle and the multi handle it always runs in: the multi owns the connection cache,
+ * so keeping the pair keeps connections and TLS sessions between requests, and the multi loop
+ * lets every transfer watch a stop flag. */
+struct conn {
+    CURL *e;
+    CURLM *m;
+};
+
 struct kube_client {
     char *base_url; /* server without a trailing '/', host replaced by tls_server_name */
     struct curl_slist *connect_to; /* "name:port:host:port" when tls_server_name is set */
@@ -29,7 +37,7 @@ struct kube_client {
     char *token;
     char *token_file;
     struct stat token_st; /* of the file when token was read */
-    CURL *pool[POOL_MAX];
+    struct conn *pool[POOL_MAX];
     size_t npool;
 };
 
@@ -149,11 +157,19 @@ nomem:
     return NULL;
 }
 
+static void conn_free(struct conn *c)
+{
+    if (!c) return;
+    if (c->m) curl_multi_cleanup(c->m);
+    if (c->e) curl_easy_cleanup(c->e);
+    free(c);
+}
+
 void kube_client_free(struct kube_client *kc)
 {
     if (!kc) return;
     for (size_t i = 0; i < kc->npool; i++)
-        curl_easy_cleanup(kc->pool[i]);
+        conn_free(kc->pool[i]);
     free(kc->base_url);
     curl_slist_free_all(kc->connect_to);
     free(kc->ca.data);
@@ -205,29 +221,37 @@ static void auth_header(struct kube_client *kc, char *hdr, size_t n)
     pthread_mutex_unlock(&kc->mu);
 }
 
-static CURL *handle_get(struct kube_client *kc)
+static struct conn *conn_get(struct kube_client *kc)
 {
-    CURL *h = NULL;
+    struct conn *c = NULL;
 
     pthread_mutex_lock(&kc->mu);
-    if (kc->npool) h = kc->pool[--kc->npool];
+    if (kc->npool) c = kc->pool[--kc->npool];
     pthread_mutex_unlock(&kc->mu);
-    if (h) {
-        curl_easy_reset(h); /* keeps its connections and TLS sessions */
-        return h;
+    if (c) {
+        curl_easy_reset(c->e);
+        return c;
     }
-    return curl_easy_init();
+    c = calloc(1, sizeof(*c));
+    if (c && (!(c->e = curl_easy_init()) || !(c->m = curl_multi_init()))) {
+        conn_free(c);
+        c = NULL;
+    }
+    return c;
 }
 
-static void handle_put(struct kube_client *kc, CURL *h)
+static void conn_put(struct kube_client *kc, struct conn *c)
 {
+    /* The handle points at the finished call's header list and buffers: forget them. */
+    curl_easy_setopt(c->e, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c->e, CURLOPT_ERRORBUFFER, NULL);
     pthread_mutex_lock(&kc->mu);
     if (kc->npool < POOL_MAX) {
-        kc->pool[kc->npool++] = h;
-        h = NULL;
+        kc->pool[kc->npool++] = c;
+        c = NULL;
     }
     pthread_mutex_unlock(&kc->mu);
-    if (h) curl_easy_cleanup(h);
+    conn_free(c);
 }
 
 /* What the callbacks of one transfer share. */
@@ -470,12 +494,62 @@ static void init_xfer(struct xfer *x)
     x->last_byte_ns = mono_ns();
 }
 
-int kube_client_request(struct kube_client *kc, const char *method, const char *path,
-                        const char *accept, const char *body, long timeout_ms, size_t max_body,
-                        struct kube_response *out, char *err, size_t errlen)
+/* Runs the prepared transfer in its multi handle until it completes (0, its result in *crc),
+ * *stop is raised (-ECANCELED) or, with idle_ms > 0, nothing arrived for that long
+ * (-ETIMEDOUT). */
+static int run(struct conn *c, struct xfer *x, const volatile bool *stop, long idle_ms,
+               CURLcode *crc, const char *method, const char *path, char *err, size_t errlen)
+{
+    int running = 1, rc = 0;
+
+    *crc = CURLE_OK;
+    if (curl_multi_add_handle(c->m, c->e) != CURLM_OK) {
+        set_err(err, errlen, "%s %.200s: out of memory", method, path);
+        return -ENOMEM;
+    }
+    for (;;) {
+        CURLMcode mc = curl_multi_perform(c->m, &running);
+        if (mc != CURLM_OK) {
+            rc = -EIO;
+            set_err(err, errlen, "%s %.200s: %s", method, path, curl_multi_strerror(mc));
+            break;
+        }
+        if (!running) {
+            int left;
+            CURLMsg *msg;
+            while ((msg = curl_multi_info_read(c->m, &left)))
+                if (msg->msg == CURLMSG_DONE) *crc = msg->data.result;
+            break;
+        }
+        if (stop && *stop) {
+            rc = -ECANCELED;
+            transfer_err(err, errlen, method, path, rc, CURLE_OK, NULL);
+            break;
+        }
+        if (idle_ms > 0 && mono_ns() - x->last_byte_ns > idle_ms * 1000000LL) {
+            rc = -ETIMEDOUT;
+            set_err(err, errlen, "%s %.200s: nothing received for %ld ms", method, path, idle_ms);
+            break;
+        }
+        mc = curl_multi_poll(c->m, NULL, 0, STREAM_POLL_MS, NULL);
+        if (mc != CURLM_OK) {
+            rc = -EIO;
+            set_err(err, errlen, "%s %.200s: %s", method, path, curl_multi_strerror(mc));
+            break;
+        }
+    }
+    curl_multi_remove_handle(c->m, c->e); /* ends an unfinished transfer */
+    return rc;
+}
+
+int kube_client_request_stop(struct kube_client *kc, const char *method, const char *path,
+                             const char *accept, const char *body, long timeout_ms, size_t max_body,
+                             const volatile bool *stop, struct kube_response *out, char *err,
+                             size_t errlen)
 {
     char auth[TOKEN_FILE_MAX + 32], curl_msg[CURL_ERROR_SIZE];
     struct curl_slist *hdrs = NULL;
+    struct conn *c;
     struct xfer x;
     CURLcode crc;
     CURL *h;
@@ -487,10 +561,11 @@ int kube_client_request(struct kube_client *kc, const char *method, const char *
         set_err(err, errlen, "bad request arguments");
         return -EINVAL;
     }
-    if (!(h = handle_get(kc))) {
+    if (!(c = conn_get(kc))) {
         set_err(err, errlen, "%s %.200s: out of memory", method, path);
         return -ENOMEM;
     }
+    h = c->e;
     init_xfer(&x);
     x.max_body = max_body;
     auth_header(kc, auth, sizeof(auth));
@@ -514,7 +589,7 @@ int kube_client_request(struct kube_client *kc, const char *method, const char *
         set_err(err, errlen, "%s %.200s: out of memory", method, path);
         goto out;
     }
-    crc = curl_easy_perform(h);
+    if ((rc = run(c, &x, stop, 0, &crc, method, path, err, errlen))) goto out;
     if (crc != CURLE_OK) {
         rc = errno_of(h, crc, &x);
         transfer_err(err, errlen, method, path, rc, crc, curl_msg);
@@ -529,15 +604,19 @@ int kube_client_request(struct kube_client *kc, const char *method, const char *
     out->body = x.body;
     out->len = x.len;
     x.body = NULL;
-    rc = 0;
 out:
     free(x.body);
     curl_slist_free_all(hdrs);
-    /* The handle points at this call's header list and buffers: forget them before reuse. */
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    handle_put(kc, h);
+    conn_put(kc, c);
     return rc;
+}
+
+int kube_client_request(struct kube_client *kc, const char *method, const char *path,
+                        const char *accept, const char *body, long timeout_ms, size_t max_body,
+                        struct kube_response *out, char *err, size_t errlen)
+{
+    return kube_client_request_stop(kc, method, path, accept, body, timeout_ms, max_body, NULL, out,
+                                    err, errlen);
 }
 
 /* A printable one-line excerpt of a failed stream's body. */
@@ -562,88 +641,49 @@ int kube_client_stream_open(struct kube_client *kc, const char *path, const char
     char auth[TOKEN_FILE_MAX + 32], curl_msg[CURL_ERROR_SIZE];
     struct curl_slist *hdrs = NULL;
     CURLcode crc = CURLE_OK;
-    CURLM *m = NULL;
+    struct conn *c;
     struct xfer x;
-    CURL *h = NULL;
-    int rc = 0, running = 1;
+    int rc;
 
     if (status) *status = 0;
     if (!kc || !path || path[0] != '/' || !on_line || !max_line) {
         set_err(err, errlen, "bad stream arguments");
         return -EINVAL;
     }
+    if (!(c = conn_get(kc))) {
+        set_err(err, errlen, "GET %.200s: out of memory", path);
+        return -ENOMEM;
+    }
     init_xfer(&x);
     x.on_line = on_line;
     x.on_open = on_open;
     x.arg = arg;
     x.max_line = max_line;
-    if (!(h = handle_get(kc)) || !(m = curl_multi_init())) {
-        rc = -ENOMEM;
-        set_err(err, errlen, "GET %.200s: out of memory", path);
-        goto out;
-    }
     auth_header(kc, auth, sizeof(auth));
-    if (!setup(kc, h, path, &hdrs, accept, auth, curl_msg, 0) ||
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, line_cb) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, &x) != CURLE_OK ||
-        curl_multi_add_handle(m, h) != CURLM_OK) {
+    if (!setup(kc, c->e, path, &hdrs, accept, auth, curl_msg, 0) ||
+        curl_easy_setopt(c->e, CURLOPT_WRITEFUNCTION, line_cb) != CURLE_OK ||
+        curl_easy_setopt(c->e, CURLOPT_WRITEDATA, &x) != CURLE_OK ||
+        curl_easy_setopt(c->e, CURLOPT_HEADERFUNCTION, header_cb) != CURLE_OK ||
+        curl_easy_setopt(c->e, CURLOPT_HEADERDATA, &x) != CURLE_OK) {
         rc = -ENOMEM;
         set_err(err, errlen, "GET %.200s: out of memory", path);
         goto out;
     }
-    for (;;) {
-        CURLMcode mc = curl_multi_perform(m, &running);
-        if (mc != CURLM_OK) {
-            rc = -EIO;
-            set_err(err, errlen, "GET %.200s: %s", path, curl_multi_strerror(mc));
-            break;
-        }
-        if (!running) {
-            int left;
-            CURLMsg *msg;
-            while ((msg = curl_multi_info_read(m, &left)))
-                if (msg->msg == CURLMSG_DONE) crc = msg->data.result;
-            break;
-        }
-        if (stop && *stop) {
-            rc = -ECANCELED;
-            transfer_err(err, errlen, "GET", path, rc, CURLE_OK, NULL);
-            break;
-        }
-        if (idle_timeout_ms > 0 && mono_ns() - x.last_byte_ns > idle_timeout_ms * 1000000LL) {
-            rc = -ETIMEDOUT;
-            set_err(err, errlen, "GET %.200s: nothing received for %ld ms", path, idle_timeout_ms);
-            break;
-        }
-        if (curl_multi_poll(m, NULL, 0, STREAM_POLL_MS, NULL) != CURLM_OK) {
-            rc = -EIO;
-            set_err(err, errlen, "GET %.200s: poll failed", path);
-            break;
-        }
-    }
-    if (rc == 0 && crc != CURLE_OK) {
-        rc = errno_of(h, crc, &x);
+    if ((rc = run(c, &x, stop, idle_timeout_ms, &crc, "GET", path, err, errlen))) goto out;
+    if (crc != CURLE_OK) {
+        rc = errno_of(c->e, crc, &x);
         if (x.cb_rc)
             set_err(err, errlen, "GET %.200s: ended by the line handler (%d)", path, x.cb_rc);
         else
             transfer_err(err, errlen, "GET", path, rc, crc, curl_msg);
+    } else if (!status_ok(x.status)) {
+        body_excerpt(err, errlen, path, x.status, x.body, x.len);
     }
-    if (status) *status = x.status;
-    if (rc == 0 && !status_ok(x.status)) body_excerpt(err, errlen, path, x.status, x.body, x.len);
 out:
-    if (m) {
-        if (h) curl_multi_remove_handle(m, h);
-        curl_multi_cleanup(m);
-    }
+    if (status) *status = x.status;
     free(x.body);
     curl_slist_free_all(hdrs);
-    if (h) {
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-        handle_put(kc, h);
-    }
+    conn_put(kc, c);
     return rc;
 }
 

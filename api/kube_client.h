@@ -4,7 +4,8 @@
  * tokens rotate), TLS server name override.
  *
  * Each request takes an idle curl handle from a small pool (so connections and TLS sessions
- * are reused) or makes one; nothing is shared between two requests in flight. Redirects are
+ * are reused) or makes one; nothing is shared between two requests in flight. Transfers run
+ * in libcurl's multi interface, so a stop flag is seen within STREAM_POLL_MS. Redirects are
  * not followed. TCP keepalive is on, so a dead peer on a quiet watch is noticed.
  *
  * Errors are negative errno values with a one-line message in err:
@@ -47,6 +48,13 @@ void kube_response_free(struct kube_response *r);
 int kube_client_request(struct kube_client *kc, const char *method, const char *path,
                         const char *accept, const char *body, long timeout_ms, size_t max_body,
                         struct kube_response *out, char *err, size_t errlen);
+
+/* kube_client_request that also ends early, -ECANCELED, when *stop becomes true (checked at
+ * least every 500 ms): a reflector's LIST must not hold up its shutdown. */
+int kube_client_request_stop(struct kube_client *kc, const char *method, const char *path,
+                             const char *accept, const char *body, long timeout_ms, size_t max_body,
+                             const volatile bool *stop, struct kube_response *out, char *err,
+                             size_t errlen);
 
 /* Streaming GET (watches): calls on_line for every complete newline-terminated line (without
  * the newline; also NUL-terminated for convenience, the NUL not counted) as it arrives; a

@@ -15,4 +15,10 @@ bool k8s_dns_label(const char *s, size_t n);
  * IsDNS1123Subdomain, only the total length is limited. */
 bool k8s_dns_subdomain(const char *s, size_t n);
 
+/* Label key (validation.IsQualifiedName): an optional DNS-subdomain prefix and '/', then a
+ * name of 1-63 of [A-Za-z0-9-_.] starting and ending alphanumeric. */
+bool k8s_label_key(const char *s, size_t n);
+/* Label value (validation.IsValidLabelValue): empty, or a name as in a key, at most 63. */
+bool k8s_label_value(const char *s, size_t n);
+
 #endif

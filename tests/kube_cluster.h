@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kube_client.h"
@@ -129,6 +130,37 @@ static inline void kcl_down(struct kube_cluster *c)
     kube_client_free(c->admin);
     c->admin = NULL;
     if (!getenv("KMETRICS_E2E_KEEP") && c->dir[0]) kcl_script(c, "down");
+}
+
+/* Runs etcdctl (v3 API) against the cluster's etcd with args; its output (both streams, cut
+ * to n - 1 bytes, trailing newline removed) goes to out when not NULL. Returns its exit
+ * status. */
+static inline int kcl_etcdctl(const struct kube_cluster *c, const char *args, char *out, size_t n)
+{
+    char line[1024];
+    const char *port = getenv("ETCD_PORT");
+    size_t len = 0, k;
+    FILE *f;
+    int st;
+
+    (void)c;
+    snprintf(line, sizeof(line), "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:%s %s 2>&1",
+             port && port[0] ? port : "23890", args);
+    if (!(f = popen(line, "r"))) return -1;
+    while ((k = fread(line, 1, sizeof(line), f)) > 0) {
+        if (out && len + 1 < n) {
+            size_t take = k < n - 1 - len ? k : n - 1 - len;
+            memcpy(out + len, line, take);
+            len += take;
+        }
+    }
+    if (out && n) {
+        while (len && out[len - 1] == '\n')
+            len--;
+        out[len] = '\0';
+    }
+    st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* A request as cluster-admin; returns the HTTP status (or a negative errno), body in out when

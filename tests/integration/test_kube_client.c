@@ -329,6 +329,35 @@ static void test_request_timeout(void **state)
     assert_true(mono_s() - t0 < 3.0);
 }
 
+static volatile bool cancel_flag;
+
+static void *raise_flag_later(void *arg)
+{
+    (void)arg;
+    usleep(300000);
+    cancel_flag = true;
+    return NULL;
+}
+
+static void test_request_stop_flag(void **state)
+{
+    struct kube_response r;
+    pthread_t t;
+    double t0 = mono_s();
+
+    (void)state;
+    /* A request that would run for its whole 30 s limit ends when the flag goes up. */
+    pthread_create(&t, NULL, raise_flag_later, NULL);
+    assert_int_equal(kube_client_request_stop(cl.admin, "GET", "/api/v1/namespaces?watch=1", NULL,
+                                              NULL, 30000, 0, &cancel_flag, &r, errbuf,
+                                              sizeof(errbuf)),
+                     -ECANCELED);
+    pthread_join(t, NULL);
+    assert_true(mono_s() - t0 < 1.0);
+    assert_null(r.body);
+    assert_non_null(strstr(errbuf, "stopped"));
+}
+
 /* --- streams ------------------------------------------------------------------------------ */
 
 struct watch_ctx {
@@ -543,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_nothing_listening),
         cmocka_unit_test(test_max_body),
         cmocka_unit_test(test_request_timeout),
+        cmocka_unit_test(test_request_stop_flag),
         cmocka_unit_test(test_watch_sees_new_namespace),
         cmocka_unit_test(test_stream_stop_flag_is_prompt),
         cmocka_unit_test(test_stream_idle_timeout),
