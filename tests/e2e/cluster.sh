@@ -196,6 +196,7 @@ up() {
         --horizontal-pod-autoscaler-downscale-stabilization=15s \
         --horizontal-pod-autoscaler-initial-readiness-delay=5s \
         --horizontal-pod-autoscaler-cpu-initialization-period=10s \
+        --use-service-account-credentials=true \
         --leader-elect=false --port=0 --secure-port=0
     cat >"$dir/env" <<EOF
 export KUBECONFIG=$dir/admin.kubeconfig
