@@ -58,7 +58,8 @@ static int peer_verdict(const struct authn_config *cfg, struct tls_peer *p)
     p->verdict = 0;
     if (authn_cert_verified(cfg->requestheader_ca, p->leaf, p->chain)) p->verdict |= VERDICT_PROXY;
     if (authn_cert_verified(cfg->client_ca, p->leaf, p->chain)) p->verdict |= VERDICT_CLIENT;
-    if (!p->user && p->verdict) {
+    /* Once per connection: a certificate without a CN leaves user NULL but groups set. */
+    if (!p->user && !p->groups && p->verdict) {
         char **orgs = NULL;
         if (cert_identity(p->leaf, &p->user, &orgs) == 0) p->groups = orgs;
     }
@@ -106,7 +107,14 @@ static size_t unescape_lower(const char *s, size_t n, char *out)
     return o;
 }
 
-/* User, groups and extras from the front proxy's headers. 1: a user; 0: no username header. */
+/* A NUL would cut the C string short: "a%00b" and "a%00c" would both become extra "a". */
+static bool has_nul(const char *s, size_t n)
+{
+    return memchr(s, '\0', n) != NULL;
+}
+
+/* User, groups and extras from the front proxy's headers. 1: a user; 0: no username header;
+ * -1: over the limits, a NUL in a value or extra key, or out of memory. */
 static int proxy_user(const struct authn_config *cfg, h2o_req_t *req, struct user_info *out)
 {
     const h2o_headers_t *hs = &req->headers;
@@ -114,13 +122,17 @@ static int proxy_user(const struct authn_config *cfg, h2o_req_t *req, struct use
     memset(out, 0, sizeof(*out));
     for (char **u = cfg->username_headers; *u && !out->name; u++)
         for (size_t i = 0; i < hs->size && !out->name; i++)
-            if (header_is(&hs->entries[i], *u) && hs->entries[i].value.len)
+            if (header_is(&hs->entries[i], *u) && hs->entries[i].value.len) {
+                if (has_nul(hs->entries[i].value.base, hs->entries[i].value.len)) return -1;
                 out->name = strndup(hs->entries[i].value.base, hs->entries[i].value.len);
+                if (!out->name) return -1;
+            }
     if (!out->name) return 0;
     for (size_t i = 0; i < hs->size; i++) {
         const h2o_header_t *h = &hs->entries[i];
         for (char **g = cfg->group_headers; *g; g++)
-            if (header_is(h, *g) && user_info_add_group(out, h->value.base, h->value.len))
+            if (header_is(h, *g) && (has_nul(h->value.base, h->value.len) ||
+                                     user_info_add_group(out, h->value.base, h->value.len)))
                 return -1;
         for (char **p = cfg->extra_prefixes; *p; p++) {
             size_t pl = strlen(*p);
@@ -130,7 +142,9 @@ static int proxy_user(const struct authn_config *cfg, h2o_req_t *req, struct use
                 strncasecmp(h->name->base, *p, pl) != 0)
                 continue;
             kl = unescape_lower(h->name->base + pl, h->name->len - pl, key);
-            if (user_info_add_extra(out, key, kl, h->value.base, h->value.len)) return -1;
+            if (has_nul(key, kl) || has_nul(h->value.base, h->value.len) ||
+                user_info_add_extra(out, key, kl, h->value.base, h->value.len))
+                return -1;
         }
     }
     return 1;
@@ -161,7 +175,7 @@ enum authn_result authn_request(const struct authn_config *cfg, h2o_req_t *req,
         int rc = proxy_user(cfg, req, out);
         if (rc < 0) {
             user_info_free(out);
-            *how_or_why = "front-proxy headers over the limits";
+            *how_or_why = "front-proxy headers malformed or over the limits";
             return AUTHN_ERROR;
         }
         if (rc > 0) {

@@ -23,21 +23,34 @@ static char *dump(json_t *root)
     return s;
 }
 
+/* The json_object_set_new and json_array_append_new results of a builder, OR-ed: -1 when any
+ * member was left out (jansson refuses strings that are not UTF-8, and NULL), in which case
+ * the builder returns NULL rather than a document that asks something else. */
+static char *dump_if(json_t *root, int failed)
+{
+    if (failed) {
+        json_decref(root);
+        return NULL;
+    }
+    return dump(root);
+}
+
 char *token_review_request(const char *token, size_t len, const char *const *audiences)
 {
     json_t *spec = json_object(), *aud;
     json_t *root = json_pack("{s:s,s:s,s:o}", "apiVersion", "authentication.k8s.io/v1", "kind",
                              "TokenReview", "spec", spec);
+    int failed = 0;
 
     if (!root) return NULL;
-    json_object_set_new(spec, "token", json_stringn(token, len));
+    failed |= json_object_set_new(spec, "token", json_stringn(token, len));
     if (audiences && audiences[0]) {
         aud = json_array();
         for (const char *const *a = audiences; *a; a++)
-            json_array_append_new(aud, json_string(*a));
-        json_object_set_new(spec, "audiences", aud);
+            failed |= json_array_append_new(aud, json_string(*a));
+        failed |= json_object_set_new(spec, "audiences", aud);
     }
-    return dump(root);
+    return dump_if(root, failed);
 }
 
 static json_t *load(const char *json, size_t len)
@@ -131,23 +144,25 @@ out:
     return rc;
 }
 
-static json_t *user_json(const struct user_info *user, json_t *spec)
+/* 0, or -1 when something was left out (see dump_if). */
+static int user_json(const struct user_info *user, json_t *spec)
 {
     json_t *groups = json_array(), *extra = json_object();
+    int failed = 0;
 
-    json_object_set_new(spec, "user", json_string(user->name));
-    if (user->uid) json_object_set_new(spec, "uid", json_string(user->uid));
+    failed |= json_object_set_new(spec, "user", json_string(user->name));
+    if (user->uid) failed |= json_object_set_new(spec, "uid", json_string(user->uid));
     for (size_t i = 0; i < user->ngroups; i++)
-        json_array_append_new(groups, json_string(user->groups[i]));
-    json_object_set_new(spec, "groups", groups);
+        failed |= json_array_append_new(groups, json_string(user->groups[i]));
+    failed |= json_object_set_new(spec, "groups", groups);
     for (size_t i = 0; i < user->nextra; i++) {
         json_t *vals = json_array();
         for (size_t j = 0; j < user->extra[i].nvalues; j++)
-            json_array_append_new(vals, json_string(user->extra[i].values[j]));
-        json_object_set_new(extra, user->extra[i].key, vals);
+            failed |= json_array_append_new(vals, json_string(user->extra[i].values[j]));
+        failed |= json_object_set_new(extra, user->extra[i].key, vals);
     }
-    json_object_set_new(spec, "extra", extra);
-    return spec;
+    failed |= json_object_set_new(spec, "extra", extra);
+    return failed;
 }
 
 char *access_review_request(const struct user_info *user, const struct access_attributes *a)
@@ -155,25 +170,27 @@ char *access_review_request(const struct user_info *user, const struct access_at
     json_t *spec = json_object(), *attrs = json_object();
     json_t *root = json_pack("{s:s,s:s,s:o}", "apiVersion", "authorization.k8s.io/v1", "kind",
                              "SubjectAccessReview", "spec", spec);
+    int failed;
 
     if (!root) {
         json_decref(attrs);
         return NULL;
     }
-    user_json(user, spec);
-    json_object_set_new(attrs, "verb", json_string(a->verb));
+    failed = user_json(user, spec);
+    failed |= json_object_set_new(attrs, "verb", json_string(a->verb));
     if (a->resource) {
-        json_object_set_new(attrs, "group", json_string(a->group ? a->group : ""));
-        if (a->version) json_object_set_new(attrs, "version", json_string(a->version));
-        json_object_set_new(attrs, "resource", json_string(a->resource));
-        if (a->namespace_) json_object_set_new(attrs, "namespace", json_string(a->namespace_));
-        if (a->name) json_object_set_new(attrs, "name", json_string(a->name));
-        json_object_set_new(spec, "resourceAttributes", attrs);
+        failed |= json_object_set_new(attrs, "group", json_string(a->group ? a->group : ""));
+        if (a->version) failed |= json_object_set_new(attrs, "version", json_string(a->version));
+        failed |= json_object_set_new(attrs, "resource", json_string(a->resource));
+        if (a->namespace_)
+            failed |= json_object_set_new(attrs, "namespace", json_string(a->namespace_));
+        if (a->name) failed |= json_object_set_new(attrs, "name", json_string(a->name));
+        failed |= json_object_set_new(spec, "resourceAttributes", attrs);
     } else {
-        json_object_set_new(attrs, "path", json_string(a->path ? a->path : "/"));
-        json_object_set_new(spec, "nonResourceAttributes", attrs);
+        failed |= json_object_set_new(attrs, "path", json_string(a->path ? a->path : "/"));
+        failed |= json_object_set_new(spec, "nonResourceAttributes", attrs);
     }
-    return dump(root);
+    return dump_if(root, failed);
 }
 
 int access_review_parse(const char *json, size_t len, char *why, size_t whylen)
