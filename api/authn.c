@@ -131,8 +131,9 @@ static int proxy_user(const struct authn_config *cfg, h2o_req_t *req, struct use
     for (size_t i = 0; i < hs->size; i++) {
         const h2o_header_t *h = &hs->entries[i];
         for (char **g = cfg->group_headers; *g; g++)
-            if (header_is(h, *g) && (has_nul(h->value.base, h->value.len) ||
-                                     user_info_add_group(out, h->value.base, h->value.len)))
+            if (header_is(h, *g) && h->value.len && /* k8s skips empty values */
+                (has_nul(h->value.base, h->value.len) ||
+                 user_info_add_group(out, h->value.base, h->value.len)))
                 return -1;
         for (char **p = cfg->extra_prefixes; *p; p++) {
             size_t pl = strlen(*p);

@@ -263,7 +263,8 @@ struct authn_config *authn_config_build(const struct authn_source *src, char *er
         !(c->extra_prefixes =
               copy_list(src->extra_prefixes, proxy ? "X-Remote-Extra-" : NULL, true)))
         goto oom;
-    c->generation = next_generation++;
+    /* Built on the loop thread at start and on the ConfigMap thread after. */
+    c->generation = __atomic_fetch_add(&next_generation, 1, __ATOMIC_RELAXED);
     return c;
 oom:
     set_err(err, errlen, "out of memory");

@@ -217,10 +217,13 @@ out:
 int pod_node_parse(const char *json, size_t len, char **node, char **uid)
 {
     json_t *root = load(json, len);
-    const char *n = str_field(json_object_get(root, "spec"), "nodeName");
+    json_t *spec = json_object_get(root, "spec");
+    const char *n = str_field(spec, "nodeName");
     const char *u = str_field(json_object_get(root, "metadata"), "uid");
     int rc = -EINVAL;
 
+    /* The API server leaves nodeName out while a pod is unscheduled: that is "no node". */
+    if (!n && json_is_object(spec) && !json_object_get(spec, "nodeName")) n = "";
     *node = *uid = NULL;
     if (n && u && *u) {
         *node = strdup(n);

@@ -612,6 +612,13 @@ static void test_pod_node_parse(void **state)
     free(node);
     free(uid);
 
+    /* the API server leaves nodeName out while the pod is unscheduled: no node, not an error */
+    static const char pending[] = "{\"metadata\":{\"uid\":\"u\"},\"spec\":{\"containers\":[]}}";
+    assert_int_equal(pod_node_parse(pending, strlen(pending), &node, &uid), 0);
+    assert_string_equal(node, "");
+    free(node);
+    free(uid);
+
     static const char *const bad[] = {
         "",
         "null",
