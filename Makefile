@@ -59,7 +59,7 @@ FORMAT_FILES = $(wildcard common/*.[ch] userspace/*.[ch] api/*.[ch] bpf/*.[ch] t
                  tests/*.h fuzz/*.[ch] bench/*.c)
 
 .PHONY: all deps test unit integration asan fuzz fuzz-build fuzz-replay bench run format \
-        format-check clean
+        format-check clean e2e
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -145,6 +145,10 @@ test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build
 	./tests/run.sh all $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
 	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
 	  -- fuzz $(FUZZERS:$(BUILD)/%=build/fuzz/%)
+
+# End to end against a real control plane (tests/e2e/run.sh, docs/e2e.md); needs root.
+e2e: all $(TEST_HELPERS)
+	BUILD=$(BUILD) ./tests/e2e/run.sh
 
 # --- fuzzing ------------------------------------------------------------------------------
 fuzz-build:
