@@ -166,7 +166,9 @@ static int query_pods_pb_cached(struct store *s, const struct metrics_query *q, 
         struct pod_metrics_view v = {.meta = {.name = p->name, .namespace_ = p->namespace_}};
         struct pod_fields_obj obj = {.view = &v, .node = p->node->name};
 
-        if (!p->pb || !selected(q, &v.meta, pod_field, &obj)) continue;
+        if (!p->pb) continue;
+        if (q->labels) store_pod_labels(s, p, &v.meta.labels, &v.meta.nlabels);
+        if (!selected(q, &v.meta, pod_field, &obj)) continue;
         slices[nsel++] = (struct pb_slice){p->pb, p->pb_len};
     }
     render_pod_list_pb_items(out, api_version_string(q->version), slices, nsel);

@@ -520,15 +520,43 @@ size_t store_expire(struct store *s, int64_t now_mono_ns)
     return dropped;
 }
 
+/* --- labels ------------------------------------------------------------------------------- */
+
+void store_pod_labels(const struct store *s, const struct store_pod *p,
+                      const struct label_view **labels, size_t *nlabels)
+{
+    *labels = NULL;
+    *nlabels = 0;
+    if (s->labels && p->key) label_index_pod(s->labels, p->key, p->uid, labels, nlabels);
+}
+
+void store_set_label_index(struct store *s, const struct label_index *li)
+{
+    const char *k;
+    void *v;
+
+    s->labels = li;
+    for (size_t it = 0; strmap_next(&s->uids, &it, &k, &v);)
+        pod_refresh_pb(s, v);
+}
+
+void store_labels_changed(struct store *s, enum label_kind kind, const char *key)
+{
+    struct store_pod *p;
+
+    if (kind != LABEL_POD || !(p = strmap_get(&s->pods, key))) return;
+    pod_refresh_pb(s, p);
+}
+
 /* --- views -------------------------------------------------------------------------------- */
 
 bool store_node_view(const struct store *s, const struct store_node *n,
                      struct node_metrics_view *out)
 {
-    (void)s;
     if (n->rate.window_ns == 0) return false;
     memset(out, 0, sizeof(*out));
     out->meta.name = n->name;
+    if (s->labels) label_index_node(s->labels, n->name, &out->meta.labels, &out->meta.nlabels);
     out->timestamp_ns = n->rate.end_ns;
     out->window_ns = n->rate.window_ns;
     out->usage.cpu_nanocores = n->rate.nanocores;
@@ -544,7 +572,7 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
 {
     size_t n = 0;
 
-    (void)s;                   /* rates were computed when the samples arrived */
+    /* Rates were computed when the samples arrived. */
     if (!p->key) return false; /* nothing named it: it cannot be addressed through the API */
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < p->ncontainers; i++) {
@@ -582,6 +610,7 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
     out->meta.name = p->name;
     out->meta.namespace_ = p->namespace_;
     out->meta.creation_ns = p->updated_ns; /* stable between shipments, so it can be cached */
+    store_pod_labels(s, p, &out->meta.labels, &out->meta.nlabels);
     out->containers = containers;
     out->ncontainers = n;
     return true;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "label_index.h"
 #include "metrics_model.h"
 #include "strmap.h"
 #include "wire.h"
@@ -103,6 +104,10 @@ struct store {
     struct store_pod **sorted;
     size_t nsorted;
     uint64_t sorted_gen;
+    /* Labels from the API server (kube_labels.c), NULL without one. A pod takes the labels of
+     * the API object of its namespace/name, unless both uids are UUIDs and differ (another
+     * pod of that name); pods the API server does not know are served without labels. */
+    const struct label_index *labels;
 };
 
 void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);
@@ -124,6 +129,17 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
 /* Named pods in namespace/name order; with ns, only that namespace's. Valid until the next
  * store change. NULL with *n = 0 on allocation failure. */
 struct store_pod *const *store_sorted_pods(struct store *s, const char *ns, size_t *n);
+
+/* Uses li (NULL: none) for metadata.labels from now on and re-renders every stored pod
+ * message. */
+void store_set_label_index(struct store *s, const struct label_index *li);
+/* The labels of key ("namespace/name" for pods, name for nodes) changed: re-renders that
+ * pod's stored message (a label_index listener). */
+void store_labels_changed(struct store *s, enum label_kind kind, const char *key);
+/* A pod's labels (none without an index or a matching API object); valid until the index
+ * changes. */
+void store_pod_labels(const struct store *s, const struct store_pod *p,
+                      const struct label_view **labels, size_t *nlabels);
 
 /* Drops nodes not heard from within node_expiry_ns; returns how many. */
 size_t store_expire(struct store *s, int64_t now_mono_ns);

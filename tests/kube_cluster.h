@@ -11,6 +11,7 @@
 #ifndef KMETRICS_TEST_KUBE_CLUSTER_H
 #define KMETRICS_TEST_KUBE_CLUSTER_H
 
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,72 @@ static inline long kcl_call(struct kube_cluster *c, const char *method, const ch
     else
         kube_response_free(&r);
     return status;
+}
+
+/* Creates namespace ns and its default ServiceAccount (pods need it; they mount no token
+ * here), waiting out a namespace of that name still terminating. 0 or -1. */
+static inline int kcl_namespace(struct kube_cluster *c, const char *ns)
+{
+    char path[160], body[160];
+    long st = 0;
+
+    snprintf(body, sizeof(body), "{\"metadata\":{\"name\":\"%s\"}}", ns);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/serviceaccounts", ns);
+    for (int i = 0; i < 120; i++, usleep(500000)) {
+        st = kcl_call(c, "POST", "/api/v1/namespaces", body, NULL);
+        if (st != 201 && st != 409) continue;
+        st = kcl_call(c, "POST", path, "{\"metadata\":{\"name\":\"default\"}}", NULL);
+        if (st == 201 || st == 409) return 0;
+    }
+    return -1;
+}
+
+/* Creates pod ns/name (one pause container, never scheduled) with labels (a JSON object);
+ * its uid goes to uid when not NULL. Returns the HTTP status. */
+static inline long kcl_create_pod(struct kube_cluster *c, const char *ns, const char *name,
+                                  const char *labels_json, char *uid, size_t uidlen)
+{
+    char body[1024], path[160];
+    struct kube_response r;
+    long st;
+
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"name\":\"%s\",\"labels\":%s},\"spec\":{"
+             "\"automountServiceAccountToken\":false,\"containers\":[{\"name\":\"app\","
+             "\"image\":\"registry.k8s.io/pause:3.9\"}]}}",
+             name, labels_json);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", ns);
+    st = kcl_call(c, "POST", path, body, &r);
+    if (st != 201) return st;
+    if (uid) {
+        json_t *j = json_loadb(r.body, r.len, 0, NULL);
+        const char *u = json_string_value(json_object_get(json_object_get(j, "metadata"), "uid"));
+        snprintf(uid, uidlen, "%s", u ? u : "");
+        json_decref(j);
+    }
+    kube_response_free(&r);
+    return st;
+}
+
+/* Replaces the object's labels: GET, change, PUT (the client sends JSON, not patches).
+ * Returns the PUT's HTTP status. */
+static inline long kcl_relabel(struct kube_cluster *c, const char *path, const char *labels_json)
+{
+    struct kube_response r;
+    json_t *j;
+    char *body;
+    long st = kcl_call(c, "GET", path, NULL, &r);
+
+    if (st != 200) return st;
+    j = json_loadb(r.body, r.len, 0, NULL);
+    kube_response_free(&r);
+    if (!j) return -1;
+    json_object_set_new(json_object_get(j, "metadata"), "labels", json_loads(labels_json, 0, NULL));
+    body = json_dumps(j, JSON_COMPACT);
+    st = body ? kcl_call(c, "PUT", path, body, NULL) : -1;
+    free(body);
+    json_decref(j);
+    return st;
 }
 
 #endif

@@ -176,46 +176,14 @@ static int relist_ends(void)
 
 static void create_pod(const char *name, const char *labels_json, char *uid, size_t uidlen)
 {
-    char body[1024], path[128];
-    struct kube_response r;
-    json_t *j;
-
-    snprintf(body, sizeof(body),
-             "{\"metadata\":{\"name\":\"%s\",\"labels\":%s},\"spec\":{"
-             "\"automountServiceAccountToken\":false,\"containers\":[{\"name\":\"c\","
-             "\"image\":\"registry.k8s.io/pause:3.9\"}]}}",
-             name, labels_json);
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", NS);
-    assert_int_equal(kcl_call(&cl, "POST", path, body, &r), 201);
-    j = json_loadb(r.body, r.len, 0, NULL);
-    assert_non_null(j);
-    if (uid)
-        snprintf(uid, uidlen, "%s",
-                 json_string_value(json_object_get(json_object_get(j, "metadata"), "uid")));
-    json_decref(j);
-    kube_response_free(&r);
+    assert_int_equal(kcl_create_pod(&cl, NS, name, labels_json, uid, uidlen), 201);
 }
 
-/* Replaces the pod's labels (GET, change, PUT: the client sends JSON, not patches). */
 static void relabel_pod(const char *name, const char *labels_json)
 {
     char path[128];
-    struct kube_response r;
-    json_t *j, *labels;
-    char *body;
-
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", NS, name);
-    assert_int_equal(kcl_call(&cl, "GET", path, NULL, &r), 200);
-    j = json_loadb(r.body, r.len, 0, NULL);
-    kube_response_free(&r);
-    labels = json_loads(labels_json, 0, NULL);
-    assert_non_null(j);
-    assert_non_null(labels);
-    json_object_set_new(json_object_get(j, "metadata"), "labels", labels);
-    body = json_dumps(j, JSON_COMPACT);
-    assert_int_equal(kcl_call(&cl, "PUT", path, body, NULL), 200);
-    free(body);
-    json_decref(j);
+    assert_int_equal(kcl_relabel(&cl, path, labels_json), 200);
 }
 
 static void delete_pod(const char *name)
@@ -228,23 +196,10 @@ static void delete_pod(const char *name)
 
 static int setup(void **state)
 {
-    long st;
-
     (void)state;
     log_set_level(LOG_INFO);
     if (kcl_up(&cl)) return -1;
-    /* A namespace left terminating by an earlier run refuses new objects until it is gone. */
-    for (int i = 0; i < 120; i++, usleep(500000)) {
-        st = kcl_call(&cl, "POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"" NS "\"}}",
-                      NULL);
-        if (st != 201 && st != 409) continue;
-        /* Pods need their ServiceAccount (but no token: they do not mount one); the
-         * controller makes it, but do not wait for it. */
-        st = kcl_call(&cl, "POST", "/api/v1/namespaces/" NS "/serviceaccounts",
-                      "{\"metadata\":{\"name\":\"default\"}}", NULL);
-        if (st == 201 || st == 409) break;
-    }
-    if (st != 201 && st != 409) return -1;
+    if (kcl_namespace(&cl, NS)) return -1;
     for (const char *const *p = (const char *const[]){"p1", "p2", "p3", "p4", NULL}; *p; p++) {
         char path[160];
         snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0", NS, *p);
