@@ -27,8 +27,9 @@ struct kube_watch_callbacks {
     void (*relist_begin)(void *arg); /* a full list starts */
     void (*object)(void *arg, enum kube_watch_event ev, const struct kube_object_meta *m);
     void (*relist_end)(void *arg); /* list complete: objects not seen since relist_begin are gone */
-    /* connected: list done and watch stream open; false + reason when it fails. Called on
-     * changes only. */
+    /* connected: list done and watch stream open (reported once per connection); false +
+     * reason on every failure (at most one per backoff period), so the latest reason is
+     * known. */
     void (*state)(void *arg, bool connected, const char *why);
 };
 
