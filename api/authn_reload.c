@@ -244,6 +244,9 @@ void authn_reload_stop(struct authn_reload *r)
     }
     h2o_multithread_unregister_receiver(r->queue, &r->receiver);
     h2o_multithread_destroy_queue(r->queue);
+#if !H2O_USE_LIBUV && H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR < 3
+    free(r->queue); /* h2o 2.2's evloop destroy_queue does not free the queue (kube_labels.c) */
+#endif
     authn_source_free(&r->flags);
     free(r->last_data);
     free(r);

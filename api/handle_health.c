@@ -6,6 +6,7 @@
 #include "auth_gate.h"
 #include "authn_reload.h"
 #include "handlers.h"
+#include "kube_labels.h"
 #include "respond.h"
 
 struct check {
@@ -38,10 +39,21 @@ static bool check_authn_config(struct aggregator *agg)
     return !agg->gate || auth_gate_has_authn(agg->gate);
 }
 
+/* Kubernetes mode: the pod and node lists have been read once (labels are known) and the
+ * watches are connected now. Metrics are still served while this fails: the API server being
+ * away says nothing about the metrics, but labels may be stale, and readiness says so. */
+static bool check_kube_api(struct aggregator *agg)
+{
+    char why[128];
+    return !agg->labels || (kube_labels_synced(agg->labels) &&
+                            kube_labels_connected(agg->labels, why, sizeof(why)));
+}
+
 static const struct check live_checks[] = {{"ping", check_ping}};
 static const struct check ready_checks[] = {
     {"ping", check_ping},
     {"authentication-config", check_authn_config},
+    {"kube-api", check_kube_api},
     {"data-received", check_data_received},
     {"collectors-fresh", check_collectors_fresh},
 };

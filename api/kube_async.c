@@ -131,6 +131,9 @@ void kube_async_free(struct kube_async *ka)
     }
     h2o_multithread_unregister_receiver(ka->queue, &ka->receiver);
     h2o_multithread_destroy_queue(ka->queue);
+#if !H2O_USE_LIBUV && H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR < 3
+    free(ka->queue); /* h2o 2.2's evloop destroy_queue does not free the queue (kube_labels.c) */
+#endif
     pthread_cond_destroy(&ka->cond);
     pthread_mutex_destroy(&ka->lock);
     free(ka);

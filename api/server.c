@@ -15,6 +15,7 @@
 #include "auth_gate.h"
 #include "authn_reload.h"
 #include "kube_async.h"
+#include "kube_labels.h"
 #include "tls_peer.h"
 #include "handlers.h"
 #include "log.h"
@@ -241,11 +242,19 @@ static int start_kube_mode(struct aggregator *agg, h2o_loop_t *loop, SSL_CTX *ss
         log_error("trust configuration: %s", err);
         return -1;
     }
+    /* Pod and node labels from metadata-only watches, for labelSelector and metadata. */
+    agg->labels = kube_labels_start(&agg->store, loop, agg->kube, err, sizeof(err));
+    if (!agg->labels) {
+        log_error("label watches: %s", err);
+        return -1;
+    }
     return 0;
 }
 
 static void stop_kube_mode(struct aggregator *agg)
 {
+    kube_labels_stop(agg->labels);
+    agg->labels = NULL;
     authn_reload_stop(agg->authn_reload);
     kube_async_free(agg->kube_async);
     auth_gate_free(agg->gate);
