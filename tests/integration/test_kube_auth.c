@@ -539,6 +539,7 @@ static void test_start_without_apiserver(void **state)
     assert_int_equal(ah_start_flags(&agg, flags), 0);
     assert_int_equal(status_of("/livez", NULL, NULL, NULL, NULL), 200);
     assert_int_equal(status_of("/readyz/authentication-config", NULL, NULL, NULL, NULL), 500);
+    assert_int_equal(status_of("/readyz/kube-api", NULL, NULL, NULL, NULL), 500);
     assert_int_equal(status_of(METRICS "/nodes", "front-proxy-client", NULL, "X-Remote-User: early",
                                "X-Remote-Group: system:masters"),
                      401);
@@ -551,6 +552,13 @@ static void test_start_without_apiserver(void **state)
     assert_int_equal(status_of(METRICS "/nodes", "front-proxy-client", NULL, "X-Remote-User: early",
                                "X-Remote-Group: system:masters"),
                      200);
+    /* The label watches connect by themselves too (their backoff is capped at 30 s). */
+    st = 0;
+    for (int i = 0; i < 200 && st != 200; i++) {
+        st = status_of("/readyz/kube-api", NULL, NULL, NULL, NULL);
+        if (st != 200) usleep(200000);
+    }
+    assert_int_equal(st, 200);
 }
 
 int main(void)
