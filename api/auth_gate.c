@@ -402,8 +402,24 @@ static char *token_key(enum entry_kind kind, h2o_iovec_t token)
     return key;
 }
 
+#define AUTHENTICATED_GROUP "system:authenticated"
+
+/* Kubernetes adds this group to every authenticated user (RBAC's discovery and public-info
+ * roles are bound to it); front proxies usually send it, but not always (the kube-apiserver's
+ * own OpenAPI fetches do not). */
+static int add_authenticated_group(struct user_info *u)
+{
+    for (size_t i = 0; i < u->ngroups; i++)
+        if (strcmp(u->groups[i], AUTHENTICATED_GROUP) == 0) return 0;
+    return user_info_add_group(u, AUTHENTICATED_GROUP, strlen(AUTHENTICATED_GROUP));
+}
+
 static void authorize(struct waiter *w)
 {
+    if (add_authenticated_group(&w->user) != 0) {
+        deny(w, 401, "too many groups");
+        return;
+    }
     w->stage = W_READ_ACCESS;
     lookup(w->g, &w->g->access, KIND_ACCESS, access_cache_key(&w->user, &w->attrs), w,
            start_access_review, NULL);

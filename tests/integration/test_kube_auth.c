@@ -239,6 +239,12 @@ static void test_client_certificates(void **state)
                          "User \"nobody\" cannot list resource \"nodes\" in API group "
                          "\"metrics.k8s.io\" at the cluster scope");
     outbuf_free(&r.body);
+    /* Every authenticated user is in system:authenticated, which RBAC lets read discovery and
+     * OpenAPI: nobody's certificate names no group, and neither does this proxied user. */
+    assert_int_equal(status_of(METRICS, "/nobody", NULL, NULL, NULL), 200);
+    assert_int_equal(status_of("/openapi/v2", "front-proxy-client", NULL,
+                               "X-Remote-User: system:aggregator", NULL),
+                     200);
     /* /metrics is a non-resource URL: nobody may not get it either. */
     call("/metrics", "/nobody", NULL, &r, NULL);
     assert_status_reason(&r, 403, "Forbidden", "cannot get path \"/metrics\"");
