@@ -140,10 +140,12 @@ asan:
 	  $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
 	  $(TEST_HELPERS:$(BUILD)/%=build/asan/%)
 
-# One summary line for CI: every suite, plain and sanitized, then the fuzz corpora.
+# One summary line for CI: every suite, plain and sanitized, the deploy/ manifest checks, the
+# end-to-end suite against a real control plane, then the fuzz corpora.
 test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build
 	./tests/run.sh all $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
 	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
+	  -- suite ./tests/deploy/check-manifests.sh ./tests/e2e/run.sh \
 	  -- fuzz $(FUZZERS:$(BUILD)/%=build/fuzz/%)
 
 # End to end against a real control plane (tests/e2e/run.sh, docs/e2e.md); needs root.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs test binaries and libFuzzer corpus replays, and ends with one summary line that CI
 # reads: "N passed, N failed".
-#   run.sh LABEL BUILD test... [-- BUILD test...] [-- fuzz fuzzer...]
+#   run.sh LABEL BUILD test... [-- BUILD test...] [-- suite script...] [-- fuzz fuzzer...]
 # A binary that crashes or exits non-zero without cmocka's summary counts as one failure.
 set -u
 label=$1
@@ -63,6 +63,33 @@ run_fuzz_replay() {
     fi
 }
 
+# A script that ends its output with "N passed, M failed" (the e2e suite, manifest checks).
+run_suite() {
+    script=$1
+    name=$(echo "$script" | tr '/' '_')
+    log="$logdir/$name.log"
+    start=$(date +%s)
+    "$script" >"$log" 2>&1
+    rc=$?
+    secs=$(($(date +%s) - start))
+    counts=$(awk '{ for (i = 2; i <= NF; i++) { if ($i == "passed,") p = $(i - 1); if ($i == "failed") f = $(i - 1) } }
+                  END { print (p == "" ? 0 : p) + 0, (f == "" ? 0 : f) + 0 }' "$log")
+    p=${counts% *}
+    f=${counts#* }
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        failures="$failures $script"
+        echo "FAIL $script ($p passed, $f failed, ${secs}s) -- log follows"
+        grep -v '^ok' "$log" | tail -80 | sed 's/^/    /'
+    else
+        echo "ok   $script ($p passed, ${secs}s)"
+    fi
+}
+
 mode=cmocka
 echo "== $label tests ($build)"
 for arg in "$@"; do
@@ -74,6 +101,9 @@ for arg in "$@"; do
         if [ "$arg" = fuzz ]; then
             mode=fuzz
             echo "== fuzz corpus replay"
+        elif [ "$arg" = suite ]; then
+            mode=suite
+            echo "== suites"
         else
             mode=cmocka
             echo "== tests ($arg)"
@@ -82,6 +112,8 @@ for arg in "$@"; do
     fi
     if [ "$mode" = fuzz ]; then
         run_fuzz_replay "$arg"
+    elif [ "$mode" = suite ]; then
+        run_suite "$arg"
     else
         run_cmocka "$arg"
     fi

@@ -304,20 +304,20 @@ EOF
 # Kubernetes mode: the aggregator runs as ServiceAccount kube-system/kmetrics-aggregator
 # with exactly the rights deploy/ grants it; the collector presents a token of
 # kube-system/kmetrics-collector bound to its Pod on this node, audience kmetrics.
-# deploy/'s manifests are used when they are there; otherwise the same grants inline.
+# The whole of deploy/ must be valid for this API server (server-side dry run); its RBAC is
+# then applied for real.
 DEPLOY_RBAC="deploy/base/serviceaccounts.yaml deploy/base/rbac-aggregator.yaml deploy/base/rbac-metrics-reader.yaml"
 kubernetes_identities() {
-    local f missing=0
-    for f in $DEPLOY_RBAC; do [[ -f $f ]] || missing=1; done
-    if ((missing)); then
-        info "deploy/base RBAC not found: applying the same grants from run.sh"
-        inline_rbac | K apply -f - >/dev/null || { fail "RBAC applies" "kubectl apply failed"; return 1; }
-    else
-        for f in $DEPLOY_RBAC; do
-            K apply -f "$f" >/dev/null ||
-                { fail "deploy RBAC applies" "kubectl apply -f $f failed"; return 1; }
-        done
-    fi
+    local f out
+    for overlay in deploy/base deploy/overlays/ha; do
+        out=$(K apply -k "$overlay" --dry-run=server 2>&1) ||
+            { fail "$overlay is accepted by the API server (dry run)" "$out"; return 1; }
+    done
+    pass "deploy/base and deploy/overlays/ha are accepted by the API server (server-side dry run)"
+    for f in $DEPLOY_RBAC; do
+        K apply -f "$f" >/dev/null ||
+            { fail "deploy RBAC applies" "kubectl apply -f $f failed"; return 1; }
+    done
     cat >"$E2E_DIR/aggregator.kubeconfig" <<EOF
 apiVersion: v1
 kind: Config
@@ -338,53 +338,6 @@ EOF
         >"$E2E_DIR/ship-token"
 }
 
-inline_rbac() {
-    cat <<EOF
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: kmetrics-aggregator, namespace: kube-system}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: kmetrics-collector, namespace: kube-system}
-automountServiceAccountToken: false
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: kmetrics-aggregator}
-rules:
-- {apiGroups: [""], resources: [pods, nodes], verbs: [get, list, watch]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: kmetrics-aggregator}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kmetrics-aggregator}
-subjects: [{kind: ServiceAccount, name: kmetrics-aggregator, namespace: kube-system}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "kmetrics-aggregator:system:auth-delegator"}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator"}
-subjects: [{kind: ServiceAccount, name: kmetrics-aggregator, namespace: kube-system}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: kmetrics-aggregator-auth-reader, namespace: kube-system}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
-subjects: [{kind: ServiceAccount, name: kmetrics-aggregator, namespace: kube-system}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: "system:aggregated-metrics-reader"
-  labels:
-    rbac.authorization.k8s.io/aggregate-to-view: "true"
-    rbac.authorization.k8s.io/aggregate-to-edit: "true"
-    rbac.authorization.k8s.io/aggregate-to-admin: "true"
-rules:
-- {apiGroups: [metrics.k8s.io], resources: [pods, nodes], verbs: [get, list]}
-EOF
-}
 
 # collector_pod NAME NODE: the collector's Pod object (as the DaemonSet would make it),
 # bound to NODE. Not run by kubelet.sh: the collector itself runs outside.
