@@ -12,6 +12,7 @@ pkg-config clang-format
 curl nghttp2-client protobuf-compiler openssl
 etcd-server etcd-client
 jq xz-utils
+qemu-system-x86 linux-image-amd64 busybox-static cpio socat
 "
 
 missing=""
