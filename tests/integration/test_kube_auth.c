@@ -91,10 +91,18 @@ static void sh_ok(const char *fmt, const char *a, const char *b, const char *c)
     assert_int_equal(rc, 0);
 }
 
-/* Creates an object as the cluster admin (201, or 409 when it exists from an earlier run). */
+/* Creates an object as the cluster admin (201, or 409 when it exists from an earlier run);
+ * server errors are retried for a while. */
 static void create(const char *path, const char *json)
 {
     long s = kcl_call(&cl, "POST", path, json, NULL);
+
+    /* On a fresh cluster a pod is refused (500, "retry after the token is automatically
+     * created") until the controller-manager has made its ServiceAccount's token. */
+    for (int i = 0; i < 100 && s >= 500; i++) {
+        usleep(200000);
+        s = kcl_call(&cl, "POST", path, json, NULL);
+    }
     if (s != 201 && s != 409) fprintf(stderr, "POST %s -> %ld\n", path, s);
     assert_true(s == 201 || s == 409);
 }
