@@ -200,8 +200,8 @@ static void test_collector_ships_and_clients_see_it(void **state)
     fprintf(stderr, "served %.0f nanocores; the burner measured %.0f over the last 3 s\n", nc,
             burned);
     /* The burner runs at a 40% duty cycle; on a busy machine it gets less, so the reference
-     * is what it measured itself burning over the rate window (3 s here). The served figure
-     * and the served rate cover the same 3 s, give or take a tick: within 20%. */
+     * is what it measured itself burning over the rate window (3 s here). Both figures cover
+     * the same 3 s, give or take a tick: within 20%. */
     assert_true(burned > 0);
     assert_true(nc > burned * 0.8 && nc < burned * 1.2 + 0.02e9);
     outbuf_init(&out);
