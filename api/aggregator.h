@@ -35,7 +35,7 @@ struct aggregator_config {
     const char *kubeconfig; /* NULL: in-cluster */
     struct authn_source authn_flags;
     const char *collector_namespace, *collector_name, *collector_audience;
-    int64_t token_ttl_ns, allowed_ttl_ns, denied_ttl_ns;
+    int64_t token_ttl_ns, allowed_ttl_ns, denied_ttl_ns, collector_ttl_ns;
 };
 
 struct aggregator {

@@ -26,6 +26,7 @@ struct auth_gate_config {
     const char *collector_name;
     const char *collector_audience; /* audience their tokens are issued for */
     int64_t token_ttl_ns;           /* TokenReview answers */
+    int64_t collector_ttl_ns;       /* a collector's token that passed (review + pod lookup) */
     int64_t allowed_ttl_ns;         /* SubjectAccessReview: allowed */
     int64_t denied_ttl_ns;          /* and denied */
     size_t max_entries;             /* per cache */

@@ -49,6 +49,8 @@ static void usage(FILE *out)
             "  --collector-service-account=NS/NAME  collectors' ServiceAccount\n"
             "                              (default kube-system/kmetrics-collector)\n"
             "  --collector-token-audience=A         their tokens' audience (default kmetrics)\n"
+            "  --collector-token-cache-ttl=DUR      trust a collector's token this long once\n"
+            "                              reviewed and its pod found (default 5m)\n"
             "  --authentication-token-webhook-cache-ttl=DUR        (default 10s)\n"
             "  --authorization-webhook-cache-authorized-ttl=DUR    (default 10s)\n"
             "  --authorization-webhook-cache-unauthorized-ttl=DUR  (default 10s)\n"
@@ -120,7 +122,8 @@ int main(int argc, char **argv)
         O_COLLECTOR_AUD,
         O_TOKEN_TTL,
         O_ALLOWED_TTL,
-        O_DENIED_TTL
+        O_DENIED_TTL,
+        O_COLLECTOR_TTL
     };
     static const struct option opts[] = {
         {"secure-port", required_argument, NULL, O_PORT},
@@ -146,6 +149,7 @@ int main(int argc, char **argv)
         {"authentication-token-webhook-cache-ttl", required_argument, NULL, O_TOKEN_TTL},
         {"authorization-webhook-cache-authorized-ttl", required_argument, NULL, O_ALLOWED_TTL},
         {"authorization-webhook-cache-unauthorized-ttl", required_argument, NULL, O_DENIED_TTL},
+        {"collector-token-cache-ttl", required_argument, NULL, O_COLLECTOR_TTL},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -171,6 +175,7 @@ int main(int argc, char **argv)
     cfg->collector_name = "kmetrics-collector";
     cfg->collector_audience = "kmetrics";
     cfg->token_ttl_ns = cfg->allowed_ttl_ns = cfg->denied_ttl_ns = 10 * SEC_NS;
+    cfg->collector_ttl_ns = 300 * SEC_NS;
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case O_PORT:
@@ -204,15 +209,17 @@ int main(int argc, char **argv)
         }
         case O_TOKEN_TTL:
         case O_ALLOWED_TTL:
-        case O_DENIED_TTL: {
+        case O_DENIED_TTL:
+        case O_COLLECTOR_TTL: {
             int64_t ns;
             if (duration_parse(optarg, &ns) || ns < 0) {
                 fprintf(stderr, "kmetrics-aggregator: bad duration %s\n", optarg);
                 return 2;
             }
-            *(opt == O_TOKEN_TTL     ? &cfg->token_ttl_ns
-              : opt == O_ALLOWED_TTL ? &cfg->allowed_ttl_ns
-                                     : &cfg->denied_ttl_ns) = ns;
+            *(opt == O_TOKEN_TTL       ? &cfg->token_ttl_ns
+              : opt == O_ALLOWED_TTL   ? &cfg->allowed_ttl_ns
+              : opt == O_COLLECTOR_TTL ? &cfg->collector_ttl_ns
+                                       : &cfg->denied_ttl_ns) = ns;
             break;
         }
         case O_KUBE:

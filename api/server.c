@@ -226,6 +226,7 @@ static int start_kube_mode(struct aggregator *agg, h2o_loop_t *loop, SSL_CTX *ss
         .collector_name = c->collector_name,
         .collector_audience = c->collector_audience,
         .token_ttl_ns = c->token_ttl_ns,
+        .collector_ttl_ns = c->collector_ttl_ns,
         .allowed_ttl_ns = c->allowed_ttl_ns,
         .denied_ttl_ns = c->denied_ttl_ns,
     };
