@@ -175,7 +175,8 @@ static void deny(struct waiter *w, int code, const char *message)
 {
     struct auth_gate *g = w->g;
 
-    g->stats[code == 401 ? AUTH_STAT_UNAUTHENTICATED : AUTH_STAT_FORBIDDEN]++;
+    if (code == 401 || code == 403) /* a 503 is counted as an API error already */
+        g->stats[code == 401 ? AUTH_STAT_UNAUTHENTICATED : AUTH_STAT_FORBIDDEN]++;
     if (w->stage == W_SHIP) {
         w->reject(w->arg, w->req, code, message);
         return;
