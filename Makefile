@@ -213,3 +213,19 @@ $(BUILD)/static/kmetrics-aggregator: $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a
 	$(CC) $(LDFLAGS) -Wl,--as-needed $^ \
 	  -Wl,-Bstatic $(filter $(STATIC_SELF_CONTAINED),$(AGGREGATOR_LDLIBS)) \
 	  -Wl,-Bdynamic $(filter-out $(STATIC_SELF_CONTAINED),$(AGGREGATOR_LDLIBS)) -o $@
+
+# --- VM tests (vmtests/, docs/vmtests.md): Debian's 6.1 kernel in qemu; needs root ----------
+# Helpers run in the VM's busybox initramfs, so they are linked static like the collector.
+VMTEST_HELPERS := $(patsubst %.c,$(BUILD)/vmtests/%,\
+                  $(notdir $(wildcard vmtests/*.c vmtests/node/*.c vmtests/multinode/*.c)))
+VMTEST_CC = mkdir -p $(@D) && $(CC) $(CFLAGS) -static $< -o $@
+$(BUILD)/vmtests/%: vmtests/%.c
+	$(VMTEST_CC)
+$(BUILD)/vmtests/%: vmtests/node/%.c
+	$(VMTEST_CC)
+$(BUILD)/vmtests/%: vmtests/multinode/%.c
+	$(VMTEST_CC)
+
+.PHONY: vmtest
+vmtest: $(BUILD)/static/kmetrics-collector $(AGGREGATOR) $(VMTEST_HELPERS)
+	BUILD=$(BUILD) ./vmtests/run.sh
