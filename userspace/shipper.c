@@ -412,6 +412,10 @@ static void transport_failed(struct shipper *sh, struct target *t, const struct 
                              int64_t now)
 {
     const char *why = r->error[0] ? r->error : "transfer failed";
+    /* A connection that worked until now most often failed because the aggregator restarted
+     * (its old connection was closed under us): try once more at once, on a new connection,
+     * rather than lose a backoff step of the one interval a restart may cost. */
+    bool retry_now = t->reach == REACH_UP && t->backoff_step == 0;
 
     /* Once request bytes left, the aggregator may have stored a shipment we never saw
      * acknowledged: a delta against our older base could then miss a removal. Start over.
@@ -425,6 +429,11 @@ static void transport_failed(struct shipper *sh, struct target *t, const struct 
     pthread_mutex_lock(&sh->stats_lock);
     t->st.reachable = false;
     pthread_mutex_unlock(&sh->stats_lock);
+    if (retry_now) {
+        t->next_attempt_ns = now;
+        t->backoff_step = 1; /* a second failure backs off as usual */
+        return;
+    }
     backoff(sh, t, now, false);
 }
 
