@@ -214,7 +214,7 @@ $(BUILD)/static/kmetrics-aggregator: $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a
 	  -Wl,-Bstatic $(filter $(STATIC_SELF_CONTAINED),$(AGGREGATOR_LDLIBS)) \
 	  -Wl,-Bdynamic $(filter-out $(STATIC_SELF_CONTAINED),$(AGGREGATOR_LDLIBS)) -o $@
 
-# --- VM tests (vmtests/, docs/vmtests.md): Debian's 6.1 kernel in qemu; needs root ----------
+# --- VM tests (vmtests/, docs/vmtests.md): Debian's 6.1 kernel in qemu (TCG) ------------------
 # Helpers run in the VM's busybox initramfs, so they are linked static like the collector.
 VMTEST_HELPERS := $(patsubst %.c,$(BUILD)/vmtests/%,\
                   $(notdir $(wildcard vmtests/*.c vmtests/node/*.c vmtests/multinode/*.c)))

@@ -67,6 +67,14 @@ section_node() {
     fi
 }
 
+# --- two nodes: vmtests/multinode/run.sh (multinode_tests, its own checks and cleanup) -----
+section_multinode() {
+    local line
+    # shellcheck source=vmtests/multinode/run.sh
+    . vmtests/multinode/run.sh || { vt_notok "multinode: vmtests/multinode/run.sh"; return; }
+    while IFS= read -r line; do vt_result "$line"; done < <(multinode_tests "$VM_WORKDIR")
+}
+
 vt_section() { # NAME FUNCTION
     local t0=$SECONDS
     echo "== $1"
@@ -77,7 +85,7 @@ vt_section() { # NAME FUNCTION
 t0=$SECONDS
 vm_prepare "$VT_WORK" || { echo "vmtest: 0 passed, 1 failed"; exit 1; }
 echo "vmtest: kernel $VM_KERNEL"
-for s in ${VMTEST_SECTIONS:-node}; do
+for s in ${VMTEST_SECTIONS:-node multinode}; do
     vt_section "$s" "section_$s"
 done
 echo "vmtest: $((SECONDS - t0)) s"

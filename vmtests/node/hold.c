@@ -3,7 +3,7 @@
  * Maps MIB MiB of private anonymous memory, writes every page (so each is a real page, not
  * the shared zero page), creates READY_FILE, then waits for a signal. With STREAM_FILE it
  * instead reads LENGTH_MIB from OFFSET_MIB of that file (e.g. a block device) over and over,
- * at about 20 MiB/s (a pause after each MiB, so it does not take a whole CPU), and the cgroup
+ * at about 5 MiB/s (a pause after each MiB, so it does not take a whole CPU), and the cgroup
  * keeps filling with page cache that the kernel must reclaim (memory pressure under
  * memory.max). A process the OOM killer ends while it touches its pages never creates
  * READY_FILE. Static. */
@@ -64,9 +64,9 @@ int main(int argc, char **argv)
     }
     while (!stop) {
         for (off_t off = first; !stop && off < last; off += (off_t)sizeof(buf)) {
-            struct timespec pause_50ms = {0, 50000000};
+            struct timespec pause_200ms = {0, 200000000};
             if (pread(in, buf, sizeof(buf), off) <= 0) break;
-            nanosleep(&pause_50ms, NULL);
+            nanosleep(&pause_200ms, NULL);
         }
     }
     close(in);
