@@ -141,11 +141,11 @@ asan:
 	  $(TEST_HELPERS:$(BUILD)/%=build/asan/%)
 
 # One summary line for CI: every suite, plain and sanitized, the deploy/ manifest checks, the
-# end-to-end suite against a real control plane, then the fuzz corpora.
-test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build
+# end-to-end suite against a real control plane, the VM tests, then the fuzz corpora.
+test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-build
 	./tests/run.sh all $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
 	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
-	  -- suite ./tests/deploy/check-manifests.sh ./tests/e2e/run.sh \
+	  -- suite ./tests/deploy/check-manifests.sh ./tests/e2e/run.sh ./vmtests/run.sh \
 	  -- fuzz $(FUZZERS:$(BUILD)/%=build/fuzz/%)
 
 # End to end against a real control plane (tests/e2e/run.sh, docs/e2e.md); needs root.
@@ -226,6 +226,8 @@ $(BUILD)/vmtests/%: vmtests/node/%.c
 $(BUILD)/vmtests/%: vmtests/multinode/%.c
 	$(VMTEST_CC)
 
-.PHONY: vmtest
-vmtest: $(BUILD)/static/kmetrics-collector $(AGGREGATOR) $(VMTEST_HELPERS)
+.PHONY: vmtest vmtest-build
+vmtest-build: $(BUILD)/static/kmetrics-collector $(AGGREGATOR) $(VMTEST_HELPERS)
+
+vmtest: vmtest-build
 	BUILD=$(BUILD) ./vmtests/run.sh
