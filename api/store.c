@@ -550,6 +550,10 @@ void store_labels_changed(struct store *s, enum label_kind kind, const char *key
 
 /* --- views -------------------------------------------------------------------------------- */
 
+/* Containers of one pod are sampled in the same collector tick, microseconds apart; one whose
+ * newest sample is older than its pod's by more than this has stopped. */
+#define EXITED_SLACK_NS 50000000
+
 bool store_node_view(const struct store *s, const struct store_node *n,
                      struct node_metrics_view *out)
 {
@@ -571,15 +575,35 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
                     struct pod_metrics_view *out)
 {
     size_t n = 0;
+    int64_t newest = 0, window = 0;
 
     /* Rates were computed when the samples arrived. */
     if (!p->key) return false; /* nothing named it: it cannot be addressed through the API */
     memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < p->ncontainers; i++)
+        if (p->containers[i].rate.window_ns && p->containers[i].rate.end_ns > newest) {
+            newest = p->containers[i].rate.end_ns;
+            window = p->containers[i].rate.window_ns;
+        }
     for (size_t i = 0; i < p->ncontainers; i++) {
         const struct store_container *c = &p->containers[i];
+        uint64_t cpu = c->rate.nanocores;
+        bool gone;
+        size_t j;
 
         /* A container without a rate yet is left out; its pod is still served. */
         if (c->rate.window_ns == 0) continue;
+        /* A container whose samples stopped before its pod's newest (it exited: the collector
+         * ships its last figures for a while) counts only for the CPU it used inside the
+         * pod's window, so a restart or a finished job does not add its old rate on top of
+         * the new container's, and its memory is no longer in use. */
+        gone = newest - c->rate.end_ns > EXITED_SLACK_NS;
+        if (gone) {
+            int64_t from = c->rate.end_ns - c->rate.window_ns, lo = newest - window;
+            int64_t inside = c->rate.end_ns - (from > lo ? from : lo);
+            if (inside <= 0) continue; /* ended before the window: nothing to show */
+            cpu = (uint64_t)((double)c->rate.nanocores * (double)inside / (double)window);
+        }
         if (c->name[0]) {
             containers[n].name = c->name;
         } else {
@@ -587,17 +611,31 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
                      c->id[0], c->id[1], c->id[2], c->id[3], c->id[4], c->id[5]);
             containers[n].name = name_buf[n];
         }
-        containers[n].usage.cpu_nanocores = c->rate.nanocores;
-        containers[n].usage.memory_bytes =
-            c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
-        containers[n].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
-        containers[n].usage.swap_bytes = c->memory.swap;
-        if (c->rate.end_ns > out->timestamp_ns) {
-            out->timestamp_ns = c->rate.end_ns;
-            out->window_ns = c->rate.window_ns;
+        /* One entry per container name: a restarted container's runs are summed. */
+        for (j = 0; j < n && strcmp(containers[j].name, containers[n].name) != 0; j++)
+            ;
+        if (j < n) {
+            containers[j].usage.cpu_nanocores += cpu;
+            if (!gone) {
+                containers[j].usage.memory_bytes =
+                    c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
+                containers[j].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
+                containers[j].usage.swap_bytes = c->memory.swap;
+            }
+            continue;
+        }
+        memset(&containers[n].usage, 0, sizeof(containers[n].usage));
+        containers[n].usage.cpu_nanocores = cpu;
+        if (!gone) {
+            containers[n].usage.memory_bytes =
+                c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
+            containers[n].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
+            containers[n].usage.swap_bytes = c->memory.swap;
         }
         n++;
     }
+    out->timestamp_ns = newest;
+    out->window_ns = window;
     if (n == 0) return false;
     /* Stable output: containers sorted by name (insertion sort; pods have a handful). */
     for (size_t i = 1; i < n; i++) {

@@ -130,6 +130,50 @@ static void test_rates_window_and_views(void **state)
     store_free(&s);
 }
 
+/* A container restarted under the same name: the old run's samples stop while the new one's
+ * go on. The pod shows one entry, the new run's rate plus only what the old run used inside
+ * the window, and the new run's memory; a run that ended before the window adds nothing. */
+static void test_exited_run_counts_only_inside_the_window(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    struct container_metrics_view cv[2];
+    char names[2][32];
+    struct pod_metrics_view pv;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 30, 1);
+    o.c[1].name = "a"; /* the old run (0.1 core), last sampled at T0+19 s */
+    o.c[1].nsamples = 20;
+    o.c[1].memory = (struct wire_usage){.have = WIRE_HAVE_WORKING_SET, .working_set = 999};
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 1);
+    assert_string_equal(cv[0].name, "a");
+    assert_int_equal(pv.timestamp_ns, T0 + 29 * SEC);
+    /* The old run used 0.1 core from the window's start (T0+29 s - window) to T0+19 s. */
+    double inside = (double)(19 * SEC - (29 * SEC - pv.window_ns));
+    double want = 500000000 + 100000000 * inside / (double)pv.window_ns;
+    assert_true(inside > 0);
+    assert_true((double)cv[0].usage.cpu_nanocores > want - 1e6 &&
+                (double)cv[0].usage.cpu_nanocores < want + 1e6);
+    assert_int_equal(cv[0].usage.memory_bytes, 100);
+    store_free(&s);
+
+    /* Ended before the window began: only the live run. */
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 30, 1);
+    o.c[1].name = "a";
+    o.c[1].nsamples = 8;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 1);
+    assert_int_equal(cv[0].usage.cpu_nanocores, 500000000);
+    store_free(&s);
+}
+
 static void test_counter_reset_and_missing_values(void **state)
 {
     struct store s;
@@ -291,6 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sequences),
         cmocka_unit_test(test_rates_window_and_views),
+        cmocka_unit_test(test_exited_run_counts_only_inside_the_window),
         cmocka_unit_test(test_counter_reset_and_missing_values),
         cmocka_unit_test(test_removals_full_snapshot_and_expiry),
         cmocka_unit_test(test_churn_stays_bounded),
