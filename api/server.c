@@ -344,9 +344,11 @@ int server_run(struct aggregator *agg, SSL_CTX *ssl_ctx)
              agg->cfg.bind_address, agg->cfg.secure_port);
 
     while (!stop_requested) {
-        h2o_evloop_run(ctx.loop, 200);
+        /* Wake at least every 100 ms so a silent node leaves within 3 of its collector's
+         * intervals plus 0.1 s (a scan of the node map: microseconds even at 5,000 nodes). */
+        h2o_evloop_run(ctx.loop, 100);
         int64_t now = mono_ns();
-        if (now - last_expire >= 1000000000) {
+        if (now - last_expire >= 100000000) {
             size_t dropped = store_expire(&agg->store, now);
             if (dropped) log_info("dropped %zu node(s) whose collector went silent", dropped);
             last_expire = now;
