@@ -397,16 +397,20 @@ static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
     assert_non_null(strstr(out.data, "k   8   s  \\0"));
     outbuf_reset(&out);
 
-    /* kubectl: every version on the machine, protobuf by default for get --raw is JSON. */
+    /* kubectl: every version on the machine (kubectl.1.NN next to the real kubectl, as the
+     * e2e suite finds them), protobuf by default for get --raw is JSON. */
     const char *versions[] = {"", ".1.27", ".1.28", ".1.29", ".1.30", ".1.31", ".1.32", ".1.33"};
+    char kdir[PATH_MAX] = "";
+    if (ah_sh(&out, "dirname \"$(readlink -f \"$(command -v kubectl)\")\"") == 0 && out.len)
+        snprintf(kdir, sizeof(kdir), "%.*s", (int)strcspn(out.data, "\n"), out.data);
+    outbuf_reset(&out);
     for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
-        char kubectl[128];
-        snprintf(kubectl, sizeof(kubectl), "%s",
-                 i == 0 ? "kubectl" : "/usr/lib/google-cloud-sdk/bin/kubectl");
+        char kubectl[PATH_MAX + 32];
+        snprintf(kubectl, sizeof(kubectl), "kubectl");
         if (i > 0) {
-            char path[160];
-            snprintf(path, sizeof(path), "%s%s", kubectl, versions[i]);
-            if (access(path, X_OK) != 0) continue;
+            char path[PATH_MAX + 32];
+            snprintf(path, sizeof(path), "%s/kubectl%s", kdir, versions[i]);
+            if (!kdir[0] || access(path, X_OK) != 0) continue;
             snprintf(kubectl, sizeof(kubectl), "%s", path);
         }
         refresh_node();
@@ -425,6 +429,7 @@ static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
         if (rc != 0 || !strstr(out.data, "\"14520Ki\""))
             fail_msg("%s get --raw: %d\n%s", kubectl, rc, out.data);
         outbuf_reset(&out);
+        fprintf(stderr, "%s: ok\n", kubectl);
     }
     outbuf_free(&out);
 }
