@@ -76,24 +76,27 @@ static char **split_list(const char *s)
     return out;
 }
 
+/* A CA bundle file, whole: NULL (errno set) when unreadable or over AUTHN_CONFIG_MAX_PEM. */
 static char *read_pem_file(const char *path)
 {
     FILE *f = fopen(path, "re");
-    char *buf = NULL;
-    size_t cap = 0, len = 0, n;
+    char *buf = malloc(AUTHN_CONFIG_MAX_PEM + 2);
+    size_t len;
 
-    if (!f) return NULL;
-    do {
-        if (len + 4096 + 1 > cap) {
-            char *g = realloc(buf, cap = len + 65536);
-            if (!g) break;
-            buf = g;
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-    } while (n > 0 && len < AUTHN_CONFIG_MAX_PEM);
+    if (!f || !buf) {
+        if (f) fclose(f);
+        free(buf);
+        return NULL;
+    }
+    len = fread(buf, 1, AUTHN_CONFIG_MAX_PEM + 1, f);
+    if (ferror(f) || len > AUTHN_CONFIG_MAX_PEM) {
+        errno = ferror(f) ? EIO : EFBIG;
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     fclose(f);
-    if (buf) buf[len] = '\0';
+    buf[len] = '\0';
     return buf;
 }
 
@@ -233,7 +236,7 @@ int main(int argc, char **argv)
         case O_RH_CA: {
             char *pem = read_pem_file(optarg);
             if (!pem) {
-                fprintf(stderr, "kmetrics-aggregator: cannot read %s\n", optarg);
+                fprintf(stderr, "kmetrics-aggregator: %s: %s\n", optarg, strerror(errno));
                 return 2;
             }
             *(opt == O_CLIENT_CA ? &af->client_ca_pem : &af->requestheader_ca_pem) = pem;
