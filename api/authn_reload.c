@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "loop_queue.h"
 
 #define CM_PATH "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication"
 #define WATCH_PATH                                                                                 \
@@ -60,6 +61,14 @@ static void copy_source(struct authn_source *dst, const struct authn_source *src
     dst->username_headers = dup_list(src->username_headers);
     dst->group_headers = dup_list(src->group_headers);
     dst->extra_prefixes = dup_list(src->extra_prefixes);
+}
+
+static void drop_config(h2o_multithread_message_t *m)
+{
+    struct config_msg *cm = H2O_STRUCT_FROM_MEMBER(struct config_msg, super, m);
+
+    authn_config_free(cm->config);
+    free(cm);
 }
 
 static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -235,18 +244,7 @@ void authn_reload_stop(struct authn_reload *r)
     if (!r) return;
     r->stop = true;
     if (r->running) pthread_join(r->thread, NULL);
-    while (!h2o_linklist_is_empty(&r->receiver._messages)) {
-        struct config_msg *m =
-            H2O_STRUCT_FROM_MEMBER(struct config_msg, super.link, r->receiver._messages.next);
-        h2o_linklist_unlink(&m->super.link);
-        authn_config_free(m->config);
-        free(m);
-    }
-    h2o_multithread_unregister_receiver(r->queue, &r->receiver);
-    h2o_multithread_destroy_queue(r->queue);
-#if !H2O_USE_LIBUV && H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR < 3
-    free(r->queue); /* h2o 2.2's evloop destroy_queue does not free the queue (kube_labels.c) */
-#endif
+    loop_queue_close(r->queue, &r->receiver, drop_config);
     authn_source_free(&r->flags);
     free(r->last_data);
     free(r);

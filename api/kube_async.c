@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kube_review.h"
+#include "loop_queue.h"
 
 #define QUEUE_MAX 4096
 #define MAX_THREADS 8
@@ -44,6 +45,11 @@ static void call_free(struct call *c)
     free(c->body);
     kube_response_free(&c->resp);
     free(c);
+}
+
+static void drop_call(h2o_multithread_message_t *m)
+{
+    call_free(H2O_STRUCT_FROM_MEMBER(struct call, super, m));
 }
 
 static void *worker(void *arg)
@@ -123,17 +129,7 @@ void kube_async_free(struct kube_async *ka)
         call_free(c);
     }
     /* Answers that arrived but were never dispatched: freed without their callbacks. */
-    while (!h2o_linklist_is_empty(&ka->receiver._messages)) {
-        struct call *c =
-            H2O_STRUCT_FROM_MEMBER(struct call, super.link, ka->receiver._messages.next);
-        h2o_linklist_unlink(&c->super.link);
-        call_free(c);
-    }
-    h2o_multithread_unregister_receiver(ka->queue, &ka->receiver);
-    h2o_multithread_destroy_queue(ka->queue);
-#if !H2O_USE_LIBUV && H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR < 3
-    free(ka->queue); /* h2o 2.2's evloop destroy_queue does not free the queue (kube_labels.c) */
-#endif
+    loop_queue_close(ka->queue, &ka->receiver, drop_call);
     pthread_cond_destroy(&ka->cond);
     pthread_mutex_destroy(&ka->lock);
     free(ka);

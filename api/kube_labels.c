@@ -1,4 +1,5 @@
 #include "kube_labels.h"
+#include "loop_queue.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -321,6 +322,11 @@ const struct label_index *kube_labels_index(const struct kube_labels *kl)
     return kl->li;
 }
 
+static void drop_msg(h2o_multithread_message_t *m)
+{
+    free(H2O_STRUCT_FROM_MEMBER(struct msg, super, m));
+}
+
 void kube_labels_stop(struct kube_labels *kl)
 {
     if (!kl) return;
@@ -329,18 +335,7 @@ void kube_labels_stop(struct kube_labels *kl)
         free(kl->side[k].batch);
     }
     /* Sent but never delivered: dropped. */
-    while (!h2o_linklist_is_empty(&kl->receiver._messages)) {
-        struct msg *m = H2O_STRUCT_FROM_MEMBER(struct msg, super.link, kl->receiver._messages.next);
-        h2o_linklist_unlink(&m->super.link);
-        free(m);
-    }
-    h2o_multithread_unregister_receiver(kl->queue, &kl->receiver);
-    h2o_multithread_destroy_queue(kl->queue);
-#if !H2O_USE_LIBUV && H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR < 3
-    /* h2o 2.2's evloop destroy_queue closes the queue's socket but never frees the queue
-     * itself (later versions do); nothing refers to it once its socket is closed. */
-    free(kl->queue);
-#endif
+    loop_queue_close(kl->queue, &kl->receiver, drop_msg);
     store_set_label_index(kl->store, NULL);
     label_index_free(kl->li);
     free(kl->views);
