@@ -183,7 +183,8 @@ static int setup(void **state)
                   "{\"spec\":{\"audiences\":[\"kmetrics\"],\"expirationSeconds\":3600}}",
                   other_token, sizeof(other_token));
     snprintf(flags, sizeof(flags),
-             "--kubeconfig=%s --authorization-webhook-cache-authorized-ttl=3s "
+             "--kubeconfig=%s --authentication-token-webhook-cache-ttl=1s "
+             "--authorization-webhook-cache-authorized-ttl=3s "
              "--authorization-webhook-cache-unauthorized-ttl=3s -v",
              cl.kubeconfig);
     if (ah_start_flags(&agg, flags)) return -1;
@@ -397,6 +398,27 @@ static void test_only_collectors_ship_and_only_for_their_node(void **state)
     assert_int_equal(status_of(METRICS "/nodes/" NODE, "admin", NULL, NULL, NULL), 200);
 }
 
+/* A collector that passed is trusted for --collector-token-cache-ttl (5 m), not for the 1 s
+ * given to other tokens here: no new review or pod lookup per shipment. */
+static void test_collector_answer_outlives_token_ttl(void **state)
+{
+    const char *reviews = "kmetrics_auth_api_calls_total{kind=\"tokenreview\"}";
+    const char *lookups = "kmetrics_auth_api_calls_total{kind=\"pod\"}";
+    (void)state;
+
+    assert_int_equal(ship(collector_token, NODE), 200);
+    double r0 = counter(reviews), p0 = counter(lookups);
+    usleep(1500000);
+    assert_int_equal(ship(collector_token, NODE), 200);
+    assert_true(counter(reviews) == r0);
+    assert_true(counter(lookups) == p0);
+    /* Another token past the 1 s TTL is reviewed again. */
+    assert_int_equal(status_of(METRICS "/pods", NULL, reader_token, NULL, NULL), 200);
+    usleep(1500000);
+    assert_int_equal(status_of(METRICS "/pods", NULL, reader_token, NULL, NULL), 200);
+    assert_true(counter(reviews) >= r0 + 1);
+}
+
 static long get_configmap(struct kube_response *r)
 {
     return kcl_call(&cl, "GET",
@@ -584,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_bearer_tokens_reviewed),
         cmocka_unit_test(test_burst_shares_one_review),
         cmocka_unit_test(test_only_collectors_ship_and_only_for_their_node),
+        cmocka_unit_test(test_collector_answer_outlives_token_ttl),
         cmocka_unit_test(test_bad_ca_in_configmap_keeps_current_trust),
         cmocka_unit_test(test_apiserver_hung_down_and_back),
         cmocka_unit_test(test_start_without_apiserver),
