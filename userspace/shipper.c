@@ -350,7 +350,7 @@ static void count_failure(struct shipper *sh, struct target *t, const char *why)
     pthread_mutex_unlock(&sh->stats_lock);
 }
 
-static void refresh_token(struct shipper *sh, int64_t now);
+static bool refresh_token(struct shipper *sh, int64_t now);
 
 static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
 {
@@ -379,7 +379,6 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         }
         return;
     }
-    refresh_token(sh, now);
     t->req = (struct h2_request){
         .authority = t->up->authority,
         .path = t->up->path,
@@ -605,6 +604,13 @@ static void *run(void *arg)
         int64_t now = clock_mono_ns();
 
         take_pending(sh);
+        /* A new token ends the long backoff of aggregators that refused the old one. */
+        if (refresh_token(sh, now))
+            for (size_t i = 0; i < sh->ntargets; i++)
+                if (sh->targets[i]->last_status == 401) {
+                    sh->targets[i]->next_attempt_ns = now;
+                    sh->targets[i]->backoff_step = 0;
+                }
         for (size_t i = 0; i < sh->nups; i++) {
             if (!sh->ups[i].is_name || now < sh->ups[i].next_resolve_ns) continue;
             resolve_upstream(sh, &sh->ups[i]);
@@ -751,24 +757,24 @@ static bool same_file_version(const struct stat *a, const struct stat *b)
 
 /* ServiceAccount tokens rotate: the kubelet swaps the projected file (a new inode) well before
  * the old token expires. Checked at most once a second, before shipping. */
-static void refresh_token(struct shipper *sh, int64_t now)
+static bool refresh_token(struct shipper *sh, int64_t now)
 {
     struct stat st;
     char err[256], *tok, *auth;
 
-    if (!sh->token_file || now - sh->token_checked_ns < SEC_NS) return;
+    if (!sh->token_file || now - sh->token_checked_ns < SEC_NS) return false;
     sh->token_checked_ns = now;
-    if (stat(sh->token_file, &st) != 0 || same_file_version(&st, &sh->token_stat)) return;
+    if (stat(sh->token_file, &st) != 0 || same_file_version(&st, &sh->token_stat)) return false;
     tok = token_file_read(sh->token_file, err, sizeof(err));
     if (!tok) {
         LOG_RATELIMITED(LOG_WARN, "re-reading %s: %s (keeping the current token)", sh->token_file,
                         err);
-        return;
+        return false;
     }
     if (asprintf(&auth, "Bearer %s", tok) < 0) {
         explicit_bzero(tok, strlen(tok));
         free(tok);
-        return;
+        return false;
     }
     sh->token_stat = st;
     free(sh->auth_retired);
@@ -779,6 +785,7 @@ static void refresh_token(struct shipper *sh, int64_t now)
     free(sh->token);
     sh->token = tok;
     log_info("ship token re-read from %s", sh->token_file);
+    return true;
 }
 
 /* The headers every shipment carries; the token is never put in the HPACK table. */

@@ -34,7 +34,7 @@ static double mono_s(void)
 
 static struct agg_harness h2; /* a second replica, for the HA test */
 
-static pid_t start_collector(void)
+static pid_t start_collector_with(const char *token_file)
 {
     char cmd[PATH_MAX * 4], urls[160];
     pid_t pid;
@@ -43,15 +43,20 @@ static pid_t start_collector(void)
              h2.pid > 0 ? h2.base_url : "");
     snprintf(cmd, sizeof(cmd),
              "exec %s/kmetrics-collector --node-name=e2e-node --cgroup-root=%s --runtime-dirs=%s "
-             "--interval=250ms --ship-interval=1s --aggregator=%s --ship-token-file=%s/ship-token "
+             "--interval=250ms --ship-interval=1s --aggregator=%s --ship-token-file=%s/%s "
              "--aggregator-ca-file=%s/certs/ca.crt >>%s/collector.log 2>&1",
-             h.bin_dir, base, runtime_dir, urls, h.dir, h.dir, h.dir);
+             h.bin_dir, base, runtime_dir, urls, h.dir, token_file, h.dir, h.dir);
     pid = fork();
     if (pid == 0) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t start_collector(void)
+{
+    return start_collector_with("ship-token");
 }
 
 static void stop_pid(pid_t *pid)
@@ -275,6 +280,52 @@ static void test_every_replica_gets_every_shipment(void **state)
     assert_int_equal(ah_stop(&h2), 0);
 }
 
+/* A counter from the aggregator's /metrics, or -1. */
+static double agg_counter(const char *series)
+{
+    struct http_result r;
+    double v = -1;
+
+    if (ah_get(&h, "/metrics", NULL, NULL, &r) == 0 && r.status == 200) {
+        outbuf_append(&r.body, "", 1);
+        const char *at = strstr(r.body.data, series);
+        if (at && at[strlen(series)] == ' ') v = strtod(at + strlen(series) + 1, NULL);
+    }
+    outbuf_free(&r.body);
+    return v;
+}
+
+/* The token file is replaced (as the kubelet rotates a projected token: a new file renamed
+ * over the old): the collector ships with the new token without a restart. */
+static void test_rotated_ship_token_is_used(void **state)
+{
+    const char *rejected = "kmetrics_shipments_rejected_total{reason=\"unauthenticated\"}";
+    const char *stored = "kmetrics_shipments_received_total{outcome=\"stored\"}";
+    char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
+    (void)state;
+
+    stop_pid(&collector);
+    snprintf(path, sizeof(path), "%s/rotating-token", h.dir);
+    snprintf(tmp, sizeof(tmp), "%s/rotating-token.new", h.dir);
+    assert_int_equal(tu_write_file(path, "not-the-ship-token\n", (size_t)-1), 0);
+    double r0 = agg_counter(rejected);
+    collector = start_collector_with("rotating-token");
+    double t0 = mono_s();
+    while (mono_s() - t0 < 10 && agg_counter(rejected) <= r0)
+        usleep(100000);
+    assert_true(agg_counter(rejected) > r0);
+    double s0 = agg_counter(stored);
+    assert_int_equal(tu_write_file(tmp, AH_SHIP_TOKEN "\n", (size_t)-1), 0);
+    assert_int_equal(rename(tmp, path), 0);
+    t0 = mono_s();
+    while (mono_s() - t0 < 10 && agg_counter(stored) <= s0)
+        usleep(100000);
+    fprintf(stderr, "rotated token in use %.2f s after the file was replaced\n", mono_s() - t0);
+    assert_true(agg_counter(stored) > s0);
+    stop_pid(&collector);
+    collector = start_collector();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_aggregator_restart_resyncs_within_an_interval),
         cmocka_unit_test(test_collector_restart_keeps_cpu_sane),
         cmocka_unit_test(test_every_replica_gets_every_shipment),
+        cmocka_unit_test(test_rotated_ship_token_is_used),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
