@@ -1,13 +1,14 @@
-# kmetrics build. Everything lands in $(BUILD) (default build/); sanitizer and fuzzing
-# variants are the same rules run again with another BUILD and flags.
+# kmetrics build. Everything lands in $(BUILD) (default build/), object paths mirroring source
+# paths; sanitizer and fuzzing variants are the same rules run again with another BUILD.
 #
-#   make            collector, BPF objects and skeletons
-#   make test       unit + integration tests, plain and ASan/UBSan builds, fuzz corpora replay
-#   make asan       sanitizer build of everything in build/asan
-#   make fuzz       each libFuzzer harness for FUZZ_SECONDS
-#   make bench      benchmarks, printing figures
-#   make run        run the collector on this machine (as root)
-#   make deps       install the Debian packages (scripts/deps.sh)
+#   make              collector and aggregator
+#   make test         everything CI runs, one summary line (README)
+#   make asan         sanitizer build of programs and tests in build/asan
+#   make fuzz         each libFuzzer harness for FUZZ_SECONDS
+#   make bench        benchmarks, printing figures
+#   make run          aggregator + collector on this machine (as root)
+#   make check-layers the include rules of docs/architecture.md
+#   make deps         install the Debian packages (scripts/deps.sh)
 
 BUILD ?= build
 SAN ?=
@@ -19,7 +20,18 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wformat=2 -Wno-format-nonliteral
-CFLAGS := -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O2 $(WARN) -Icommon -Iuserspace -Iapi -Ibpf -I$(BUILD)
+# -MMD -MP: each object's header dependencies are written beside it (.d) and read back below,
+# so touching a header rebuilds exactly what includes it.
+CFLAGS := -std=c17 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O2 $(WARN) -MMD -MP
+
+# Each program compiles with its own include path, so the compiler refuses an include of the
+# other program: the collector cannot see api/, the aggregator cannot see userspace/.
+COMMON_INC := -Icommon
+COLLECTOR_INC := -Icommon -Iuserspace -Ibpf -I$(BUILD)/bpf
+AGGREGATOR_INC := -Icommon -Iapi
+# Tests of the whole system (integration, fuzzing, benchmarks, tests/lib) see both.
+SYSTEM_INC := -Icommon -Iuserspace -Iapi -Ibpf -I$(BUILD)/bpf -Itests
+
 # Each program links what it uses: the collector's RSS is a target, and every mapped library
 # counts in it. Tests and benchmarks link everything.
 COLLECTOR_LDLIBS := -lbpf -lelf -lz -ljansson -lnghttp2 -lssl -lcrypto -lm
@@ -35,31 +47,34 @@ CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointe
 LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
+# Sources: one folder per job, two levels at most (docs/architecture.md).
+srcs = $(wildcard $(1)/*.c $(1)/*/*.c)
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
-SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-COMMON_OBJS := $(patsubst common/%.c,$(BUILD)/obj/common/%.o,$(wildcard common/*.c))
-COLLECTOR_OBJS := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,\
-                  $(filter-out userspace/main.c,$(wildcard userspace/*.c)))
-API_OBJS := $(patsubst api/%.c,$(BUILD)/obj/api/%.o,$(filter-out api/main.c,$(wildcard api/*.c)))
-# Link order: collector, then api (wire format), then common utilities.
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+COMMON_OBJS := $(call obj,$(call srcs,common))
+COLLECTOR_OBJS := $(call obj,$(filter-out userspace/main.c,$(call srcs,userspace)))
+AGGREGATOR_OBJS := $(call obj,$(filter-out api/main.c,$(call srcs,api)))
+TESTLIB_OBJS := $(call obj,$(wildcard tests/lib/*.c))
+# Link order: the programs' libraries, then common.
 LIBS := $(BUILD)/libkmcollector.a $(BUILD)/libkmapi.a $(BUILD)/libkmcommon.a
-LIB := $(LIBS)
 COLLECTOR := $(BUILD)/kmetrics-collector
 AGGREGATOR := $(BUILD)/kmetrics-aggregator
 
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-INTEG_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(wildcard tests/integration/test_*.c))
+# tests/unit mirrors the source tree: tests/unit/api/store/test_store.c tests api/store/store.c.
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c tests/unit/*/*/*/test_*.c)
+UNIT_TESTS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
+INTEG_TESTS := $(patsubst %.c,$(BUILD)/%,$(wildcard tests/integration/test_*.c))
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(wildcard tests/helpers/*.c))
 FUZZERS := $(patsubst fuzz/%.c,$(BUILD)/%,$(wildcard fuzz/fuzz_*.c))
-BENCH_BPF := $(patsubst bench/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bench/*.bpf.c))
+BENCH_BPF := $(patsubst bench/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard bench/*.bpf.c))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
 
 FUZZ_SECONDS ?= 30
-FORMAT_FILES = $(wildcard common/*.[ch] userspace/*.[ch] api/*.[ch] bpf/*.[ch] tests/*/*.c \
-                 tests/*.h fuzz/*.[ch] bench/*.c)
 
 .PHONY: all deps test unit integration asan fuzz fuzz-build fuzz-replay bench run format \
-        format-check clean e2e
+        format-check check-layers clean e2e
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -69,60 +84,96 @@ deps:
 	./scripts/deps.sh
 
 # --- BPF: vmlinux.h from the running kernel's BTF, CO-RE objects, skeletons -------------
-$(BUILD)/vmlinux.h:
+$(BUILD)/bpf/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(BUILD)/vmlinux.h
-	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -c $< -o $@
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h
+	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/bpf -Ibpf -MMD -MP \
+	  -c $< -o $@
 
-$(BUILD)/%.bpf.o: bench/%.bpf.c $(BUILD)/vmlinux.h
-	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -c $< -o $@
+$(BUILD)/bpf/%.bpf.o: bench/%.bpf.c $(BUILD)/bpf/vmlinux.h
+	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/bpf -MMD -MP \
+	  -c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
+# --- objects: the include path says which program a file belongs to ----------------------
+$(BUILD)/obj/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(COMMON_INC) -c $< -o $@
+
+$(BUILD)/obj/userspace/%.o: userspace/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(COLLECTOR_INC) -c $< -o $@
+
+$(BUILD)/obj/api/%.o: api/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(AGGREGATOR_INC) -c $< -o $@
+
+$(BUILD)/obj/tests/unit/common/%.o: tests/unit/common/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(COMMON_INC) -Itests -c $< -o $@
+
+$(BUILD)/obj/tests/unit/userspace/%.o: tests/unit/userspace/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(COLLECTOR_INC) -Itests -c $< -o $@
+
+$(BUILD)/obj/tests/unit/api/%.o: tests/unit/api/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(AGGREGATOR_INC) -Itests -c $< -o $@
+
+$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SYSTEM_INC) -c $< -o $@
+
+$(BUILD)/obj/tests/integration/%.o: tests/integration/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SYSTEM_INC) -c $< -o $@
+
+$(BUILD)/obj/fuzz/%.o: fuzz/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SYSTEM_INC) -c $< -o $@
+
+$(BUILD)/obj/bench/%.o: bench/%.c | $(SKELS) $(BENCH_BPF)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SYSTEM_INC) -Ibench -c $< -o $@
+
 # --- libraries and programs ---------------------------------------------------------------
-HEADERS := common/*.h userspace/*.h api/*.h bpf/*.h
-
-$(BUILD)/obj/common/%.o: common/%.c $(HEADERS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
-
-$(BUILD)/obj/api/%.o: api/%.c $(HEADERS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
-
-$(BUILD)/obj/%.o: userspace/%.c $(HEADERS) | $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
-
-$(BUILD)/libkmcommon.a: $(COMMON_OBJS)
+# The Makefile is a prerequisite of each archive: a change of its member list rebuilds it,
+# so a cached build/ never links a member whose source has moved or gone.
+$(BUILD)/libkmcommon.a: $(COMMON_OBJS) Makefile
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
-$(BUILD)/libkmcollector.a: $(COLLECTOR_OBJS)
+$(BUILD)/libkmcollector.a: $(COLLECTOR_OBJS) Makefile
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
-$(BUILD)/libkmapi.a: $(API_OBJS)
+$(BUILD)/libkmapi.a: $(AGGREGATOR_OBJS) Makefile
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(filter %.o,$^)
 
-$(COLLECTOR): $(BUILD)/obj/main.o $(LIBS)
+$(BUILD)/libkmtest.a: $(TESTLIB_OBJS) Makefile
+	rm -f $@
+	ar rcs $@ $(filter %.o,$^)
+
+$(COLLECTOR): $(BUILD)/obj/userspace/main.o $(BUILD)/libkmcollector.a $(BUILD)/libkmcommon.a
 	$(CC) $(LDFLAGS) -Wl,--as-needed $^ $(COLLECTOR_LDLIBS) -o $@
 
 $(AGGREGATOR): $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a $(BUILD)/libkmcommon.a
 	$(CC) $(LDFLAGS) -Wl,--as-needed $^ $(AGGREGATOR_LDLIBS) -o $@
 
 # --- tests --------------------------------------------------------------------------------
-$(BUILD)/tests/%: tests/unit/%.c tests/*.h $(LIBS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIBS) $(LDLIBS) -lcmocka -o $@
+TEST_LINK = @mkdir -p $(@D) && $(CC) $(LDFLAGS) $< $(BUILD)/libkmtest.a $(LIBS) $(LDLIBS) \
+            -lcmocka -o $@
 
-$(BUILD)/tests/%: tests/integration/%.c tests/*.h $(LIBS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) $< $(LIBS) $(LDLIBS) -lcmocka -o $@
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkmtest.a $(LIBS)
+	$(TEST_LINK)
+
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(BUILD)/libkmtest.a $(LIBS)
+	$(TEST_LINK)
 
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -140,10 +191,13 @@ asan:
 	  $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
 	  $(TEST_HELPERS:$(BUILD)/%=build/asan/%)
 
-# One summary line for CI: every suite, plain and sanitized, the deploy/ manifest checks, the
-# end-to-end suite against a real control plane, the VM tests, then the fuzz corpora.
+# One summary line for CI: the layer and format checks, every suite plain and sanitized, the
+# deploy/ manifest checks, the end-to-end suite against a real control plane, the VM tests,
+# then the fuzz corpora.
 test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-build
-	./tests/run.sh all $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
+	./tests/run.sh all $(BUILD) \
+	  -- suite ./scripts/check-layers.sh ./scripts/format-check.sh \
+	  -- $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
 	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
 	  -- suite ./tests/deploy/check-manifests.sh ./tests/e2e/run.sh ./vmtests/run.sh \
 	  -- fuzz $(FUZZERS:$(BUILD)/%=build/fuzz/%)
@@ -152,12 +206,16 @@ test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-bu
 e2e: all $(TEST_HELPERS)
 	BUILD=$(BUILD) ./tests/e2e/run.sh
 
+# Layers of docs/architecture.md, checked over every #include line.
+check-layers:
+	@./scripts/check-layers.sh
+
 # --- fuzzing ------------------------------------------------------------------------------
 fuzz-build:
 	$(MAKE) BUILD=build/fuzz FUZZ=1 $(FUZZERS:$(BUILD)/%=build/fuzz/%)
 
-$(BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/*.h $(LIBS)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
+$(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(LIBS)
+	$(CC) $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS:$(BUILD)/%=build/fuzz/%); do \
@@ -170,9 +228,9 @@ fuzz: fuzz-build
 	done
 
 # --- benchmarks -----------------------------------------------------------------------------
-$(BUILD)/bench/%: bench/%.c $(LIBS) $(BENCH_BPF)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libkmtest.a $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $< $(BUILD)/libkmtest.a $(LIBS) $(LDLIBS) -o $@
 
 bench: $(COLLECTOR) $(AGGREGATOR) $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
@@ -183,10 +241,10 @@ run: $(COLLECTOR) $(AGGREGATOR)
 	./scripts/run-standalone.sh $(BUILD)
 
 format:
-	clang-format -i $(FORMAT_FILES)
+	@./scripts/format-check.sh --fix
 
 format-check:
-	clang-format --dry-run -Werror $(FORMAT_FILES)
+	@./scripts/format-check.sh
 
 clean:
 	rm -rf build
@@ -204,11 +262,13 @@ STATIC_SELF_CONTAINED := -ljansson -lyaml
 .PHONY: static
 static: $(BUILD)/static/kmetrics-collector $(BUILD)/static/kmetrics-aggregator
 
-$(BUILD)/static/kmetrics-collector: $(BUILD)/obj/main.o $(LIBS)
+$(BUILD)/static/kmetrics-collector: $(BUILD)/obj/userspace/main.o $(BUILD)/libkmcollector.a \
+                                    $(BUILD)/libkmcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -static $^ $(COLLECTOR_LDLIBS) -o $@
 
-$(BUILD)/static/kmetrics-aggregator: $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a $(BUILD)/libkmcommon.a
+$(BUILD)/static/kmetrics-aggregator: $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a \
+                                     $(BUILD)/libkmcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -Wl,--as-needed $^ \
 	  -Wl,-Bstatic $(filter $(STATIC_SELF_CONTAINED),$(AGGREGATOR_LDLIBS)) \
@@ -231,3 +291,6 @@ vmtest-build: $(BUILD)/static/kmetrics-collector $(AGGREGATOR) $(VMTEST_HELPERS)
 
 vmtest: vmtest-build
 	BUILD=$(BUILD) ./vmtests/run.sh
+
+# Header dependencies written by -MMD (absent on a first build, which rebuilds everything).
+-include $(shell find $(BUILD)/obj $(BUILD)/bpf -name '*.d' 2>/dev/null)

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "authn_config.h"
+#include "auth/authn_config.h"
 #include "selfmetrics.h"
-#include "store.h"
+#include "store/store.h"
 
 struct auth_gate;
 struct authn_reload;

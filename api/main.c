@@ -8,11 +8,11 @@
 
 #include "aggregator.h"
 #include "duration.h"
-#include "kube_client.h"
-#include "kube_config.h"
+#include "kube/kube_client.h"
+#include "kube/kube_config.h"
 #include "log.h"
 #include "server.h"
-#include "tls_certs.h"
+#include "http/tls_certs.h"
 #include "token_file.h"
 
 #define SEC_NS ((int64_t)1000000000)

@@ -12,14 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth_gate.h"
-#include "authn_reload.h"
-#include "kube_async.h"
-#include "kube_labels.h"
-#include "tls_peer.h"
-#include "handlers.h"
+#include "auth/auth_gate.h"
+#include "auth/authn_reload.h"
+#include "auth/kube_async.h"
+#include "kube/kube_labels.h"
+#include "auth/tls_peer.h"
+#include "handlers/handlers.h"
 #include "log.h"
-#include "respond.h"
+#include "http/respond.h"
 
 /* Limits on what one client can make the server hold. */
 #define MAX_STREAMS_PER_CONNECTION 100

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../tests/agg_harness.h"
+#include "lib/agg_harness.h"
 
 #define NODES 5000
 #define PODS_PER_NODE 30

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "metrics_query.h"
-#include "store.h"
-#include "wire.h"
+#include "handlers/metrics_query.h"
+#include "store/store.h"
+#include "wire/wire.h"
 
 #define NODES 5000
 #define PODS 30

@@ -18,13 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup_root.h"
+#include "discover/cgroup_root.h"
 #include "collector.h"
 #include "log.h"
 #include "syscount.skel.h"
 
-#include "../tests/agg_harness.h"
-#include "../tests/kube_layout.h"
+#include "lib/agg_harness.h"
+#include "lib/kube_layout.h"
 
 #define PODS 110
 #define CONTAINERS_PER_POD 3
@@ -197,14 +197,10 @@ static void bench_daemon_rss(const char *root, const char *runtime, struct agg_h
 {
     char exe[PATH_MAX], root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32], agg[128],
         tok[PATH_MAX + 32], ca[PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     int fds = 0;
     pid_t pid;
 
-    if (n <= 0) return;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0';
-    *strrchr(exe, '/') = '\0';
+    if (tu_build_dir(exe, sizeof(exe))) return;
     strncat(exe, "/kmetrics-collector", sizeof(exe) - strlen(exe) - 1);
     snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", root);
     snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime);

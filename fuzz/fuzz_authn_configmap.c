@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "authn_config.h"
+#include "auth/authn_config.h"
 #include "fuzz_check.h"
 
 static uint64_t last_generation;

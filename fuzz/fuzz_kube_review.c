@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
-#include "kube_review.h"
+#include "auth/kube_review.h"
 
 static bool all_zero(const struct user_info *u)
 {

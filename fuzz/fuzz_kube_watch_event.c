@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
-#include "kube_watch_event.h"
+#include "kube/kube_watch_event.h"
 
 static bool visible(const char *s, size_t n)
 {

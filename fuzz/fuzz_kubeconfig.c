@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kube_config.h"
+#include "kube/kube_config.h"
 
 static char scratch[128];
 

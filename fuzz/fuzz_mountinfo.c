@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup_root.h"
+#include "discover/cgroup_root.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "oci_bundle.h"
+#include "discover/oci_bundle.h"
 
 #define SCRATCH_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

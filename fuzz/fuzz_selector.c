@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "selector.h"
+#include "store/selector.h"
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stat_parse.h"
+#include "sample/stat_parse.h"
 #include "fuzz_check.h"
 
 /* Coverage of the reference model is no guide, and tracing its compares more than halved the

@@ -10,7 +10,7 @@
 
 #include <zlib.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

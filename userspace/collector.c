@@ -9,10 +9,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "cgroup_events_user.h"
-#include "cgroup_root.h"
+#include "discover/cgroup_events_user.h"
+#include "discover/cgroup_root.h"
 #include "log.h"
-#include "sandbox_probe.h"
+#include "discover/sandbox_probe.h"
 
 /* How often the slow-moving memory files are read (see cgroup_sample_read). */
 #define SLOW_FILES_PERIOD_NS (5 * (int64_t)1000000000)

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cgroup_walk.h"
-#include "node_stats.h"
+#include "discover/cgroup_walk.h"
+#include "sample/node_stats.h"
 #include "registry.h"
 
 struct cgroup_events;

@@ -17,8 +17,8 @@
 #include "collector.h"
 #include "duration.h"
 #include "log.h"
-#include "ship_snapshot.h"
-#include "shipper.h"
+#include "ship/ship_snapshot.h"
+#include "ship/shipper.h"
 #include "snapshot_json.h"
 #include "token_file.h"
 

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cgroup_path.h"
-#include "cgroup_reader.h"
-#include "oci_bundle.h"
-#include "series.h"
+#include "discover/cgroup_path.h"
+#include "sample/cgroup_reader.h"
+#include "discover/oci_bundle.h"
+#include "sample/series.h"
 #include "strmap.h"
 
 enum identity_source {

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "agg_harness.h"
+#include "lib/agg_harness.h"
 
 #define SEC ((int64_t)1000000000)
 #define UID_A "aaaaaaaa-1111-4111-8111-111111111111"

@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "agg_harness.h"
-#include "cgroup_root.h"
-#include "kube_layout.h"
+#include "lib/agg_harness.h"
+#include "discover/cgroup_root.h"
+#include "lib/kube_layout.h"
 
 static struct agg_harness h;
 static char base[PATH_MAX], runtime_dir[PATH_MAX], container_dir[PATH_MAX];

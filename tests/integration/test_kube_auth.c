@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "agg_harness.h"
-#include "kube_cluster.h"
+#include "lib/agg_harness.h"
+#include "lib/kube_cluster.h"
 
 #define SEC 1000000000LL
 #define NODE "kauth-node"

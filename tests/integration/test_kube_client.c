@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube_client.h"
-#include "kube_cluster.h"
-#include "test_util.h"
+#include "kube/kube_client.h"
+#include "lib/kube_cluster.h"
+#include "lib/test_util.h"
 
 static struct kube_cluster cl;
 static char tmp[256];

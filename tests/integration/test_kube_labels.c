@@ -17,12 +17,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube_cluster.h"
-#include "kube_labels.h"
+#include "lib/kube_cluster.h"
+#include "kube/kube_labels.h"
 #include "log.h"
-#include "metrics_query.h"
-#include "selector.h"
-#include "store_fixture.h"
+#include "handlers/metrics_query.h"
+#include "store/selector.h"
+#include "lib/store_fixture.h"
 
 #define NS "kmetrics-labels"
 #define NODE "kl-node-1"

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube_cluster.h"
-#include "kube_watch.h"
+#include "lib/kube_cluster.h"
+#include "kube/kube_watch.h"
 #include "log.h"
 
 #define NS "kmetrics-watch"

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup_root.h"
-#include "kube_layout.h"
-#include "test_util.h"
+#include "discover/cgroup_root.h"
+#include "lib/kube_layout.h"
+#include "lib/test_util.h"
 
 static char bin_dir[PATH_MAX];  /* build/ or build/asan/ */
 static char cg_mount[PATH_MAX]; /* the host's cgroup2 mount */
@@ -128,23 +128,16 @@ static double burned_between(const char *log, int64_t t0, int64_t t1)
 
 static int setup(void **state)
 {
-    char exe[PATH_MAX];
     struct cgroup2_mount m;
     size_t len;
     char *mi;
-    ssize_t n;
 
     (void)state;
     if (geteuid() != 0) {
         fprintf(stderr, "these tests need root (real cgroups and BPF)\n");
         return -1;
     }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0) return -1;
-    exe[n] = '\0';
-    *strrchr(exe, '/') = '\0'; /* .../build/tests */
-    *strrchr(exe, '/') = '\0'; /* .../build */
-    snprintf(bin_dir, sizeof(bin_dir), "%s", exe);
+    if (tu_build_dir(bin_dir, sizeof(bin_dir))) return -1;
 
     mi = read_mountinfo(NULL, &len);
     if (!mi || cgroup2_find_mount(mi, len, &m) != 0) {

@@ -1,0 +1,256 @@
+#include "authn_reload.h"
+
+#include <errno.h>
+#include <h2o/multithread.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "http/loop_queue.h"
+
+#define CM_PATH "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication"
+#define WATCH_PATH                                                                                 \
+    "/api/v1/namespaces/kube-system/configmaps?watch=1&allowWatchBookmarks=true&"                  \
+    "timeoutSeconds=300&fieldSelector=metadata.name%3Dextension-apiserver-authentication"
+#define MAX_BODY (4u << 20)
+#define BACKOFF_MAX_MS 30000
+
+struct config_msg {
+    h2o_multithread_message_t super;
+    struct authn_config *config;
+};
+
+struct authn_reload {
+    struct kube_client *kc;
+    struct authn_source flags;
+    authn_apply_cb apply;
+    void *arg;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t receiver;
+    pthread_t thread;
+    bool running;
+    volatile bool stop;
+    uint64_t errors;
+    char *last_data; /* the data we built the current configuration from */
+    char rv[128];
+};
+
+static char **dup_list(char **v)
+{
+    size_t n = 0;
+    char **out;
+
+    if (!v) return NULL;
+    while (v[n])
+        n++;
+    if (!(out = calloc(n + 1, sizeof(char *)))) return NULL;
+    for (size_t i = 0; i < n; i++)
+        out[i] = strdup(v[i]);
+    return out;
+}
+
+static void copy_source(struct authn_source *dst, const struct authn_source *src)
+{
+    dst->client_ca_pem = src->client_ca_pem ? strdup(src->client_ca_pem) : NULL;
+    dst->requestheader_ca_pem =
+        src->requestheader_ca_pem ? strdup(src->requestheader_ca_pem) : NULL;
+    dst->allowed_names = dup_list(src->allowed_names);
+    dst->username_headers = dup_list(src->username_headers);
+    dst->group_headers = dup_list(src->group_headers);
+    dst->extra_prefixes = dup_list(src->extra_prefixes);
+}
+
+static void drop_config(h2o_multithread_message_t *m)
+{
+    struct config_msg *cm = H2O_STRUCT_FROM_MEMBER(struct config_msg, super, m);
+
+    authn_config_free(cm->config);
+    free(cm);
+}
+
+static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    struct authn_reload *r = H2O_STRUCT_FROM_MEMBER(struct authn_reload, receiver, receiver);
+
+    while (!h2o_linklist_is_empty(messages)) {
+        struct config_msg *m =
+            H2O_STRUCT_FROM_MEMBER(struct config_msg, super.link, messages->next);
+        h2o_linklist_unlink(&m->super.link);
+        r->apply(r->arg, m->config);
+        free(m);
+    }
+}
+
+/* Builds from a ConfigMap object (JSON) and sends it to the loop when its data changed. */
+static void consider(struct authn_reload *r, json_t *cm)
+{
+    json_t *data = json_object_get(cm, "data");
+    json_t *rv = json_object_get(json_object_get(cm, "metadata"), "resourceVersion");
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *whole = cm ? json_dumps(cm, JSON_COMPACT) : NULL;
+    struct authn_source from_cm, merged;
+    struct authn_config *c;
+    struct config_msg *m;
+    char err[256];
+
+    if (json_is_string(rv)) snprintf(r->rv, sizeof(r->rv), "%s", json_string_value(rv));
+    if (!text || !whole || (r->last_data && strcmp(text, r->last_data) == 0)) goto out;
+    if (authn_source_from_configmap(whole, strlen(whole), &from_cm, err, sizeof(err)) != 0) {
+        __atomic_fetch_add(&r->errors, 1, __ATOMIC_RELAXED);
+        log_error("ConfigMap kube-system/extension-apiserver-authentication refused (keeping "
+                  "the current trust configuration): %s",
+                  err);
+        goto out;
+    }
+    memset(&merged, 0, sizeof(merged));
+    copy_source(&merged, &r->flags);
+    authn_source_merge(&merged, &from_cm);
+    c = authn_config_build(&merged, err, sizeof(err));
+    authn_source_free(&merged);
+    if (!c) {
+        __atomic_fetch_add(&r->errors, 1, __ATOMIC_RELAXED);
+        log_error("ConfigMap kube-system/extension-apiserver-authentication refused (keeping "
+                  "the current trust configuration): %s",
+                  err);
+        goto out;
+    }
+    if (!(m = calloc(1, sizeof(*m)))) {
+        authn_config_free(c);
+        goto out;
+    }
+    m->config = c;
+    free(r->last_data);
+    r->last_data = text;
+    text = NULL;
+    log_info("trust configuration loaded from kube-system/extension-apiserver-authentication "
+             "(resourceVersion %s)",
+             r->rv);
+    h2o_multithread_send_message(&r->receiver, &m->super);
+out:
+    free(text);
+    free(whole);
+}
+
+static int on_event(void *arg, const char *line, size_t len)
+{
+    struct authn_reload *r = arg;
+    json_error_t e;
+    json_t *ev = json_loadb(line, len, 0, &e);
+    const char *type = json_string_value(json_object_get(ev, "type"));
+
+    if (type && (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0))
+        consider(r, json_object_get(ev, "object"));
+    else if (type && strcmp(type, "BOOKMARK") == 0)
+        consider(r, json_object_get(ev, "object")); /* no data: just the resourceVersion */
+    else if (type && strcmp(type, "ERROR") == 0) {
+        json_decref(ev);
+        return 1; /* e.g. 410 Gone: read the ConfigMap again and re-watch */
+    }
+    json_decref(ev);
+    return 0;
+}
+
+static void sleep_ms(struct authn_reload *r, long ms)
+{
+    for (long left = ms; left > 0 && !r->stop; left -= 100) {
+        struct timespec ts = {0, (left < 100 ? left : 100) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void *run(void *arg)
+{
+    struct authn_reload *r = arg;
+    long backoff = 200;
+
+    while (!r->stop) {
+        struct kube_response resp;
+        char err[256], path[512];
+        long status = 0;
+        int rc = kube_client_request(r->kc, "GET", CM_PATH, NULL, NULL, 10000, MAX_BODY, &resp, err,
+                                     sizeof(err));
+        if (rc == 0 && resp.status == 200) {
+            json_error_t e;
+            json_t *cm = json_loadb(resp.body, resp.len, 0, &e);
+            consider(r, cm);
+            json_decref(cm);
+            kube_response_free(&resp);
+            snprintf(path, sizeof(path), "%s&resourceVersion=%s", WATCH_PATH, r->rv);
+            rc = kube_client_stream(r->kc, path, NULL, 330000, MAX_BODY, on_event, r, &r->stop,
+                                    &status, err, sizeof(err));
+            if ((rc == 0 && status == 200) || rc == 1) {
+                backoff = 200; /* the watch ran its course: read again and re-watch */
+                continue;
+            }
+        } else if (rc == 0) {
+            snprintf(err, sizeof(err), "HTTP %ld", resp.status);
+            kube_response_free(&resp);
+        }
+        if (r->stop) break;
+        LOG_RATELIMITED(LOG_WARN,
+                        "cannot read ConfigMap kube-system/extension-apiserver-authentication: "
+                        "%s (retrying)",
+                        err);
+        sleep_ms(r, backoff);
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+    return NULL;
+}
+
+struct authn_reload *authn_reload_start(h2o_loop_t *loop, struct kube_client *kc,
+                                        const struct authn_source *flags, authn_apply_cb apply,
+                                        void *arg, char *err, size_t errlen)
+{
+    struct authn_reload *r = calloc(1, sizeof(*r));
+
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->kc = kc;
+    copy_source(&r->flags, flags);
+    r->apply = apply;
+    r->arg = arg;
+    r->queue = h2o_multithread_create_queue(loop);
+    h2o_multithread_register_receiver(r->queue, &r->receiver, on_messages);
+    if (flags->client_ca_pem && flags->requestheader_ca_pem) {
+        struct authn_config *c = authn_config_build(flags, err, errlen);
+        if (!c) {
+            authn_reload_stop(r);
+            return NULL;
+        }
+        apply(arg, c);
+        return r;
+    }
+    if (!kc) {
+        snprintf(err, errlen, "no API server to read the trust configuration from");
+        authn_reload_stop(r);
+        return NULL;
+    }
+    if (pthread_create(&r->thread, NULL, run, r) != 0) {
+        snprintf(err, errlen, "cannot start a thread");
+        authn_reload_stop(r);
+        return NULL;
+    }
+    r->running = true;
+    return r;
+}
+
+void authn_reload_stop(struct authn_reload *r)
+{
+    if (!r) return;
+    r->stop = true;
+    if (r->running) pthread_join(r->thread, NULL);
+    loop_queue_close(r->queue, &r->receiver, drop_config);
+    authn_source_free(&r->flags);
+    free(r->last_data);
+    free(r);
+}
+
+uint64_t authn_reload_errors(const struct authn_reload *r)
+{
+    return __atomic_load_n(&r->errors, __ATOMIC_RELAXED);
+}

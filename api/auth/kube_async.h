@@ -1,0 +1,31 @@
+/* Kubernetes API calls for the event loop. The loop must never block, and the API calls
+ * behind authentication and authorization (TokenReview, SubjectAccessReview, a pod lookup)
+ * do: a few worker threads make them with kube_client.c, and each answer travels back to the
+ * loop as an h2o multithread message, where the caller's callback runs. */
+#ifndef KMETRICS_KUBE_ASYNC_H
+#define KMETRICS_KUBE_ASYNC_H
+
+#include <h2o.h>
+
+#include "kube/kube_client.h"
+
+struct kube_async;
+
+/* Runs on the loop thread. rc 0: resp holds the answer (any HTTP status); else a negative
+ * errno with err. resp is freed after the callback returns. */
+typedef void (*kube_async_cb)(void *arg, int rc, const struct kube_response *resp, const char *err);
+
+/* kc is borrowed and must outlive the pool. */
+struct kube_async *kube_async_new(h2o_loop_t *loop, struct kube_client *kc, int nthreads);
+/* Stops the workers (calls in flight finish; their callbacks do not run). */
+void kube_async_free(struct kube_async *ka);
+
+/* Queues a call. path and body (may be NULL) are copied. 0, or -ENOMEM / -EAGAIN when the
+ * queue is full (the caller answers 503/denies: nothing is allowed for lack of an answer). */
+int kube_async_call(struct kube_async *ka, const char *method, const char *path, const char *body,
+                    long timeout_ms, kube_async_cb cb, void *arg);
+
+/* Calls made so far (sent to the API server). */
+uint64_t kube_async_calls(const struct kube_async *ka);
+
+#endif

@@ -1,0 +1,120 @@
+/* /livez, /readyz, /healthz (with ?verbose and named checks, as the Kubernetes API server
+ * answers them) and /metrics. */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/auth_gate.h"
+#include "auth/authn_reload.h"
+#include "handlers.h"
+#include "kube/kube_labels.h"
+#include "http/respond.h"
+
+struct check {
+    const char *name;
+    bool (*ok)(struct aggregator *agg);
+};
+
+static bool check_ping(struct aggregator *agg)
+{
+    (void)agg;
+    return true;
+}
+
+/* Ready once a collector's data is stored: before that every answer would be empty. */
+static bool check_data_received(struct aggregator *agg)
+{
+    return agg->shipments_seen;
+}
+
+/* At least one node is fresh (silent nodes are dropped, so any node left is fresh). */
+static bool check_collectors_fresh(struct aggregator *agg)
+{
+    return agg->store.nodes.len > 0;
+}
+
+/* Kubernetes mode: the trust configuration (front proxy and client CAs) is loaded; until it
+ * is, the kube-apiserver's proxied requests would all be refused. */
+static bool check_authn_config(struct aggregator *agg)
+{
+    return !agg->gate || auth_gate_has_authn(agg->gate);
+}
+
+/* Kubernetes mode: the pod and node lists have been read once (labels are known) and the
+ * watches are connected now. Metrics are still served while this fails: the API server being
+ * away says nothing about the metrics, but labels may be stale, and readiness says so. */
+static bool check_kube_api(struct aggregator *agg)
+{
+    char why[128];
+    return !agg->labels || (kube_labels_synced(agg->labels) &&
+                            kube_labels_connected(agg->labels, why, sizeof(why)));
+}
+
+static const struct check live_checks[] = {{"ping", check_ping}};
+static const struct check ready_checks[] = {
+    {"ping", check_ping},
+    {"authentication-config", check_authn_config},
+    {"kube-api", check_kube_api},
+    {"data-received", check_data_received},
+    {"collectors-fresh", check_collectors_fresh},
+};
+
+void handle_health(struct aggregator *agg, h2o_req_t *req, const struct route *r, struct query q)
+{
+    const struct check *checks = r->kind == ROUTE_READYZ ? ready_checks : live_checks;
+    size_t n = r->kind == ROUTE_READYZ ? sizeof(ready_checks) / sizeof(ready_checks[0])
+                                       : sizeof(live_checks) / sizeof(live_checks[0]);
+    const char *what = r->kind == ROUTE_LIVEZ    ? "livez"
+                       : r->kind == ROUTE_READYZ ? "readyz"
+                                                 : "healthz";
+    char value[8];
+    bool verbose = query_param(q.s, q.len, "verbose", value, sizeof(value)) >= 0;
+    bool all_ok = true;
+    struct outbuf b;
+
+    outbuf_init(&b);
+    if (r->check_len) {
+        for (size_t i = 0; i < n; i++) {
+            if (strlen(checks[i].name) == r->check_len &&
+                memcmp(checks[i].name, r->check, r->check_len) == 0) {
+                bool ok = checks[i].ok(agg);
+                outbuf_puts(&b, ok ? "ok" : "internal server error: check failed\n");
+                respond_body(req, ok ? 200 : 500, "text/plain; charset=utf-8", &b);
+                return;
+            }
+        }
+        outbuf_free(&b);
+        respond_text(req, 404, "text/plain; charset=utf-8", "404 page not found\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool ok = checks[i].ok(agg);
+        all_ok &= ok;
+        outbuf_printf(&b, ok ? "[+]%s ok\n" : "[-]%s failed: reason withheld\n", checks[i].name);
+    }
+    if (verbose || !all_ok) {
+        outbuf_printf(&b, "%s check %s\n", what, all_ok ? "passed" : "failed");
+    } else {
+        outbuf_reset(&b);
+        outbuf_puts(&b, "ok");
+    }
+    respond_body(req, all_ok ? 200 : 500, "text/plain; charset=utf-8", &b);
+}
+
+void handle_self_metrics(struct aggregator *agg, h2o_req_t *req)
+{
+    struct outbuf b;
+
+    outbuf_init(&b);
+    selfmetrics_write(&agg->metrics, agg->store.nodes.len, agg->store.npods, agg->store.ncontainers,
+                      agg->store.stats.nodes_dropped_stale, &b);
+    if (agg->gate) {
+        auth_gate_write_metrics(agg->gate, &b);
+        outbuf_printf(&b,
+                      "# HELP kmetrics_authn_config_errors_total Trust configurations refused "
+                      "(bad ConfigMap or CA); the previous one stayed in force.\n"
+                      "# TYPE kmetrics_authn_config_errors_total counter\n"
+                      "kmetrics_authn_config_errors_total %llu\n",
+                      (unsigned long long)authn_reload_errors(agg->authn_reload));
+    }
+    respond_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+}

@@ -1,0 +1,137 @@
+/* GET and LIST of NodeMetrics and PodMetrics, with selectors and content negotiation. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "metrics_query.h"
+#include "render/render.h"
+#include "http/respond.h"
+#include "store/selector.h"
+
+#define SELECTOR_TEXT_MAX (SELECTOR_MAX_LEN + 1)
+
+static const char *const node_fields[] = {"metadata.name", NULL};
+/* spec.nodeName too: metrics-server refuses it and kubectl works around that client-side. */
+static const char *const pod_fields[] = {"metadata.name", "metadata.namespace", "spec.nodeName",
+                                         NULL};
+
+/* Parses labelSelector and fieldSelector; on a bad one responds 400 and returns -1. */
+static int parse_selectors(h2o_req_t *req, enum media m, struct query q, const char *const *fields,
+                           struct selector *labels, struct selector *fsel)
+{
+    static char text[SELECTOR_TEXT_MAX]; /* single-threaded loop: one request at a time */
+    char err[256], msg[320];
+    int n;
+
+    memset(labels, 0, sizeof(*labels));
+    memset(fsel, 0, sizeof(*fsel));
+    n = query_param(q.s, q.len, "labelSelector", text, sizeof(text));
+    if (n == -EINVAL || n == -E2BIG) {
+        respond_status(req, m, 400, "BadRequest",
+                       "labelSelector is not validly encoded or too "
+                       "long",
+                       NULL, NULL);
+        return -1;
+    }
+    if (n >= 0 && label_selector_parse(text, (size_t)n, labels, err, sizeof(err)) != 0) {
+        snprintf(msg, sizeof(msg), "unable to parse labelSelector: %s", err);
+        respond_status(req, m, 400, "BadRequest", msg, NULL, NULL);
+        return -1;
+    }
+    n = query_param(q.s, q.len, "fieldSelector", text, sizeof(text));
+    if (n == -EINVAL || n == -E2BIG) {
+        selector_free(labels);
+        respond_status(req, m, 400, "BadRequest",
+                       "fieldSelector is not validly encoded or too "
+                       "long",
+                       NULL, NULL);
+        return -1;
+    }
+    if (n >= 0 && field_selector_parse(text, (size_t)n, fields, fsel, err, sizeof(err)) != 0) {
+        selector_free(labels);
+        snprintf(msg, sizeof(msg), "unable to parse fieldSelector: %s", err);
+        respond_status(req, m, 400, "BadRequest", msg, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *content_type(enum media m)
+{
+    return m == MEDIA_PROTOBUF        ? "application/vnd.kubernetes.protobuf"
+           : m == MEDIA_JSON          ? "application/json"
+           : m == MEDIA_TABLE_V1BETA1 ? "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
+                                      : "application/json;as=Table;v=v1;g=meta.k8s.io";
+}
+
+static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r, enum media m,
+                  const struct selector *labels, const struct selector *fields)
+{
+    char ns[64], name[256], msg[400], details[64 + 1 + 256];
+    struct metrics_query q = {.kind = r->kind,
+                              .version = r->version,
+                              .ns = ns,
+                              .name = name,
+                              .media = m,
+                              .labels = labels,
+                              .fields = fields};
+    struct outbuf b;
+    int rc;
+
+    snprintf(ns, sizeof(ns), "%.*s", (int)r->ns_len, r->ns ? r->ns : "");
+    snprintf(name, sizeof(name), "%.*s", (int)r->name_len, r->name ? r->name : "");
+    respond_buffer_acquire(&b);
+    rc = metrics_query_render(&agg->store, &q, &b);
+    if (rc == 200) {
+        respond_body(req, 200, content_type(m), &b);
+        return;
+    }
+    outbuf_free(&b);
+    if (rc == 404 && r->kind == ROUTE_NODE) {
+        snprintf(msg, sizeof(msg), "nodemetrics.metrics.k8s.io \"%s\" not found", name);
+        respond_status(req, m, 404, "NotFound", msg, name, "nodes");
+    } else if (rc == 404) {
+        snprintf(details, sizeof(details), "%s/%s", ns, name);
+        snprintf(msg, sizeof(msg), "podmetrics.metrics.k8s.io \"%s\" not found", details);
+        respond_status(req, m, 404, "NotFound", msg, details, "pods");
+    } else {
+        respond_status(req, m, 500, "InternalError", "out of memory", NULL, NULL);
+    }
+}
+
+enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const struct route *r,
+                                 struct query q)
+{
+    bool single = r->kind == ROUTE_NODE || r->kind == ROUTE_POD;
+    h2o_iovec_t accept = request_header(req, H2O_TOKEN_ACCEPT);
+    enum media m = negotiate_accept(accept.base, accept.len, true);
+    struct selector labels, fsel;
+
+    if (m == MEDIA_NONE) {
+        respond_status(req, MEDIA_JSON, 406, "NotAcceptable",
+                       "only application/json, application/vnd.kubernetes.protobuf and "
+                       "application/json;as=Table;g=meta.k8s.io are served",
+                       NULL, NULL);
+        return single ? VERB_GET : VERB_LIST;
+    }
+    if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
+        respond_status(req, m, 405, "MethodNotAllowed",
+                       "the server does not allow this method on the requested resource (only "
+                       "get and list)",
+                       NULL, NULL);
+        return VERB_OTHER;
+    }
+    if (single) {
+        serve(agg, req, r, m, NULL, NULL);
+        return VERB_GET;
+    }
+    if (parse_selectors(req, m, q, r->kind == ROUTE_NODES ? node_fields : pod_fields, &labels,
+                        &fsel))
+        return VERB_LIST;
+    serve(agg, req, r, m, &labels, &fsel);
+    selector_free(&labels);
+    selector_free(&fsel);
+    return VERB_LIST;
+}

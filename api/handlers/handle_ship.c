@@ -1,0 +1,115 @@
+/* Collector shipments: authenticate, decode, store, acknowledge. A shipment that fails any
+ * step stores nothing and gets a status that says why. */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "http/respond.h"
+
+#define SHIP_CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
+
+static int64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool bearer_matches(h2o_req_t *req, const char *token)
+{
+    h2o_iovec_t auth = request_header(req, H2O_TOKEN_AUTHORIZATION);
+    size_t tl;
+
+    if (!token || auth.len < 7 || strncasecmp(auth.base, "Bearer ", 7) != 0) return false;
+    tl = strlen(token);
+    /* Constant time: a token must not leak through response timing. */
+    return auth.len - 7 == tl && CRYPTO_memcmp(auth.base + 7, token, tl) == 0;
+}
+
+void ship_reject(struct aggregator *agg, h2o_req_t *req, enum ship_reject why, int code,
+                 const char *message)
+{
+    char peer[1025] = "?";
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+
+    if (sl > 0) h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, peer);
+    selfmetrics_reject(&agg->metrics, why);
+    LOG_RATELIMITED(LOG_WARN, "shipment from %s rejected (%d): %s", peer, code, message);
+    respond_status(req, MEDIA_JSON, code,
+                   code == 401   ? "Unauthorized"
+                   : code == 403 ? "Forbidden"
+                   : code == 503 ? "ServiceUnavailable"
+                                 : "BadRequest",
+                   message, NULL, NULL);
+}
+
+void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
+{
+    struct wire_shipment ship;
+    struct wire_arena arena;
+    enum store_apply_result result;
+    char err[256], body[96];
+    h2o_iovec_t ctype;
+    int rc;
+
+    if (!method_is(req, "POST")) {
+        ship_reject(agg, req, REJECT_METHOD, 405, "shipments are POSTed");
+        return;
+    }
+    /* Kubernetes mode: auth_gate.c vouched for the collector and names its node. */
+    if (!node && !bearer_matches(req, agg->cfg.ship_token)) {
+        ship_reject(agg, req, REJECT_UNAUTHENTICATED, 401, "shipment not authenticated");
+        return;
+    }
+    ctype = request_header(req, H2O_TOKEN_CONTENT_TYPE);
+    if (ctype.len != strlen(SHIP_CONTENT_TYPE) ||
+        memcmp(ctype.base, SHIP_CONTENT_TYPE, ctype.len) != 0) {
+        ship_reject(agg, req, REJECT_CONTENT_TYPE, 415, "content type must be " SHIP_CONTENT_TYPE);
+        return;
+    }
+    wire_arena_init(&arena);
+    rc = wire_decode(req->entity.base, req->entity.len, &ship, &arena, err, sizeof(err));
+    if (rc) {
+        wire_arena_free(&arena);
+        ship_reject(agg, req, rc == -EMSGSIZE || rc == -EFBIG ? REJECT_TOO_LARGE : REJECT_MALFORMED,
+                    rc == -EMSGSIZE || rc == -EFBIG ? 413 : 400, err);
+        return;
+    }
+    if (node && strcmp(node, ship.node_name) != 0) {
+        char msg[160 + 2 * 256];
+        snprintf(msg, sizeof(msg), "the collector of node %s may not ship for node %s", node,
+                 ship.node_name);
+        wire_arena_free(&arena);
+        ship_reject(agg, req, REJECT_WRONG_NODE, 403, msg);
+        return;
+    }
+    rc = store_apply(&agg->store, &ship, now_ns(CLOCK_MONOTONIC), &result);
+    if (rc) {
+        wire_arena_free(&arena);
+        ship_reject(agg, req, REJECT_INTERNAL, 500, "out of memory storing the shipment");
+        return;
+    }
+    if (result == STORE_NEED_FULL) {
+        selfmetrics_ship(&agg->metrics, SHIP_RESYNC, -1);
+        log_debug("node %s: delta seq %llu needs a full snapshot", ship.node_name,
+                  (unsigned long long)ship.seq);
+        wire_arena_free(&arena);
+        respond_text(req, 409, "application/json", "{\"resync\":true}");
+        return;
+    }
+    selfmetrics_ship(&agg->metrics, result == STORE_APPLIED ? SHIP_STORED : SHIP_DUPLICATE,
+                     (double)(now_ns(CLOCK_REALTIME) - ship.sent_ns) / 1e9);
+    if (result == STORE_APPLIED) {
+        agg->shipments_seen = true;
+        agg->last_ship_mono_ns = now_ns(CLOCK_MONOTONIC);
+    }
+    snprintf(body, sizeof(body), "{\"ack\":%llu}", (unsigned long long)ship.seq);
+    wire_arena_free(&arena);
+    respond_text(req, 200, "application/json", body);
+}

@@ -1,0 +1,655 @@
+#include "store.h"
+
+#include "render/render.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- series ------------------------------------------------------------------------------- */
+
+static int64_t spacing_for(int64_t window_ns)
+{
+    /* STORE_POINTS - 2 gaps must span the window, leaving one spare point for jitter. */
+    return window_ns / (STORE_POINTS - 2);
+}
+
+static const struct store_point *ring_at(const struct store_series *s, unsigned i)
+{
+    return &s->ring[(s->head + i) % STORE_POINTS];
+}
+
+static void series_add(struct store_series *s, struct store_point p, int64_t spacing)
+{
+    if (s->has_latest) {
+        if (p.real_ns <= s->latest.real_ns)
+            return; /* already have it: resent shipments are harmless */
+        if (p.usage_usec < s->latest.usage_usec) {
+            s->head = 0; /* counter reset: a restarted container is a new series */
+            s->count = 0;
+        }
+    }
+    s->latest = p;
+    s->has_latest = true;
+    if (s->count == 0 || p.real_ns - ring_at(s, s->count - 1)->real_ns >= spacing) {
+        if (s->count == STORE_POINTS) {
+            s->head = (uint8_t)((s->head + 1) % STORE_POINTS);
+            s->count--;
+        }
+        s->ring[(s->head + s->count) % STORE_POINTS] = p;
+        s->count++;
+    }
+}
+
+static void series_add_all(struct store_series *s, const struct wire_sample *samples, size_t n,
+                           int64_t spacing)
+{
+    for (size_t i = 0; i < n; i++)
+        series_add(s, (struct store_point){samples[i].real_ns, samples[i].usage_usec}, spacing);
+}
+
+bool store_series_rate(const struct store_series *ser, int64_t window_ns, uint64_t *nanocores,
+                       int64_t *window_out, int64_t *end_ns)
+{
+    const struct store_point *start = NULL;
+    /* Accept a start point a little older than the window rather than halve the window
+     * because of sampling jitter. */
+    int64_t limit = window_ns + window_ns / 10;
+
+    if (!ser->has_latest) return false;
+    for (unsigned i = 0; i < ser->count; i++) {
+        const struct store_point *p = ring_at(ser, i);
+        if (p->real_ns < ser->latest.real_ns && ser->latest.real_ns - p->real_ns <= limit) {
+            start = p;
+            break;
+        }
+    }
+    if (!start) {
+        /* Older history only: use the newest earlier point (a shorter, true window). */
+        for (unsigned i = ser->count; i-- > 0;) {
+            const struct store_point *p = ring_at(ser, i);
+            if (p->real_ns < ser->latest.real_ns) {
+                start = p;
+                break;
+            }
+        }
+    }
+    if (!start) return false;
+    int64_t dt = ser->latest.real_ns - start->real_ns;
+    uint64_t du = ser->latest.usage_usec - start->usage_usec;
+    *nanocores = (uint64_t)((unsigned __int128)du * 1000 * 1000000000 / (uint64_t)dt);
+    *window_out = dt;
+    *end_ns = ser->latest.real_ns;
+    return true;
+}
+
+static void series_refresh_rate(const struct store_series *ser, int64_t window_ns,
+                                struct store_rate *r)
+{
+    if (!store_series_rate(ser, window_ns, &r->nanocores, &r->window_ns, &r->end_ns))
+        memset(r, 0, sizeof(*r));
+}
+
+/* Container ids are 64 lower-case hex (the wire decoder checks): kept as 32 bytes. */
+static void id_from_hex(const char *hex, uint8_t out[WIRE_ID_LEN / 2])
+{
+    for (int i = 0; i < WIRE_ID_LEN / 2; i++) {
+        int hi = hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10;
+        int lo = hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+}
+
+/* --- lifetime ----------------------------------------------------------------------------- */
+
+void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
+{
+    memset(s, 0, sizeof(*s));
+    s->window_ns = window_ns;
+    s->node_expiry_ns = node_expiry_ns;
+    strmap_init(&s->nodes);
+    strmap_init(&s->pods);
+    strmap_init(&s->uids);
+    strmap_init(&s->names);
+}
+
+/* Interned container names: the count of users sits before the characters. */
+struct interned {
+    size_t refs;
+    char s[];
+};
+
+static const char *intern(struct store *s, const char *name)
+{
+    struct interned *in = strmap_get(&s->names, name);
+
+    if (!in) {
+        size_t len = strlen(name);
+        in = malloc(sizeof(*in) + len + 1);
+        if (!in) return NULL;
+        in->refs = 0;
+        memcpy(in->s, name, len + 1);
+        if (strmap_put(&s->names, in->s, in)) {
+            free(in);
+            return NULL;
+        }
+    }
+    in->refs++;
+    return in->s;
+}
+
+static void unintern(struct store *s, const char *name)
+{
+    struct interned *in;
+
+    if (!name) return;
+    in = strmap_get(&s->names, name);
+    if (in && --in->refs == 0) {
+        strmap_del(&s->names, name);
+        free(in);
+    }
+}
+
+static void container_clear(struct store *s, struct store_container *c)
+{
+    unintern(s, c->name);
+}
+
+static void pod_unindex(struct store *s, struct store_pod *p)
+{
+    s->membership_gen++;
+    if (p->key && strmap_get(&s->pods, p->key) == p) strmap_del(&s->pods, p->key);
+    if (strmap_get(&s->uids, p->uid) == p) strmap_del(&s->uids, p->uid);
+}
+
+static void pod_free(struct store *s, struct store_pod *p)
+{
+    pod_unindex(s, p);
+    for (size_t i = 0; i < p->ncontainers; i++)
+        container_clear(s, &p->containers[i]);
+    s->ncontainers -= p->ncontainers;
+    p->node->ncontainers -= p->ncontainers;
+    s->npods--;
+    p->node->npods--;
+    free(p->containers);
+    free(p->names_block);
+    free(p->pb);
+    free(p);
+}
+
+static void node_remove_pod(struct store *s, struct store_node *n, struct store_pod *p)
+{
+    for (struct store_pod **pp = &n->pods; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    }
+    pod_free(s, p);
+}
+
+static void node_free(struct store *s, struct store_node *n)
+{
+    while (n->pods)
+        node_remove_pod(s, n, n->pods);
+    if (strmap_get(&s->nodes, n->name) == n) strmap_del(&s->nodes, n->name);
+    free(n->name);
+    free(n);
+}
+
+void store_free(struct store *s)
+{
+    const char *k;
+    void *v;
+
+    for (size_t it = 0; strmap_next(&s->nodes, &it, &k, &v);)
+        node_free(s, v);
+    strmap_free(&s->nodes);
+    strmap_free(&s->pods);
+    strmap_free(&s->uids);
+    strmap_free(&s->names); /* empty: every name was released with its container */
+    free(s->sorted);
+}
+
+static int cmp_pod_key(const void *a, const void *b)
+{
+    const struct store_pod *x = *(struct store_pod *const *)a, *y = *(struct store_pod *const *)b;
+    int c = strcmp(x->namespace_, y->namespace_);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+struct store_pod *const *store_sorted_pods(struct store *s, const char *ns, size_t *n)
+{
+    const char *k;
+    void *v;
+    size_t lo, hi;
+
+    if (!s->sorted || s->sorted_gen != s->membership_gen) {
+        struct store_pod **arr = realloc(s->sorted, (s->pods.len + 1) * sizeof(*arr));
+        if (!arr) {
+            *n = 0;
+            return NULL;
+        }
+        s->sorted = arr;
+        s->nsorted = 0;
+        for (size_t it = 0; strmap_next(&s->pods, &it, &k, &v);)
+            s->sorted[s->nsorted++] = v;
+        qsort(s->sorted, s->nsorted, sizeof(*s->sorted), cmp_pod_key);
+        s->sorted_gen = s->membership_gen;
+    }
+    if (!ns) {
+        *n = s->nsorted;
+        return s->sorted;
+    }
+    /* The namespace's pods are one contiguous run: find its bounds by binary search. */
+    lo = 0;
+    hi = s->nsorted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(s->sorted[mid]->namespace_, ns) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    hi = lo;
+    while (hi < s->nsorted && strcmp(s->sorted[hi]->namespace_, ns) == 0)
+        hi++;
+    *n = hi - lo;
+    return s->sorted + lo;
+}
+
+/* --- applying shipments ------------------------------------------------------------------- */
+
+static struct store_node *node_get_or_create(struct store *s, const char *name, int64_t now_real)
+{
+    struct store_node *n = strmap_get(&s->nodes, name);
+
+    if (n) return n;
+    n = calloc(1, sizeof(*n));
+    if (!n || !(n->name = strdup(name)) || strmap_put(&s->nodes, n->name, n)) {
+        if (n) free(n->name);
+        free(n);
+        return NULL;
+    }
+    n->first_seen_ns = now_real;
+    return n;
+}
+
+static int pod_set_names(struct store *s, struct store_pod *p, const struct wire_pod *wp)
+{
+    size_t nl = strlen(wp->namespace_), ml = strlen(wp->name);
+    bool named = nl && ml;
+    char *block;
+
+    if (p->names_block && strcmp(p->namespace_, wp->namespace_) == 0 &&
+        strcmp(p->name, wp->name) == 0)
+        return 0;
+    block = malloc(nl + 1 + ml + 1 + (named ? nl + 1 + ml + 1 : 0));
+    if (!block) return -ENOMEM;
+    memcpy(block, wp->namespace_, nl + 1);
+    memcpy(block + nl + 1, wp->name, ml + 1);
+    if (named) {
+        char *key = block + nl + 1 + ml + 1;
+        memcpy(key, wp->namespace_, nl);
+        key[nl] = '/';
+        memcpy(key + nl + 1, wp->name, ml + 1);
+    }
+    if (p->key && strmap_get(&s->pods, p->key) == p) strmap_del(&s->pods, p->key);
+    free(p->names_block);
+    p->names_block = block;
+    p->namespace_ = block;
+    p->name = block + nl + 1;
+    p->key = named ? block + nl + 1 + ml + 1 : NULL;
+    s->membership_gen++;
+    /* A newer pod with the same namespace/name (a recreated StatefulSet pod) takes over. */
+    if (p->key && strmap_put(&s->pods, p->key, p)) return -ENOMEM;
+    return 0;
+}
+
+static struct store_pod *pod_get_or_create(struct store *s, struct store_node *n,
+                                           const struct wire_pod *wp, int64_t now_real)
+{
+    struct store_pod *p = strmap_get(&s->uids, wp->uid);
+
+    if (p && p->node != n) {
+        /* The pod moved (or a stale node still claims it): the newest shipment owns it. */
+        node_remove_pod(s, p->node, p);
+        p = NULL;
+    }
+    if (!p) {
+        p = calloc(1, sizeof(*p));
+        if (!p) return NULL;
+        memcpy(p->uid, wp->uid, strlen(wp->uid) + 1);
+        p->node = n;
+        p->first_seen_ns = now_real;
+        if (strmap_put(&s->uids, p->uid, p)) {
+            free(p);
+            return NULL;
+        }
+        p->next = n->pods;
+        n->pods = p;
+        n->npods++;
+        s->npods++;
+    }
+    if (pod_set_names(s, p, wp)) return NULL;
+    return p;
+}
+
+static void pod_remove_container(struct store *s, struct store_pod *p, size_t i)
+{
+    container_clear(s, &p->containers[i]);
+    p->containers[i] = p->containers[p->ncontainers - 1];
+    p->ncontainers--;
+    p->node->ncontainers--;
+    s->ncontainers--;
+}
+
+static struct store_container *pod_container(struct store *s, struct store_pod *p,
+                                             const struct wire_container *wc, bool create)
+{
+    uint8_t id[WIRE_ID_LEN / 2];
+
+    id_from_hex(wc->id, id);
+    for (size_t i = 0; i < p->ncontainers; i++) {
+        if (memcmp(p->containers[i].id, id, sizeof(id)) == 0) return &p->containers[i];
+    }
+    if (!create) return NULL;
+    struct store_container *grown =
+        realloc(p->containers, (p->ncontainers + 1) * sizeof(*p->containers));
+    if (!grown) return NULL;
+    p->containers = grown;
+    struct store_container *c = &p->containers[p->ncontainers];
+    memset(c, 0, sizeof(*c));
+    memcpy(c->id, id, sizeof(id));
+    c->name = intern(s, wc->name);
+    if (!c->name) return NULL;
+    p->ncontainers++;
+    p->node->ncontainers++;
+    s->ncontainers++;
+    return c;
+}
+
+/* Re-renders the pod's protobuf message after a change. On allocation failure the pod is
+ * simply not cached (LISTs then fall back to rendering it). */
+static void pod_refresh_pb(struct store *s, struct store_pod *p)
+{
+    static struct outbuf scratch; /* one event loop: one at a time */
+    struct container_metrics_view views[WIRE_MAX_CONTAINERS];
+    char names[WIRE_MAX_CONTAINERS][32];
+    struct pod_metrics_view view;
+    char *pb;
+
+    free(p->pb);
+    p->pb = NULL;
+    p->pb_len = 0;
+    if (p->ncontainers > WIRE_MAX_CONTAINERS || !store_pod_view(s, p, views, names, &view)) return;
+    outbuf_reset(&scratch);
+    render_pod_item_pb(&scratch, &view);
+    if (scratch.failed || scratch.len > UINT32_MAX || !(pb = malloc(scratch.len ? scratch.len : 1)))
+        return;
+    memcpy(pb, scratch.data, scratch.len);
+    p->pb = pb;
+    p->pb_len = (uint32_t)scratch.len;
+}
+
+static int apply_pod(struct store *s, struct store_node *n, const struct wire_pod *wp, bool full,
+                     int64_t spacing, int64_t now_real)
+{
+    struct store_pod *p;
+
+    if (wp->removed) {
+        p = strmap_get(&s->uids, wp->uid);
+        if (p && p->node == n) node_remove_pod(s, n, p);
+        return 0;
+    }
+    p = pod_get_or_create(s, n, wp, now_real);
+    if (!p) return -ENOMEM;
+    for (size_t i = 0; i < wp->ncontainers; i++) {
+        const struct wire_container *wc = &wp->containers[i];
+        struct store_container *c = pod_container(s, p, wc, !wc->removed);
+        if (wc->removed) {
+            if (c) pod_remove_container(s, p, (size_t)(c - p->containers));
+            continue;
+        }
+        if (!c) return -ENOMEM;
+        if (strcmp(c->name, wc->name) != 0) {
+            const char *nm = intern(s, wc->name);
+            if (!nm) return -ENOMEM;
+            unintern(s, c->name);
+            c->name = nm;
+        }
+        series_add_all(&c->cpu, wc->samples, wc->nsamples, spacing);
+        series_refresh_rate(&c->cpu, s->window_ns, &c->rate);
+        c->memory = wc->memory;
+    }
+    if (full) {
+        /* A snapshot lists every live container: the rest are gone. */
+        for (size_t i = p->ncontainers; i-- > 0;) {
+            bool listed = false;
+            for (size_t j = 0; j < wp->ncontainers && !listed; j++) {
+                uint8_t id[WIRE_ID_LEN / 2];
+                id_from_hex(wp->containers[j].id, id);
+                listed = memcmp(p->containers[i].id, id, sizeof(id)) == 0;
+            }
+            if (!listed) pod_remove_container(s, p, i);
+        }
+    }
+    p->updated_ns = now_real;
+    pod_refresh_pb(s, p);
+    return 0;
+}
+
+static uint64_t n_last_seq(const struct store_node *n)
+{
+    return n ? n->last_seq : 0;
+}
+
+int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_mono_ns,
+                enum store_apply_result *result)
+{
+    bool full = ship->flags & WIRE_FULL;
+    int64_t spacing = spacing_for(s->window_ns);
+    struct store_node *n = strmap_get(&s->nodes, ship->node_name);
+
+    if (!full) {
+        if (ship->seq <= n_last_seq(n) && n && n->instance == ship->instance) {
+            *result = STORE_DUPLICATE;
+            return 0;
+        }
+        /* A delta must follow exactly what we hold: after a lost acknowledgement the
+         * collector's base is older, and its delta could miss a container that came and went
+         * in between. A full snapshot settles it. */
+        if (!n || n->instance != ship->instance || ship->base_seq != n->last_seq) {
+            s->stats.resyncs_requested++;
+            *result = STORE_NEED_FULL;
+            return 0;
+        }
+    }
+    n = node_get_or_create(s, ship->node_name, ship->sent_ns);
+    if (!n) return -ENOMEM;
+    if (full && n->instance != ship->instance) {
+        /* A new collector: its history starts now; drop what the old one said. */
+        while (n->pods)
+            node_remove_pod(s, n, n->pods);
+    }
+    n->instance = ship->instance;
+    n->last_seq = ship->seq;
+    n->last_ship_mono_ns = now_mono_ns;
+    n->expiry_ns =
+        ship->ship_interval_ms ? 3 * (int64_t)ship->ship_interval_ms * 1000000 : s->node_expiry_ns;
+    n->cpu_cores = ship->node.cpu_cores;
+    n->memory_capacity = ship->node.memory_capacity;
+    n->memory = ship->node.memory;
+    series_add_all(&n->cpu, ship->node.samples, ship->node.nsamples, spacing);
+    series_refresh_rate(&n->cpu, s->window_ns, &n->rate);
+
+    for (size_t i = 0; i < ship->npods; i++) {
+        if (apply_pod(s, n, &ship->pods[i], full, spacing, ship->sent_ns)) {
+            node_free(s, n); /* never leave a node half-applied */
+            return -ENOMEM;
+        }
+    }
+    if (full) {
+        for (struct store_pod *p = n->pods, *next; p; p = next) {
+            bool listed = false;
+            next = p->next;
+            for (size_t j = 0; j < ship->npods && !listed; j++)
+                listed = !ship->pods[j].removed && strcmp(p->uid, ship->pods[j].uid) == 0;
+            if (!listed) node_remove_pod(s, n, p);
+        }
+    }
+    *result = STORE_APPLIED;
+    return 0;
+}
+
+size_t store_expire(struct store *s, int64_t now_mono_ns)
+{
+    const char *k;
+    void *v;
+    size_t dropped = 0;
+
+    for (size_t it = 0; strmap_next(&s->nodes, &it, &k, &v);) {
+        struct store_node *n = v;
+        if (now_mono_ns - n->last_ship_mono_ns > n->expiry_ns) {
+            node_free(s, n);
+            dropped++;
+        }
+    }
+    s->stats.nodes_dropped_stale += dropped;
+    return dropped;
+}
+
+/* --- labels ------------------------------------------------------------------------------- */
+
+void store_pod_labels(const struct store *s, const struct store_pod *p,
+                      const struct label_view **labels, size_t *nlabels)
+{
+    *labels = NULL;
+    *nlabels = 0;
+    if (s->labels && p->key) label_index_pod(s->labels, p->key, p->uid, labels, nlabels);
+}
+
+void store_set_label_index(struct store *s, const struct label_index *li)
+{
+    const char *k;
+    void *v;
+
+    s->labels = li;
+    for (size_t it = 0; strmap_next(&s->uids, &it, &k, &v);)
+        pod_refresh_pb(s, v);
+}
+
+void store_labels_changed(struct store *s, enum label_kind kind, const char *key)
+{
+    struct store_pod *p;
+
+    if (kind != LABEL_POD || !(p = strmap_get(&s->pods, key))) return;
+    pod_refresh_pb(s, p);
+}
+
+/* --- views -------------------------------------------------------------------------------- */
+
+/* Containers of one pod are sampled in the same collector tick, microseconds apart; one whose
+ * newest sample is older than its pod's by more than this has stopped. */
+#define EXITED_SLACK_NS 50000000
+
+bool store_node_view(const struct store *s, const struct store_node *n,
+                     struct node_metrics_view *out)
+{
+    if (n->rate.window_ns == 0) return false;
+    memset(out, 0, sizeof(*out));
+    out->meta.name = n->name;
+    if (s->labels) label_index_node(s->labels, n->name, &out->meta.labels, &out->meta.nlabels);
+    out->timestamp_ns = n->rate.end_ns;
+    out->window_ns = n->rate.window_ns;
+    out->usage.cpu_nanocores = n->rate.nanocores;
+    out->usage.memory_bytes = n->memory.have & WIRE_HAVE_WORKING_SET ? n->memory.working_set : 0;
+    out->usage.has_swap = n->memory.have & WIRE_HAVE_SWAP;
+    out->usage.swap_bytes = n->memory.swap;
+    return true;
+}
+
+bool store_pod_view(const struct store *s, const struct store_pod *p,
+                    struct container_metrics_view *containers, char (*name_buf)[32],
+                    struct pod_metrics_view *out)
+{
+    size_t n = 0;
+    int64_t newest = 0, window = 0;
+
+    /* Rates were computed when the samples arrived. */
+    if (!p->key) return false; /* nothing named it: it cannot be addressed through the API */
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < p->ncontainers; i++)
+        if (p->containers[i].rate.window_ns && p->containers[i].rate.end_ns > newest) {
+            newest = p->containers[i].rate.end_ns;
+            window = p->containers[i].rate.window_ns;
+        }
+    for (size_t i = 0; i < p->ncontainers; i++) {
+        const struct store_container *c = &p->containers[i];
+        uint64_t cpu = c->rate.nanocores;
+        bool gone;
+        size_t j;
+
+        /* A container without a rate yet is left out; its pod is still served. */
+        if (c->rate.window_ns == 0) continue;
+        /* A container whose samples stopped before its pod's newest (it exited: the collector
+         * ships its last figures for a while) counts only for the CPU it used inside the
+         * pod's window, so a restart or a finished job does not add its old rate on top of
+         * the new container's, and its memory is no longer in use. */
+        gone = newest - c->rate.end_ns > EXITED_SLACK_NS;
+        if (gone) {
+            int64_t from = c->rate.end_ns - c->rate.window_ns, lo = newest - window;
+            int64_t inside = c->rate.end_ns - (from > lo ? from : lo);
+            if (inside <= 0) continue; /* ended before the window: nothing to show */
+            cpu = (uint64_t)((double)c->rate.nanocores * (double)inside / (double)window);
+        }
+        if (c->name[0]) {
+            containers[n].name = c->name;
+        } else {
+            snprintf(name_buf[n], sizeof(name_buf[n]), "container-%02x%02x%02x%02x%02x%02x",
+                     c->id[0], c->id[1], c->id[2], c->id[3], c->id[4], c->id[5]);
+            containers[n].name = name_buf[n];
+        }
+        /* One entry per container name: a restarted container's runs are summed. */
+        for (j = 0; j < n && strcmp(containers[j].name, containers[n].name) != 0; j++)
+            ;
+        if (j < n) {
+            containers[j].usage.cpu_nanocores += cpu;
+            if (!gone) {
+                containers[j].usage.memory_bytes =
+                    c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
+                containers[j].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
+                containers[j].usage.swap_bytes = c->memory.swap;
+            }
+            continue;
+        }
+        memset(&containers[n].usage, 0, sizeof(containers[n].usage));
+        containers[n].usage.cpu_nanocores = cpu;
+        if (!gone) {
+            containers[n].usage.memory_bytes =
+                c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
+            containers[n].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
+            containers[n].usage.swap_bytes = c->memory.swap;
+        }
+        n++;
+    }
+    out->timestamp_ns = newest;
+    out->window_ns = window;
+    if (n == 0) return false;
+    /* Stable output: containers sorted by name (insertion sort; pods have a handful). */
+    for (size_t i = 1; i < n; i++) {
+        struct container_metrics_view tmp = containers[i];
+        size_t j = i;
+        for (; j > 0 && strcmp(containers[j - 1].name, tmp.name) > 0; j--)
+            containers[j] = containers[j - 1];
+        containers[j] = tmp;
+    }
+    out->meta.name = p->name;
+    out->meta.namespace_ = p->namespace_;
+    out->meta.creation_ns = p->updated_ns; /* stable between shipments, so it can be cached */
+    store_pod_labels(s, p, &out->meta.labels, &out->meta.nlabels);
+    out->containers = containers;
+    out->ncontainers = n;
+    return true;
+}

@@ -1,0 +1,160 @@
+/* The aggregator's memory: per node and per container, the recent CPU samples the collectors
+ * shipped and their newest memory figures. Applies shipments (full or delta, with sequence
+ * checks), answers "rate over the window" and "newest working set", drops silent nodes, and
+ * stays bounded: each series keeps a fixed number of points whatever arrives. */
+#ifndef KMETRICS_STORE_H
+#define KMETRICS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "label_index.h"
+#include "metrics_model.h"
+#include "strmap.h"
+#include "wire/wire.h"
+
+#define STORE_POINTS 8 /* kept CPU points per series, spaced to span the window */
+
+struct store_point {
+    int64_t real_ns;
+    uint64_t usage_usec;
+};
+
+struct store_series {
+    struct store_point ring[STORE_POINTS];
+    uint8_t head, count;
+    bool has_latest;
+    struct store_point latest;
+};
+
+/* A series' rate over the store's window, computed when samples arrive (every ship interval)
+ * rather than on every read. window_ns == 0: no rate yet. */
+struct store_rate {
+    uint64_t nanocores;
+    int64_t window_ns;
+    int64_t end_ns;
+};
+
+struct store_container {
+    uint8_t id[WIRE_ID_LEN / 2]; /* binary: half the memory of the hex string */
+    const char *name;            /* interned (store.names); "" → "container-<id12>" served */
+    struct store_series cpu;
+    struct store_rate rate;
+    struct wire_usage memory;
+};
+
+struct store_node;
+
+struct store_pod {
+    char uid[WIRE_UID_MAX + 1];
+    /* One allocation holds "ns\0name\0ns/name\0": fewer cache misses when listing. */
+    char *names_block; /* owned */
+    const char *namespace_;
+    const char *name;
+    const char *key; /* "namespace/name"; NULL when unnamed */
+    struct store_node *node;
+    struct store_container *containers; /* owned array */
+    size_t ncontainers;
+    int64_t first_seen_ns;
+    int64_t updated_ns; /* the collector's send time of the last shipment that changed it */
+    /* Its PodMetrics protobuf message, rendered when a shipment changes the pod (every ship
+     * interval) so a LIST only frames stored bytes. NULL while the pod is not served. */
+    char *pb;
+    uint32_t pb_len;
+    struct store_pod *next; /* in node->pods */
+};
+
+struct store_node {
+    char *name;
+    uint64_t instance;
+    uint64_t last_seq;
+    int64_t last_ship_mono_ns;
+    int64_t expiry_ns; /* 3 of the collector's ship intervals, or the store's default */
+    int64_t first_seen_ns;
+    uint32_t cpu_cores;
+    uint64_t memory_capacity;
+    struct store_series cpu;
+    struct store_rate rate;
+    struct wire_usage memory;
+    struct store_pod *pods;
+    size_t npods;
+    size_t ncontainers;
+};
+
+struct store_stats {
+    uint64_t nodes_dropped_stale;
+    uint64_t resyncs_requested;
+};
+
+struct store {
+    int64_t window_ns;      /* --metric-resolution */
+    int64_t node_expiry_ns; /* a node silent this long is dropped, unless its collector says
+                               its ship interval (then 3 of those) */
+    struct strmap nodes;    /* name -> store_node */
+    struct strmap pods;     /* "ns/name" -> store_pod */
+    struct strmap uids;     /* pod uid -> store_pod */
+    struct strmap names;    /* interned container names (few distinct, shared by thousands) */
+    size_t npods;
+    size_t ncontainers;
+    struct store_stats stats;
+    /* Named pods sorted by namespace/name, rebuilt only when membership or names change
+     * (shipments mostly just add samples): LISTs neither sort nor scan other namespaces. */
+    uint64_t membership_gen;
+    struct store_pod **sorted;
+    size_t nsorted;
+    uint64_t sorted_gen;
+    /* Labels from the API server (kube_labels.c), NULL without one. A pod takes the labels of
+     * the API object of its namespace/name, unless both uids are UUIDs and differ (another
+     * pod of that name); pods the API server does not know are served without labels. */
+    const struct label_index *labels;
+};
+
+void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);
+void store_free(struct store *s);
+
+enum store_apply_result {
+    STORE_APPLIED = 0,
+    STORE_NEED_FULL, /* unknown instance or a sequence gap: ask for a full snapshot */
+    STORE_DUPLICATE, /* seq already applied: acknowledged, nothing changes */
+};
+
+/* Applies a decoded shipment for its node. now_mono_ns stamps the node's freshness. A shipment
+ * whose node differs from authenticated_node (when not NULL) must be refused by the caller
+ * before this. Returns -ENOMEM on allocation failure (the node is then dropped whole rather
+ * than left half-updated). */
+int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_mono_ns,
+                enum store_apply_result *result);
+
+/* Named pods in namespace/name order; with ns, only that namespace's. Valid until the next
+ * store change. NULL with *n = 0 on allocation failure. */
+struct store_pod *const *store_sorted_pods(struct store *s, const char *ns, size_t *n);
+
+/* Uses li (NULL: none) for metadata.labels from now on and re-renders every stored pod
+ * message. */
+void store_set_label_index(struct store *s, const struct label_index *li);
+/* The labels of key ("namespace/name" for pods, name for nodes) changed: re-renders that
+ * pod's stored message (a label_index listener). */
+void store_labels_changed(struct store *s, enum label_kind kind, const char *key);
+/* A pod's labels (none without an index or a matching API object); valid until the index
+ * changes. */
+void store_pod_labels(const struct store *s, const struct store_pod *p,
+                      const struct label_view **labels, size_t *nlabels);
+
+/* Drops nodes not heard from within node_expiry_ns; returns how many. */
+size_t store_expire(struct store *s, int64_t now_mono_ns);
+
+/* Rate over the window for a series; false without two points. */
+bool store_series_rate(const struct store_series *ser, int64_t window_ns, uint64_t *nanocores,
+                       int64_t *window_out, int64_t *end_ns);
+
+/* Views for rendering. The callbacks get views valid only during the call. */
+bool store_node_view(const struct store *s, const struct store_node *n,
+                     struct node_metrics_view *out);
+/* Fills containers (caller array of at least p->ncontainers) and out; false when no container
+ * has a CPU rate yet (the pod is not served). name_buf holds generated container names. */
+bool store_pod_view(const struct store *s, const struct store_pod *p,
+                    struct container_metrics_view *containers, char (*name_buf)[32],
+                    struct pod_metrics_view *out);
+
+#endif

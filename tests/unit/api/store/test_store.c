@@ -1,0 +1,345 @@
+/* The aggregator's store: sequence rules, rates over the true window, counter resets, removals,
+ * node expiry, and memory that stays bounded as series come and go. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers/metrics_query.h"
+#include "render/render.h"
+#include "store/store.h"
+
+#define SEC ((int64_t)1000000000)
+#define T0 (1760000000 * SEC)
+#define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define UID "11111111-2222-4333-8444-555555555555"
+
+struct one_pod {
+    struct wire_sample a[32], b[32], node[32];
+    struct wire_container c[2];
+    struct wire_pod pod;
+    struct wire_shipment ship;
+};
+
+/* Pod "ns/p" with containers a (0.5 core) and b (0.1 core), n samples 1 s apart from t. */
+static void build(struct one_pod *o, uint32_t flags, uint64_t inst, uint64_t seq, uint64_t base,
+                  int64_t t, int n, int with_b)
+{
+    memset(o, 0, sizeof(*o));
+    for (int i = 0; i < n; i++) {
+        int64_t ts = t + i * SEC;
+        o->a[i] = (struct wire_sample){ts, (uint64_t)((ts - T0) / 2000)};
+        o->b[i] = (struct wire_sample){ts, (uint64_t)((ts - T0) / 10000)};
+        o->node[i] = (struct wire_sample){ts, (uint64_t)((ts - T0) / 1000)};
+    }
+    o->c[0] =
+        (struct wire_container){.id = ID_A,
+                                .name = "a",
+                                .samples = o->a,
+                                .nsamples = (size_t)n,
+                                .memory = {.have = WIRE_HAVE_WORKING_SET, .working_set = 100}};
+    o->c[1] =
+        (struct wire_container){.id = ID_B, .name = "b", .samples = o->b, .nsamples = (size_t)n};
+    o->pod = (struct wire_pod){.uid = UID,
+                               .namespace_ = "ns",
+                               .name = "p",
+                               .containers = o->c,
+                               .ncontainers = with_b ? 2 : 1};
+    o->ship = (struct wire_shipment){.flags = flags,
+                                     .node_name = "n1",
+                                     .instance = inst,
+                                     .seq = seq,
+                                     .base_seq = base,
+                                     .sent_ns = t,
+                                     .node = {.samples = o->node, .nsamples = (size_t)n},
+                                     .pods = &o->pod,
+                                     .npods = 1};
+}
+
+static struct store_pod *pod(struct store *s)
+{
+    return strmap_get(&s->pods, "ns/p");
+}
+
+static void test_sequences(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, 0, 1, 2, 1, T0, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_NEED_FULL); /* unknown node */
+    assert_null(pod(&s));
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_APPLIED);
+    build(&o, 0, 1, 2, 1, T0 + 3 * SEC, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_APPLIED);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_DUPLICATE);
+    build(&o, 0, 1, 5, 4, T0 + 6 * SEC, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_NEED_FULL); /* gap */
+    build(&o, 0, 2, 3, 2, T0 + 6 * SEC, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_NEED_FULL); /* another instance: a restarted collector */
+    /* A delta on an older base (the collector missed our ack) is resolved by a full one. */
+    build(&o, 0, 1, 3, 1, T0 + 6 * SEC, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_NEED_FULL);
+    build(&o, 0, 1, 3, 2, T0 + 6 * SEC, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_APPLIED);
+    store_free(&s);
+}
+
+static void test_rates_window_and_views(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    struct container_metrics_view cv[2];
+    char names[2][32];
+    struct pod_metrics_view pv;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 30, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 2);
+    assert_string_equal(cv[0].name, "a");
+    assert_int_equal(cv[0].usage.cpu_nanocores, 500000000);
+    assert_int_equal(cv[1].usage.cpu_nanocores, 100000000);
+    assert_int_equal(cv[0].usage.memory_bytes, 100);
+    /* The true window: within the configured 15 s (+10% jitter), at whole sample spacing. */
+    assert_true(pv.window_ns >= 12 * SEC && pv.window_ns <= 16 * SEC);
+    assert_int_equal(pv.timestamp_ns, T0 + 29 * SEC);
+    struct node_metrics_view nv;
+    assert_true(store_node_view(&s, strmap_get(&s.nodes, "n1"), &nv));
+    assert_int_equal(nv.usage.cpu_nanocores, 1000000000);
+    store_free(&s);
+}
+
+/* A container restarted under the same name: the old run's samples stop while the new one's
+ * go on. The pod shows one entry, the new run's rate plus only what the old run used inside
+ * the window, and the new run's memory; a run that ended before the window adds nothing. */
+static void test_exited_run_counts_only_inside_the_window(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    struct container_metrics_view cv[2];
+    char names[2][32];
+    struct pod_metrics_view pv;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 30, 1);
+    o.c[1].name = "a"; /* the old run (0.1 core), last sampled at T0+19 s */
+    o.c[1].nsamples = 20;
+    o.c[1].memory = (struct wire_usage){.have = WIRE_HAVE_WORKING_SET, .working_set = 999};
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 1);
+    assert_string_equal(cv[0].name, "a");
+    assert_int_equal(pv.timestamp_ns, T0 + 29 * SEC);
+    /* The old run used 0.1 core from the window's start (T0+29 s - window) to T0+19 s. */
+    double inside = (double)(19 * SEC - (29 * SEC - pv.window_ns));
+    double want = 500000000 + 100000000 * inside / (double)pv.window_ns;
+    assert_true(inside > 0);
+    assert_true((double)cv[0].usage.cpu_nanocores > want - 1e6 &&
+                (double)cv[0].usage.cpu_nanocores < want + 1e6);
+    assert_int_equal(cv[0].usage.memory_bytes, 100);
+    store_free(&s);
+
+    /* Ended before the window began: only the live run. */
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 30, 1);
+    o.c[1].name = "a";
+    o.c[1].nsamples = 8;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 1);
+    assert_int_equal(cv[0].usage.cpu_nanocores, 500000000);
+    store_free(&s);
+}
+
+static void test_counter_reset_and_missing_values(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    struct container_metrics_view cv[2];
+    char names[2][32];
+    struct pod_metrics_view pv;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 10, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    /* Container a restarts: its counter drops to near zero and grows again. */
+    build(&o, 0, 1, 2, 1, T0 + 10 * SEC, 4, 1);
+    for (int i = 0; i < 4; i++)
+        o.a[i].usage_usec = 1000 + (uint64_t)i * 250000;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_string_equal(cv[0].name, "a");
+    assert_int_equal(cv[0].usage.cpu_nanocores, 250000000); /* new series, never negative */
+    /* Container b has only one sample: no rate, so the pod is served with a alone. */
+    store_free(&s);
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 5, 1);
+    o.c[1].nsamples = 1;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 1);
+    assert_string_equal(cv[0].name, "a");
+    store_free(&s);
+}
+
+static void test_removals_full_snapshot_and_expiry(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 5, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(s.ncontainers, 2);
+    /* A full snapshot without b: b is gone. */
+    build(&o, WIRE_FULL, 1, 2, 0, T0 + 5 * SEC, 5, 0);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(s.ncontainers, 1);
+    /* A delta removing the pod. */
+    build(&o, 0, 1, 3, 2, T0 + 10 * SEC, 1, 0);
+    o.pod.removed = true;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_null(pod(&s));
+    assert_int_equal(s.npods, 0);
+    /* Silent nodes expire: after --node-expiry when the collector did not say its interval, */
+    assert_int_equal(store_expire(&s, 44 * SEC), 0);
+    assert_int_equal(store_expire(&s, 46 * SEC), 1);
+    assert_int_equal(s.nodes.len, 0);
+    /* ... else after three of its ship intervals. */
+    build(&o, WIRE_FULL, 3, 1, 0, T0, 5, 1);
+    o.ship.ship_interval_ms = 1000;
+    assert_int_equal(store_apply(&s, &o.ship, 100 * SEC, &r), 0);
+    assert_int_equal(store_expire(&s, 102 * SEC + SEC / 2), 0);
+    assert_int_equal(store_expire(&s, 103 * SEC + SEC / 10), 1);
+    store_free(&s);
+}
+
+/* 20,000 short-lived pods come and go on one node: the store ends with what is live. */
+static void test_churn_stays_bounded(void **state)
+{
+    struct store s;
+    enum store_apply_result r;
+    struct wire_sample smp[2] = {{T0, 1}, {T0 + SEC, 2}};
+    char uid[40];
+    struct wire_container c = {.id = ID_A, .name = "c", .samples = smp, .nsamples = 2};
+    struct wire_pod p = {
+        .uid = uid, .namespace_ = "churn", .name = "x", .containers = &c, .ncontainers = 1};
+    struct wire_shipment ship = {.node_name = "n1", .instance = 1, .pods = &p, .npods = 1};
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    uint64_t seq = 0;
+    for (unsigned i = 0; i < 20000; i++) {
+        snprintf(uid, sizeof(uid), "%08x-0000-4000-8000-000000000000", i);
+        for (int removed = 0; removed < 2; removed++) {
+            ship.flags = seq == 0 ? WIRE_FULL : 0;
+            ship.base_seq = seq;
+            ship.seq = ++seq;
+            p.removed = removed;
+            assert_int_equal(store_apply(&s, &ship, 0, &r), 0);
+            assert_int_equal(r, STORE_APPLIED);
+        }
+    }
+    assert_int_equal(s.npods, 0);
+    assert_int_equal(s.ncontainers, 0);
+    assert_int_equal(s.pods.len, 0);
+    assert_int_equal(s.uids.len, 0);
+    assert_int_equal(s.names.len, 0); /* interned container names released with their users */
+    /* The indexes reuse their tombstones rather than grow with every pod ever seen. */
+    assert_true(s.uids.cap <= 64);
+    store_free(&s);
+}
+
+/* The protobuf LIST framed from each pod's stored message equals rendering the pods' views,
+ * and follows every shipment. */
+static void test_pb_list_from_stored_messages(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    struct metrics_query q = {
+        .kind = ROUTE_PODS_ALL, .version = API_V1BETA1, .media = MEDIA_PROTOBUF};
+    struct outbuf cached, direct;
+    struct container_metrics_view cv[2];
+    char names[2][32];
+    struct pod_metrics_view pv;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    outbuf_init(&cached);
+    outbuf_init(&direct);
+    for (int round = 0; round < 2; round++) {
+        if (round == 0)
+            build(&o, WIRE_FULL, 1, 1, 0, T0, 10, 1);
+        else
+            build(&o, 0, 1, 2, 1, T0 + 10 * SEC, 5, 1); /* a delta: new samples, new rates */
+        if (round == 1)
+            for (int i = 0; i < 5; i++)
+                o.a[i].usage_usec += (uint64_t)i * 1000000; /* container a got busier */
+        assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+        outbuf_reset(&cached);
+        outbuf_reset(&direct);
+        assert_int_equal(metrics_query_render(&s, &q, &cached), 200);
+        assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+        render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", &pv, 1);
+        assert_int_equal(cached.len, direct.len);
+        assert_memory_equal(cached.data, direct.data, direct.len);
+    }
+    /* A field selector that matches nothing: an empty list. */
+    struct selector none;
+    char err[64];
+    static const char *const fields[] = {"metadata.name", NULL};
+    assert_int_equal(field_selector_parse("metadata.name=zz", 16, fields, &none, err, sizeof(err)),
+                     0);
+    q.fields = &none;
+    outbuf_reset(&cached);
+    outbuf_reset(&direct);
+    assert_int_equal(metrics_query_render(&s, &q, &cached), 200);
+    render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", NULL, 0);
+    assert_int_equal(cached.len, direct.len);
+    selector_free(&none);
+    outbuf_free(&cached);
+    outbuf_free(&direct);
+    store_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sequences),
+        cmocka_unit_test(test_rates_window_and_views),
+        cmocka_unit_test(test_exited_run_counts_only_inside_the_window),
+        cmocka_unit_test(test_counter_reset_and_missing_values),
+        cmocka_unit_test(test_removals_full_snapshot_and_expiry),
+        cmocka_unit_test(test_churn_stays_bounded),
+        cmocka_unit_test(test_pb_list_from_stored_messages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
