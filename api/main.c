@@ -14,8 +14,7 @@
 #include "server.h"
 #include "http/tls_certs.h"
 #include "token_file.h"
-
-#define SEC_NS ((int64_t)1000000000)
+#include "clock.h"
 
 static void usage(FILE *out)
 {
@@ -172,13 +171,13 @@ int main(int argc, char **argv)
     cfg->bind_address = "0.0.0.0";
     cfg->secure_port = 4443;
     cfg->cert_dir = "certs";
-    cfg->metric_resolution_ns = 15 * SEC_NS;
-    cfg->node_expiry_ns = 45 * SEC_NS;
+    cfg->metric_resolution_ns = 15 * NS_PER_SEC;
+    cfg->node_expiry_ns = 45 * NS_PER_SEC;
     cfg->collector_namespace = "kube-system";
     cfg->collector_name = "kmetrics-collector";
     cfg->collector_audience = "kmetrics";
-    cfg->token_ttl_ns = cfg->allowed_ttl_ns = cfg->denied_ttl_ns = 10 * SEC_NS;
-    cfg->collector_ttl_ns = 300 * SEC_NS;
+    cfg->token_ttl_ns = cfg->allowed_ttl_ns = cfg->denied_ttl_ns = 10 * NS_PER_SEC;
+    cfg->collector_ttl_ns = 300 * NS_PER_SEC;
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case O_PORT:
@@ -203,7 +202,7 @@ int main(int argc, char **argv)
         case O_RES:
         case O_EXPIRY: {
             int64_t ns;
-            if (duration_parse(optarg, &ns) || ns < SEC_NS / 10) {
+            if (duration_parse(optarg, &ns) || ns < NS_PER_SEC / 10) {
                 fprintf(stderr, "kmetrics-aggregator: bad duration %s\n", optarg);
                 return 2;
             }

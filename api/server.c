@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "auth/auth_gate.h"
@@ -20,6 +19,7 @@
 #include "handlers/handlers.h"
 #include "log.h"
 #include "http/respond.h"
+#include "clock.h"
 
 /* Limits on what one client can make the server hold. */
 #define MAX_STREAMS_PER_CONNECTION 100
@@ -37,13 +37,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 h2o_iovec_t request_header(h2o_req_t *req, const h2o_token_t *token)
@@ -123,7 +116,8 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
                        NULL, NULL);
         break;
     }
-    selfmetrics_request(&agg->metrics, verb, req->res.status, (double)(mono_ns() - start) / 1e9);
+    selfmetrics_request(&agg->metrics, verb, req->res.status,
+                        (double)(clock_mono_ns() - start) / 1e9);
 }
 
 /* The authorization question a request asks, as the kube-apiserver would ask it. */
@@ -156,7 +150,7 @@ static void on_authorized(void *arg, h2o_req_t *req)
     struct route r;
 
     route_request(req, &r);
-    serve(arg, req, &r, mono_ns());
+    serve(arg, req, &r, clock_mono_ns());
 }
 
 static void on_collector(void *arg, h2o_req_t *req, const char *node)
@@ -181,7 +175,7 @@ static bool is_health(const struct route *r)
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct aggregator *agg = ((struct server_handler *)self)->agg;
-    int64_t start = mono_ns();
+    int64_t start = clock_mono_ns();
     struct access_attributes attrs;
     struct route r;
 
@@ -204,7 +198,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (agg->cfg.read_token && r.kind != ROUTE_SHIP && !is_health(&r) &&
         !bearer_matches(req, agg->cfg.read_token)) {
         respond_status(req, MEDIA_JSON, 401, "Unauthorized", "Unauthorized", NULL, NULL);
-        selfmetrics_request(&agg->metrics, VERB_OTHER, 401, (double)(mono_ns() - start) / 1e9);
+        selfmetrics_request(&agg->metrics, VERB_OTHER, 401,
+                            (double)(clock_mono_ns() - start) / 1e9);
         return 0;
     }
     serve(agg, req, &r, start);
@@ -307,7 +302,7 @@ int server_run(struct aggregator *agg, SSL_CTX *ssl_ctx)
     h2o_pathconf_t *pathconf;
     h2o_socket_t *listener;
     struct sigaction sa = {.sa_handler = on_signal};
-    int64_t last_expire = mono_ns();
+    int64_t last_expire = clock_mono_ns();
     int fd;
 
     signal(SIGPIPE, SIG_IGN);
@@ -347,7 +342,7 @@ int server_run(struct aggregator *agg, SSL_CTX *ssl_ctx)
         /* Wake at least every 100 ms so a silent node leaves within 3 of its collector's
          * intervals plus 0.1 s (a scan of the node map: microseconds even at 5,000 nodes). */
         h2o_evloop_run(ctx.loop, 100);
-        int64_t now = mono_ns();
+        int64_t now = clock_mono_ns();
         if (now - last_expire >= 100000000) {
             size_t dropped = store_expire(&agg->store, now);
             if (dropped) log_info("dropped %zu node(s) whose collector went silent", dropped);

@@ -13,19 +13,13 @@
 #include <time.h>
 
 #include "lib/agg_harness.h"
+#include "clock.h"
 
 #define NODES 5000
 #define PODS_PER_NODE 30
 #define CONTAINERS_PER_POD 2
 #define SAMPLES 16
 #define SEC ((int64_t)1000000000)
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
-}
 
 static double cpu_seconds(pid_t pid)
 {
@@ -132,7 +126,7 @@ static double ship_all(struct agg_harness *h, int full, uint64_t seq, int nsampl
     struct curl_slist *hdrs = NULL;
     char url[128], ca[PATH_MAX + 16];
     int next = 0, running = 0, failures = 0;
-    int64_t start = now_ns(), end = start;
+    int64_t start = clock_real_ns(), end = start;
 
     snprintf(url, sizeof(url), "%s/ship", h->base_url);
     snprintf(ca, sizeof(ca), "%s/certs/ca.crt", h->dir);
@@ -177,20 +171,20 @@ static double ship_all(struct agg_harness *h, int full, uint64_t seq, int nsampl
     curl_slist_free_all(hdrs);
     curl_multi_cleanup(multi);
     if (failures) fprintf(stderr, "bench: %d shipments failed\n", failures);
-    return (double)(now_ns() - start) / 1e9;
+    return (double)(clock_real_ns() - start) / 1e9;
 }
 
 static double time_get(struct agg_harness *h, const char *path, const char *accept, size_t *bytes)
 {
     struct http_result r;
-    int64_t t0 = now_ns();
+    int64_t t0 = clock_real_ns();
 
     if (ah_get(h, path, accept, NULL, &r) != 0 || r.status != 200) {
         fprintf(stderr, "bench: GET %s failed (%ld)\n", path, r.status);
         outbuf_free(&r.body);
         return -1;
     }
-    double ms = (double)(now_ns() - t0) / 1e6;
+    double ms = (double)(clock_real_ns() - t0) / 1e6;
     *bytes = r.body.len;
     outbuf_free(&r.body);
     return ms;

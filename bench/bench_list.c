@@ -11,19 +11,13 @@
 #include "handlers/metrics_query.h"
 #include "store/store.h"
 #include "wire/wire.h"
+#include "clock.h"
 
 #define NODES 5000
 #define PODS 30
 #define CONTAINERS 2
 #define SAMPLES 16
 #define SEC ((int64_t)1000000000)
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
-}
 
 static void fill_store(struct store *s)
 {
@@ -104,12 +98,12 @@ static void time_render(struct store *s, enum media m, const char *label,
     outbuf_init(&out);
     for (int i = 0; i < 5; i++) {
         outbuf_reset(&out);
-        int64_t t0 = now_ns();
+        int64_t t0 = clock_mono_ns();
         if (metrics_query_render(s, &q, &out) != 200) {
             fprintf(stderr, "bench: render failed\n");
             exit(1);
         }
-        double ms = (double)(now_ns() - t0) / 1e6;
+        double ms = (double)(clock_mono_ns() - t0) / 1e6;
         if (ms < best) best = ms;
         bytes = out.len;
     }
@@ -122,12 +116,12 @@ static void time_render(struct store *s, enum media m, const char *label,
 int main(void)
 {
     struct store s;
-    int64_t t0 = now_ns();
+    int64_t t0 = clock_mono_ns();
 
     store_init(&s, 15 * SEC, 3600 * SEC);
     fill_store(&s);
     printf("store filled through decode+apply: %d nodes, %zu pods, %zu containers in %.2f s\n",
-           NODES, s.npods, s.ncontainers, (double)(now_ns() - t0) / 1e9);
+           NODES, s.npods, s.ncontainers, (double)(clock_mono_ns() - t0) / 1e9);
     time_render(&s, MEDIA_JSON, "JSON", NULL);
     time_render(&s, MEDIA_PROTOBUF, "protobuf", NULL);
     time_render(&s, MEDIA_TABLE_V1, "Table", NULL);

@@ -25,6 +25,7 @@
 
 #include "lib/agg_harness.h"
 #include "lib/kube_layout.h"
+#include "clock.h"
 
 #define PODS 110
 #define CONTAINERS_PER_POD 3

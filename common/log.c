@@ -1,4 +1,5 @@
 #include "log.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,13 +22,6 @@ int log_get_level(void)
 uint64_t log_lines_written(enum log_level level)
 {
     return level <= LOG_DEBUG ? __atomic_load_n(&lines_written[level], __ATOMIC_RELAXED) : 0;
-}
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void log_vmsg(enum log_level level, const char *suffix, const char *fmt, va_list ap)
@@ -62,7 +56,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
 {
-    int64_t now = monotonic_ns();
+    int64_t now = clock_mono_ns();
     char suffix[64];
     va_list ap;
 

@@ -21,10 +21,10 @@
 #include "ship/shipper.h"
 #include "snapshot_json.h"
 #include "token_file.h"
+#include "clock.h"
 
 #define KMETRICS_VERSION "0.1.0"
 #define MAX_RUNTIME_DIRS 16
-#define SEC_NS ((int64_t)1000000000)
 
 enum output_format { OUTPUT_NONE, OUTPUT_JSON, OUTPUT_TEXT };
 
@@ -82,7 +82,7 @@ static int parse_duration_opt(const char *name, const char *value, int64_t min_n
 {
     if (duration_parse(value, out) != 0 || *out < min_ns || *out > max_ns) {
         fprintf(stderr, "kmetrics-collector: --%s=%s: want a duration from %lldms to %llds\n", name,
-                value, (long long)(min_ns / 1000000), (long long)(max_ns / SEC_NS));
+                value, (long long)(min_ns / 1000000), (long long)(max_ns / NS_PER_SEC));
         return -1;
     }
     return 0;
@@ -134,7 +134,7 @@ static int check_shipping_args(struct options *o)
         return 0;
     }
     if (o->once) return 0; /* --once does not ship */
-    if (!o->ship_interval_ns) o->ship_interval_ns = 15 * SEC_NS;
+    if (!o->ship_interval_ns) o->ship_interval_ns = 15 * NS_PER_SEC;
     if (!o->token_file) {
         fprintf(stderr, "kmetrics-collector: --aggregator needs --ship-token-file\n");
         return -1;
@@ -189,8 +189,8 @@ static int parse_args(int argc, char **argv, struct options *o)
     };
     int level = LOG_INFO, opt;
 
-    o->cfg.interval_ns = SEC_NS;
-    o->cfg.walk_interval_ns = 60 * SEC_NS;
+    o->cfg.interval_ns = NS_PER_SEC;
+    o->cfg.walk_interval_ns = 60 * NS_PER_SEC;
     o->cfg.node_name = getenv("NODE_NAME");
     while ((opt = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -220,16 +220,17 @@ static int parse_args(int argc, char **argv, struct options *o)
             if (parse_runtime_dirs(o, optarg)) return -1;
             break;
         case OPT_INTERVAL:
-            if (parse_duration_opt("interval", optarg, SEC_NS / 10, 60 * SEC_NS,
+            if (parse_duration_opt("interval", optarg, NS_PER_SEC / 10, 60 * NS_PER_SEC,
                                    &o->cfg.interval_ns))
                 return -1;
             break;
         case OPT_WINDOW:
-            if (parse_duration_opt("window", optarg, SEC_NS / 10, 3600 * SEC_NS, &o->window_ns))
+            if (parse_duration_opt("window", optarg, NS_PER_SEC / 10, 3600 * NS_PER_SEC,
+                                   &o->window_ns))
                 return -1;
             break;
         case OPT_WALK:
-            if (parse_duration_opt("walk-interval", optarg, SEC_NS / 10, 86400 * SEC_NS,
+            if (parse_duration_opt("walk-interval", optarg, NS_PER_SEC / 10, 86400 * NS_PER_SEC,
                                    &o->cfg.walk_interval_ns))
                 return -1;
             break;
@@ -240,7 +241,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             if (parse_aggregators(o, optarg)) return -1;
             break;
         case OPT_SHIP_INTERVAL:
-            if (parse_duration_opt("ship-interval", optarg, SEC_NS, 300 * SEC_NS,
+            if (parse_duration_opt("ship-interval", optarg, NS_PER_SEC, 300 * NS_PER_SEC,
                                    &o->ship_interval_ns))
                 return -1;
             break;
@@ -276,9 +277,9 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     log_set_level(level);
     if (check_shipping_args(o)) return -1;
-    if (!o->window_ns) o->window_ns = o->once ? o->cfg.interval_ns : 15 * SEC_NS;
+    if (!o->window_ns) o->window_ns = o->once ? o->cfg.interval_ns : 15 * NS_PER_SEC;
     /* Serve any window up to a minute, and always the one asked for. */
-    o->cfg.history_ns = o->window_ns > 60 * SEC_NS ? o->window_ns : 60 * SEC_NS;
+    o->cfg.history_ns = o->window_ns > 60 * NS_PER_SEC ? o->window_ns : 60 * NS_PER_SEC;
     /* An exited container's figures stay for a window, and long enough to be shipped. */
     o->cfg.retain_exited_ns = o->window_ns;
     if (o->naggregators && 2 * o->ship_interval_ns > o->cfg.retain_exited_ns)
@@ -294,7 +295,8 @@ static int print_snapshot(const struct options *o, const struct collector *c)
 
 static int run_once(struct options *o, struct collector *c)
 {
-    struct timespec ts = {.tv_sec = o->window_ns / SEC_NS, .tv_nsec = o->window_ns % SEC_NS};
+    struct timespec ts = {.tv_sec = o->window_ns / NS_PER_SEC,
+                          .tv_nsec = o->window_ns % NS_PER_SEC};
 
     collector_tick(c);
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -316,7 +318,7 @@ static int64_t ship_history_ns(const struct options *o)
 {
     int64_t h = o->window_ns > 2 * o->ship_interval_ns ? o->window_ns : 2 * o->ship_interval_ns;
 
-    return h < 60 * SEC_NS ? h : 60 * SEC_NS;
+    return h < 60 * NS_PER_SEC ? h : 60 * NS_PER_SEC;
 }
 
 static struct shipper *start_shipping(const struct options *o, const struct collector *c)
@@ -382,8 +384,8 @@ static void log_shipping_summary(const struct shipper *sh)
 static int run_daemon(struct options *o, struct collector *c, struct shipper *sh)
 {
     struct itimerspec its = {
-        .it_interval = {.tv_sec = c->cfg.interval_ns / SEC_NS,
-                        .tv_nsec = c->cfg.interval_ns % SEC_NS},
+        .it_interval = {.tv_sec = c->cfg.interval_ns / NS_PER_SEC,
+                        .tv_nsec = c->cfg.interval_ns % NS_PER_SEC},
         .it_value = {.tv_nsec = 1},
     };
     int64_t last_summary = 0, last_ship = 0;
@@ -437,7 +439,7 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
                     log_error("writing output failed; stopping");
                     goto out;
                 }
-                if (c->node.mono_ns - last_summary >= 60 * SEC_NS) {
+                if (c->node.mono_ns - last_summary >= 60 * NS_PER_SEC) {
                     last_summary = c->node.mono_ns;
                     log_info("tracking %zu pods, %zu containers; last tick %lldus; %llu walks, "
                              "%llu events",

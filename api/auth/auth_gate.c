@@ -13,6 +13,7 @@
 #include "http/respond.h"
 #include "strmap.h"
 #include "tls_peer.h"
+#include "clock.h"
 
 #define API_TIMEOUT_MS 10000
 #define ERROR_TTL_NS 1000000000LL /* a failed API call is retried after this */
@@ -65,13 +66,6 @@ struct waiter {
     auth_ship_reject_cb reject;
     void *arg;
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void entry_free(struct entry *e)
 {
@@ -147,7 +141,7 @@ static struct entry *entry_new(struct auth_gate *g, struct cache *c, enum entry_
     e->pending = true;
     h2o_linklist_init_anchor(&e->waiters);
     if (++c->inserts % SWEEP_EVERY == 0 || c->map.len >= g->cfg.max_entries)
-        cache_sweep(c, now_ns());
+        cache_sweep(c, clock_mono_ns());
     if (c->map.len < g->cfg.max_entries && strmap_put(&c->map, e->key, e) == 0) e->cached = true;
     return e;
 }
@@ -198,11 +192,12 @@ static void complete(struct entry *e)
     e->pending = false;
     /* A collector that passed is trusted longer: at 5,000 nodes a 10 s answer would cost a
      * TokenReview and a pod lookup per node every 10 s. */
-    e->expires_ns = now_ns() + (e->verdict < 0                            ? ERROR_TTL_NS
-                                : e->kind == KIND_COLLECTOR && e->verdict ? g->cfg.collector_ttl_ns
-                                : e->kind != KIND_ACCESS                  ? g->cfg.token_ttl_ns
-                                : e->verdict                              ? g->cfg.allowed_ttl_ns
-                                                                          : g->cfg.denied_ttl_ns);
+    e->expires_ns =
+        clock_mono_ns() + (e->verdict < 0                            ? ERROR_TTL_NS
+                           : e->kind == KIND_COLLECTOR && e->verdict ? g->cfg.collector_ttl_ns
+                           : e->kind != KIND_ACCESS                  ? g->cfg.token_ttl_ns
+                           : e->verdict                              ? g->cfg.allowed_ttl_ns
+                                                                     : g->cfg.denied_ttl_ns);
     if (e->verdict < 0) {
         g->stats[AUTH_STAT_API_ERRORS]++;
         LOG_RATELIMITED(LOG_WARN, "%s", e->why);
@@ -343,7 +338,7 @@ static void lookup(struct auth_gate *g, struct cache *c, enum entry_kind kind, c
         deny(w, w->stage == W_READ_ACCESS ? 403 : 401, "out of memory");
         return;
     }
-    e = cache_get(c, key, now_ns());
+    e = cache_get(c, key, clock_mono_ns());
     if (e) {
         free(key);
         if (e->pending) {

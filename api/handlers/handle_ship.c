@@ -5,20 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "handlers.h"
 #include "log.h"
 #include "http/respond.h"
+#include "clock.h"
 
 #define SHIP_CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
-
-static int64_t now_ns(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 bool bearer_matches(h2o_req_t *req, const char *token)
 {
@@ -89,7 +82,7 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
         ship_reject(agg, req, REJECT_WRONG_NODE, 403, msg);
         return;
     }
-    rc = store_apply(&agg->store, &ship, now_ns(CLOCK_MONOTONIC), &result);
+    rc = store_apply(&agg->store, &ship, clock_mono_ns(), &result);
     if (rc) {
         wire_arena_free(&arena);
         ship_reject(agg, req, REJECT_INTERNAL, 500, "out of memory storing the shipment");
@@ -104,10 +97,10 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
         return;
     }
     selfmetrics_ship(&agg->metrics, result == STORE_APPLIED ? SHIP_STORED : SHIP_DUPLICATE,
-                     (double)(now_ns(CLOCK_REALTIME) - ship.sent_ns) / 1e9);
+                     (double)(clock_real_ns() - ship.sent_ns) / 1e9);
     if (result == STORE_APPLIED) {
         agg->shipments_seen = true;
-        agg->last_ship_mono_ns = now_ns(CLOCK_MONOTONIC);
+        agg->last_ship_mono_ns = clock_mono_ns();
     }
     snprintf(body, sizeof(body), "{\"ack\":%llu}", (unsigned long long)ship.seq);
     wire_arena_free(&arena);

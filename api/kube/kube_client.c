@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "token_file.h"
+#include "clock.h"
 
 #define POOL_MAX 8               /* idle handles kept: enough for the reflectors and a few */
 #define CONNECT_TIMEOUT_MS 10000 /* unless the request's own limit is shorter */
@@ -273,13 +274,6 @@ struct xfer {
     int cb_rc;
 };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Appends to the body buffer, keeping a NUL after it. Returns false past max (0: none). */
 static bool body_append(struct xfer *x, const char *p, size_t n, size_t max)
 {
@@ -318,7 +312,7 @@ static size_t header_cb(char *p, size_t sz, size_t n, void *ud)
     struct xfer *x = ud;
 
     (void)sz;
-    x->last_byte_ns = mono_ns();
+    x->last_byte_ns = clock_mono_ns();
     if (n > 9 && memcmp(p, "HTTP/", 5) == 0) {
         const char *sp = memchr(p, ' ', n);
         long st = 0;
@@ -347,7 +341,7 @@ static size_t line_cb(char *p, size_t sz, size_t n, void *ud)
     size_t total = n, start = 0;
 
     (void)sz;
-    x->last_byte_ns = mono_ns();
+    x->last_byte_ns = clock_mono_ns();
     if (!status_ok(x->status)) {
         if (x->len < ERR_BODY_SHOWN) body_append(x, p, n < ERR_BODY_SHOWN ? n : ERR_BODY_SHOWN, 0);
         return total;
@@ -491,7 +485,7 @@ static void transfer_err(char *err, size_t errlen, const char *method, const cha
 static void init_xfer(struct xfer *x)
 {
     memset(x, 0, sizeof(*x));
-    x->last_byte_ns = mono_ns();
+    x->last_byte_ns = clock_mono_ns();
 }
 
 /* Runs the prepared transfer in its multi handle until it completes (0, its result in *crc),
@@ -526,7 +520,7 @@ static int run(struct conn *c, struct xfer *x, const volatile bool *stop, long i
             transfer_err(err, errlen, method, path, rc, CURLE_OK, NULL);
             break;
         }
-        if (idle_ms > 0 && mono_ns() - x->last_byte_ns > idle_ms * 1000000LL) {
+        if (idle_ms > 0 && clock_mono_ns() - x->last_byte_ns > idle_ms * 1000000LL) {
             rc = -ETIMEDOUT;
             set_err(err, errlen, "%s %.200s: nothing received for %ld ms", method, path, idle_ms);
             break;

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "clock.h"
 
 #define ACCEPT_LIST_V1 "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
 #define ACCEPT_WATCH_V1 "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
@@ -62,13 +63,6 @@ void kube_watch_get_stats(const struct kube_watch *w, struct kube_watch_stats *o
     out->expired = __atomic_load_n(&w->stats.expired, __ATOMIC_RELAXED);
     out->failures = __atomic_load_n(&w->stats.failures, __ATOMIC_RELAXED);
     out->bad_events = __atomic_load_n(&w->stats.bad_events, __ATOMIC_RELAXED);
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static uint64_t next_rand(struct kube_watch *w)
@@ -339,7 +333,7 @@ static enum watch_end do_watch(struct kube_watch *w, bool *quick, bool *healthy)
     size_t cap = strlen(w->path) + 512;
     char *url = malloc(cap), err[512], num[24];
     long timeout_s = w->o.watch_timeout_s, status = 0;
-    int64_t t0 = mono_ns(), lasted;
+    int64_t t0 = clock_mono_ns(), lasted;
     size_t len;
     int rc;
 
@@ -360,7 +354,7 @@ static enum watch_end do_watch(struct kube_watch *w, bool *quick, bool *healthy)
                                  (timeout_s + 30) * 1000, KUBE_EVENT_MAX_BYTES, on_open, on_line, w,
                                  &w->stop, &status, err, sizeof(err));
     free(url);
-    lasted = mono_ns() - t0;
+    lasted = clock_mono_ns() - t0;
     *quick = lasted < QUICK_END_NS && w->events == 0;
     *healthy = lasted >= HEALTHY_NS || w->events > 0;
     if (rc == -ECANCELED) return WATCH_STOPPED;
@@ -462,7 +456,7 @@ struct kube_watch *kube_watch_start_opts(struct kube_client *kc, const char *lis
     if (w->o.backoff_initial_ms <= 0) w->o.backoff_initial_ms = 200;
     if (w->o.backoff_max_ms <= 0) w->o.backoff_max_ms = 30000;
     if (w->o.list_timeout_ms <= 0) w->o.list_timeout_ms = 60000;
-    w->rng = (uint64_t)mono_ns() ^ (uint64_t)(uintptr_t)w ^ 0x9e3779b97f4a7c15ull;
+    w->rng = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)w ^ 0x9e3779b97f4a7c15ull;
     if (!w->rng) w->rng = 1;
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_init(&ca);

@@ -7,11 +7,10 @@
  * gogo's MarshalToSizedBuffer does, so every enclosing length is known when it is written:
  * see the protobuf section. Both are single passes over the views. */
 #include "render.h"
+#include "clock.h"
 
 #include <string.h>
-#include <time.h>
 
-#define NS_PER_SEC 1000000000LL
 #define METRICS_GROUP "metrics.k8s.io"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -284,14 +283,6 @@ static int64_t unix_sec(int64_t ns)
     return floor_div(ns, NS_PER_SEC);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Per-call caches: items of one response mostly share timestamps and windows. */
 
@@ -348,7 +339,7 @@ static int64_t creation_ns(struct rctx *c, const struct object_meta_view *m)
 {
     if (m->creation_ns != 0) return m->creation_ns;
     if (!c->have_now) {
-        c->now_ns = now_ns();
+        c->now_ns = clock_real_ns();
         c->have_now = true;
     }
     return c->now_ns;

@@ -15,19 +15,13 @@
 #include <zlib.h>
 
 #include "lib/agg_harness.h"
+#include "clock.h"
 
 #define SEC ((int64_t)1000000000)
 #define UID_A "aaaaaaaa-1111-4111-8111-111111111111"
 #define UID_B "bbbbbbbb-2222-4222-8222-222222222222"
 
 static struct agg_harness h;
-
-static int64_t now_real(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
-}
 
 /* A node with two pods; pod A has containers "app" (half a core) and "sidecar" (a tenth),
  * pod B one container "web" (a quarter). Samples 1 s apart ending at end_ns. */
@@ -159,7 +153,7 @@ static void refresh_node(void)
     static uint64_t seq = 100;
     struct demo d;
 
-    demo_build(&d, "node-1", 4242, ++seq, 0, 1, 6, now_real());
+    demo_build(&d, "node-1", 4242, ++seq, 0, 1, 6, clock_real_ns());
     assert_int_equal(ah_ship(&h, &d.ship), 200);
 }
 
@@ -194,7 +188,7 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
     struct http_result r;
 
     (void)state;
-    demo_build(&d, "node-bad", 7, 1, 0, 1, 3, now_real());
+    demo_build(&d, "node-bad", 7, 1, 0, 1, 3, clock_real_ns());
     outbuf_init(&b);
     assert_int_equal(wire_encode(&d.ship, &b), 0);
     /* No token, a wrong token, a wrong type, garbage, truncated: all refused. */
@@ -265,7 +259,7 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
 static void test_full_then_delta_serves_exact_json(void **state)
 {
     struct demo d;
-    int64_t end = now_real();
+    int64_t end = clock_real_ns();
 
     (void)state;
     /* A delta before any full snapshot: the aggregator asks for one. */

@@ -19,18 +19,12 @@
 #include "lib/agg_harness.h"
 #include "discover/cgroup_root.h"
 #include "lib/kube_layout.h"
+#include "lib/test_util.h"
 
 static struct agg_harness h;
 static char base[PATH_MAX], runtime_dir[PATH_MAX], container_dir[PATH_MAX];
 static char uid[40], id[65];
 static pid_t burner, collector;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct agg_harness h2; /* a second replica, for the HA test */
 
@@ -125,10 +119,10 @@ static double served_cpu(void)
 /* Seconds until the pod is served (polling every 50 ms), or -1 after timeout seconds. */
 static double wait_served(double timeout)
 {
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
 
-    while (mono_s() - t0 < timeout) {
-        if (served_cpu() >= 0) return mono_s() - t0;
+    while (tu_mono_s() - t0 < timeout) {
+        if (served_cpu() >= 0) return tu_mono_s() - t0;
         usleep(50000);
     }
     return -1;
@@ -228,9 +222,9 @@ static void test_aggregator_restart_resyncs_within_an_interval(void **state)
     (void)state;
     assert_int_equal(ah_stop(&h), 0);
     sleep(2); /* the collector sees it down and backs off */
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
     assert_int_equal(ah_start(&h, "--metric-resolution=3s --node-expiry=4s"), 0);
-    double up = mono_s() - t0;
+    double up = tu_mono_s() - t0;
     double t = wait_served(10);
     fprintf(stderr, "after the aggregator restart: up in %.2f s, pod served %.2f s later\n", up, t);
     /* Served again within one ship interval (1 s), plus the 409-then-full round trip. */
@@ -269,8 +263,8 @@ static void test_every_replica_gets_every_shipment(void **state)
     assert_int_equal(ah_start(&h2, "--metric-resolution=3s --node-expiry=4s"), 0);
     stop_pid(&collector);
     collector = start_collector();
-    double t0 = mono_s();
-    while (mono_s() - t0 < 5 && served_cpu_by(&h2) < 0)
+    double t0 = tu_mono_s();
+    while (tu_mono_s() - t0 < 5 && served_cpu_by(&h2) < 0)
         usleep(50000);
     double a = served_cpu_by(&h), b = served_cpu_by(&h2);
     fprintf(stderr, "replicas serve %.0f and %.0f nanocores\n", a, b);
@@ -310,17 +304,17 @@ static void test_rotated_ship_token_is_used(void **state)
     assert_int_equal(tu_write_file(path, "not-the-ship-token\n", (size_t)-1), 0);
     double r0 = agg_counter(rejected);
     collector = start_collector_with("rotating-token");
-    double t0 = mono_s();
-    while (mono_s() - t0 < 10 && agg_counter(rejected) <= r0)
+    double t0 = tu_mono_s();
+    while (tu_mono_s() - t0 < 10 && agg_counter(rejected) <= r0)
         usleep(100000);
     assert_true(agg_counter(rejected) > r0);
     double s0 = agg_counter(stored);
     assert_int_equal(tu_write_file(tmp, AH_SHIP_TOKEN "\n", (size_t)-1), 0);
     assert_int_equal(rename(tmp, path), 0);
-    t0 = mono_s();
-    while (mono_s() - t0 < 10 && agg_counter(stored) <= s0)
+    t0 = tu_mono_s();
+    while (tu_mono_s() - t0 < 10 && agg_counter(stored) <= s0)
         usleep(100000);
-    fprintf(stderr, "rotated token in use %.2f s after the file was replaced\n", mono_s() - t0);
+    fprintf(stderr, "rotated token in use %.2f s after the file was replaced\n", tu_mono_s() - t0);
     assert_true(agg_counter(stored) > s0);
     stop_pid(&collector);
     collector = start_collector();

@@ -23,13 +23,6 @@ static struct kube_cluster cl;
 static char tmp[256];
 static char errbuf[512];
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -319,14 +312,14 @@ static void test_max_body(void **state)
 static void test_request_timeout(void **state)
 {
     struct kube_response r;
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
 
     (void)state;
     /* A watch never ends by itself: the request's limit does. */
     assert_int_equal(kube_client_request(cl.admin, "GET", "/api/v1/namespaces?watch=1", NULL, NULL,
                                          300, 0, &r, errbuf, sizeof(errbuf)),
                      -ETIMEDOUT);
-    assert_true(mono_s() - t0 < 3.0);
+    assert_true(tu_mono_s() - t0 < 3.0);
 }
 
 static volatile bool cancel_flag;
@@ -343,7 +336,7 @@ static void test_request_stop_flag(void **state)
 {
     struct kube_response r;
     pthread_t t;
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
 
     (void)state;
     /* A request that would run for its whole 30 s limit ends when the flag goes up. */
@@ -353,7 +346,7 @@ static void test_request_stop_flag(void **state)
                                               sizeof(errbuf)),
                      -ECANCELED);
     pthread_join(t, NULL);
-    assert_true(mono_s() - t0 < 1.0);
+    assert_true(tu_mono_s() - t0 < 1.0);
     assert_null(r.body);
     assert_non_null(strstr(errbuf, "stopped"));
 }
@@ -408,7 +401,7 @@ static void *watch_thread(void *arg)
     struct watch_ctx *w = arg;
     w->rc = kube_client_stream_open(w->kc, w->path, NULL, w->idle_ms, w->max_line, on_open,
                                     on_ns_line, w, &w->stop, &w->status, w->err, sizeof(w->err));
-    w->ended = mono_s();
+    w->ended = tu_mono_s();
     return NULL;
 }
 
@@ -465,7 +458,7 @@ static void test_stream_stop_flag_is_prompt(void **state)
     for (int i = 0; i < 100 && w.lines == 0; i++)
         usleep(50000); /* the initial ADDED events: the stream is open */
     assert_true(w.lines > 0);
-    t0 = mono_s();
+    t0 = tu_mono_s();
     w.stop = true;
     pthread_join(t, NULL);
     assert_int_equal(w.rc, -ECANCELED);
@@ -476,7 +469,7 @@ static void test_stream_idle_timeout(void **state)
 {
     struct watch_ctx w = {.kc = cl.admin, .idle_ms = 700, .max_line = 1 << 20};
     char rv[64], path[160];
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
 
     (void)state;
     /* Nothing happens in this namespace: the stream stays silent. */

@@ -23,6 +23,7 @@
 #include "handlers/metrics_query.h"
 #include "store/selector.h"
 #include "lib/store_fixture.h"
+#include "lib/test_util.h"
 
 #define NS "kmetrics-labels"
 #define NODE "kl-node-1"
@@ -35,13 +36,6 @@ static struct store store;
 static struct kube_labels *kl;
 static char uid_web[64], uid_db[64], uid_late[64];
 static uint64_t seq;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* --- the API server ----------------------------------------------------------------------- */
 
@@ -115,22 +109,22 @@ static const char *labels_in(enum route_kind kind, const char *name)
 /* Runs the loop until the pod (or node) shows want, or secs pass. */
 static bool pump_until_labels(enum route_kind kind, const char *name, const char *want, double secs)
 {
-    double end = mono_s() + secs;
+    double end = tu_mono_s() + secs;
     do {
         h2o_evloop_run(loop, 20);
         if (strcmp(labels_in(kind, name), want) == 0) return true;
-    } while (mono_s() < end);
+    } while (tu_mono_s() < end);
     fprintf(stderr, "%s: want \"%s\", have \"%s\"\n", name, want, labels_in(kind, name));
     return false;
 }
 
 static bool pump_until_connected(bool want, double secs, char *why, size_t n)
 {
-    double end = mono_s() + secs;
+    double end = tu_mono_s() + secs;
     do {
         h2o_evloop_run(loop, 20);
         if (kube_labels_connected(kl, why, n) == want) return true;
-    } while (mono_s() < end);
+    } while (tu_mono_s() < end);
     return false;
 }
 

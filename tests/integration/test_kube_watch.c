@@ -19,6 +19,7 @@
 #include "lib/kube_cluster.h"
 #include "kube/kube_watch.h"
 #include "log.h"
+#include "lib/test_util.h"
 
 #define NS "kmetrics-watch"
 
@@ -126,24 +127,17 @@ static const char *rec_labels(const char *key, char *out, size_t n, char *uid, s
     return r;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Waits up to secs for key to be live with labels want (NULL: for it to be gone). */
 static bool wait_labels(const char *key, const char *want, double secs)
 {
     char got[512];
-    double end = mono_s() + secs;
+    double end = tu_mono_s() + secs;
 
     do {
         const char *l = rec_labels(key, got, sizeof(got), NULL, 0);
         if (want ? l && strcmp(l, want) == 0 : !l) return true;
         usleep(20000);
-    } while (mono_s() < end);
+    } while (tu_mono_s() < end);
     fprintf(stderr, "%s: wanted %s, have %s\n", key, want ? want : "(gone)",
             rec_labels(key, got, sizeof(got), NULL, 0) ? got : "(gone)");
     return false;
@@ -151,7 +145,7 @@ static bool wait_labels(const char *key, const char *want, double secs)
 
 static bool wait_connected(bool want, double secs)
 {
-    double end = mono_s() + secs;
+    double end = tu_mono_s() + secs;
     bool c;
 
     do {
@@ -160,7 +154,7 @@ static bool wait_connected(bool want, double secs)
         pthread_mutex_unlock(&rec.mu);
         if (c == want) return true;
         usleep(20000);
-    } while (mono_s() < end);
+    } while (tu_mono_s() < end);
     return false;
 }
 
@@ -256,9 +250,9 @@ static void test_pods_seen_with_labels(void **state)
     assert_int_equal(st.lists, 1);
     assert_int_equal(st.bad_events, 0);
     assert_int_equal(st.failures, 0);
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
     kube_watch_stop(w);
-    assert_true(mono_s() - t0 < 1.0);
+    assert_true(tu_mono_s() - t0 < 1.0);
     delete_pod("p2");
 }
 
@@ -367,9 +361,9 @@ static void test_forbidden_reports_reason(void **state)
     assert_false(rec.connected);
     pthread_mutex_unlock(&rec.mu);
     usleep(400000);
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
     kube_watch_stop(w);
-    assert_true(mono_s() - t0 < 1.0);
+    assert_true(tu_mono_s() - t0 < 1.0);
     kube_client_free(kc);
 }
 

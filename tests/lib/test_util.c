@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "clock.h"
+
 int tu_mkdirs(const char *fmt, ...)
 {
     char path[4096];
@@ -82,4 +84,9 @@ int tu_build_dir(char *out, size_t n)
         }
     }
     return -1;
+}
+
+double tu_mono_s(void)
+{
+    return (double)clock_mono_ns() / 1e9;
 }

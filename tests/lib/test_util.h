@@ -25,6 +25,9 @@ void tu_rm_rf(const char *path);
 /* Fresh temporary directory "/tmp/kmetrics-<tag>-XXXXXX" written into out. */
 int tu_tmpdir(char *out, size_t outlen, const char *tag);
 
+/* CLOCK_MONOTONIC in seconds, for deadlines and measured waits. */
+double tu_mono_s(void);
+
 /* The build output directory (build/ or build/asan/) the running test or benchmark belongs
  * to: the nearest directory above its binary holding kmetrics-collector. 0 or -1. */
 int tu_build_dir(char *out, size_t n);

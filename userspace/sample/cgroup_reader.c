@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "clock.h"
 
 static const char *const file_names[CGF_COUNT] = {
     [CGF_CPU_STAT] = "cpu.stat",
@@ -27,20 +28,6 @@ void cgroup_reader_set_fd_limit(int max_open_files)
 {
     /* Leave room for sockets, the ring buffer and files opened now and then. */
     keep_fd_below = max_open_files > 128 ? max_open_files - 64 : max_open_files / 2;
-}
-
-int64_t clock_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t clock_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void cgroup_files_init(struct cgroup_files *f)

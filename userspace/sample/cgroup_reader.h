@@ -72,7 +72,4 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
 /* Descriptors numbered at or above (max_open_files - 64) are not kept open. */
 void cgroup_reader_set_fd_limit(int max_open_files);
 
-int64_t clock_mono_ns(void);
-int64_t clock_real_ns(void);
-
 #endif

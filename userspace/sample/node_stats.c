@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "clock.h"
 
 void node_reader_init(struct node_reader *r, int cgroup_fd, const char *meminfo_path)
 {

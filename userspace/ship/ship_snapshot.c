@@ -8,6 +8,7 @@
 
 #include "collector.h"
 #include "log.h"
+#include "clock.h"
 
 /* ---- names the wire format accepts (docs/wire-format.md) ------------------------------- */
 

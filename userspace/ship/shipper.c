@@ -25,16 +25,14 @@
 
 #include <jansson.h>
 
-#include "sample/cgroup_reader.h"
 #include "h2_client.h"
 #include "log.h"
+#include "clock.h"
 
-#define MS_NS ((int64_t)1000000)
-#define SEC_NS ((int64_t)1000000000)
-#define DEFAULT_INTERVAL_NS (15 * SEC_NS)
-#define RESOLVE_EVERY_NS (30 * SEC_NS)
-#define BACKOFF_MIN_NS SEC_NS
-#define BACKOFF_MAX_NS (30 * SEC_NS)
+#define DEFAULT_INTERVAL_NS (15 * NS_PER_SEC)
+#define RESOLVE_EVERY_NS (30 * NS_PER_SEC)
+#define BACKOFF_MIN_NS NS_PER_SEC
+#define BACKOFF_MAX_NS (30 * NS_PER_SEC)
 #define IDLE_WAIT_MS 5000
 #define CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
 
@@ -545,7 +543,7 @@ static bool wants_to_ship(const struct shipper *sh, const struct target *t)
 
 static int wait_ms(const struct shipper *sh, int64_t now)
 {
-    int64_t wake = now + IDLE_WAIT_MS * MS_NS;
+    int64_t wake = now + IDLE_WAIT_MS * NS_PER_MS;
 
     for (size_t i = 0; i < sh->ntargets; i++) {
         int64_t d = h2_conn_deadline(sh->targets[i]->conn);
@@ -557,7 +555,7 @@ static int wait_ms(const struct shipper *sh, int64_t now)
     for (size_t i = 0; i < sh->nups; i++)
         if (sh->ups[i].is_name && sh->ups[i].next_resolve_ns < wake)
             wake = sh->ups[i].next_resolve_ns;
-    return wake <= now ? 0 : (int)((wake - now + MS_NS - 1) / MS_NS);
+    return wake <= now ? 0 : (int)((wake - now + NS_PER_MS - 1) / NS_PER_MS);
 }
 
 /* Waits for the sockets, the wakeup or the next deadline, then lets every connection that has
@@ -762,7 +760,7 @@ static bool refresh_token(struct shipper *sh, int64_t now)
     struct stat st;
     char err[256], *tok, *auth;
 
-    if (!sh->token_file || now - sh->token_checked_ns < SEC_NS) return false;
+    if (!sh->token_file || now - sh->token_checked_ns < NS_PER_SEC) return false;
     sh->token_checked_ns = now;
     if (stat(sh->token_file, &st) != 0 || same_file_version(&st, &sh->token_stat)) return false;
     tok = token_file_read(sh->token_file, err, sizeof(err));
@@ -830,7 +828,7 @@ struct shipper *shipper_start(const struct shipper_config *cfg, char *err, size_
     pthread_mutex_init(&sh->stats_lock, NULL);
     atomic_init(&sh->stop, false);
     sh->interval_ns = cfg->interval_ns > 0 ? cfg->interval_ns : DEFAULT_INTERVAL_NS;
-    if (sh->interval_ns < SEC_NS) sh->interval_ns = SEC_NS;
+    if (sh->interval_ns < NS_PER_SEC) sh->interval_ns = NS_PER_SEC;
     sh->node_name = strdup(cfg->node_name);
     sh->token = strdup(cfg->token ? cfg->token : "");
     if (cfg->token_file && cfg->token && cfg->token[0]) {

@@ -22,6 +22,7 @@
 
 #include "kube/kube_watch.h"
 #include "log.h"
+#include "lib/test_util.h"
 
 /* --- a scripted server ---------------------------------------------------------------------- */
 
@@ -42,13 +43,6 @@ struct fake {
 };
 
 static struct fake fk;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void put(int fd, const char *s)
 {
@@ -113,7 +107,7 @@ static void *serve(void *arg)
         if (fk.n < MAX_REQ) {
             snprintf(fk.paths[fk.n], sizeof(fk.paths[0]), "%s", path);
             snprintf(fk.accepts[fk.n], sizeof(fk.accepts[0]), "%s", acc);
-            fk.times[fk.n] = mono_s();
+            fk.times[fk.n] = tu_mono_s();
             fk.n++;
         }
         pthread_mutex_unlock(&fk.mu);
@@ -165,8 +159,8 @@ static int requests(void)
 
 static bool wait_requests(int n, double secs)
 {
-    double end = mono_s() + secs;
-    while (requests() < n && mono_s() < end)
+    double end = tu_mono_s() + secs;
+    while (requests() < n && tu_mono_s() < end)
         usleep(10000);
     return requests() >= n;
 }
@@ -396,9 +390,9 @@ static void test_backoff_and_prompt_stop(void **state)
     int before = requests();
     assert_true(wait_requests(before + 1, 5));
     usleep(100000);
-    double t0 = mono_s();
+    double t0 = tu_mono_s();
     kube_watch_stop(w);
-    assert_true(mono_s() - t0 < 0.3);
+    assert_true(tu_mono_s() - t0 < 0.3);
     fake_stop(kc);
 }
 

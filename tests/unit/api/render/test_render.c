@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "render/render.h"
+#include "lib/test_util.h"
 
 #define V1B1 "metrics.k8s.io/v1beta1"
 #define NS 1000000000LL
@@ -968,14 +969,6 @@ static void test_status_pb(void **state)
 
 /* ---- scale ------------------------------------------------------------------------------- */
 
-static double secs_since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void test_scale_timing(void **state)
 {
     enum { PODS = 150000, PER = 2, ROUNDS = 6 };
@@ -1014,18 +1007,16 @@ static void test_scale_timing(void **state)
     for (int f = 0; f < 3; f++) {
         outbuf_init(&b[f]);
         for (int r = 0; r < ROUNDS; r++) {
-            struct timespec t0;
-            double t;
+            double t0 = tu_mono_s(), t;
 
             outbuf_reset(&b[f]);
-            clock_gettime(CLOCK_MONOTONIC, &t0);
             if (f == 0)
                 render_pod_list_json(&b[f], V1B1, pods, PODS);
             else if (f == 1)
                 render_pod_list_pb(&b[f], V1B1, pods, PODS);
             else
                 render_pod_table(&b[f], "meta.k8s.io/v1", pods, PODS);
-            t = secs_since(&t0) * 1e3;
+            t = (tu_mono_s() - t0) * 1e3;
             assert_false(b[f].failed);
             if (r == 0)
                 cold[f] = t;

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "wire/wire.h"
+#include "lib/test_util.h"
 
 #define UID1 "0b7c1f8e-3c4d-4e5f-9a1b-2c3d4e5f6a7b"
 #define UID2 "6d1b9a4f2e3c4b5a8f7e6d5c4b3a2910" /* static pod: 32 hex */
@@ -37,14 +38,6 @@ static uint64_t rnd(void)
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return rng;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const char *str_or_empty(const char *s)
@@ -770,21 +763,21 @@ static void time_decode(const char *label, const struct wire_shipment *s, int it
     encode_ok(s, &z);
     inflate_all(z.data, z.len, &body);
     for (int round = 0; round < 5; round++) {
-        double t0 = now_s(), t;
+        double t0 = tu_mono_s(), t;
 
         for (int i = 0; i < iters; i++) {
             wire_arena_init(&a);
             assert_int_equal(wire_decode(z.data, z.len, &d, &a, NULL, 0), 0);
             wire_arena_free(&a);
         }
-        t = (now_s() - t0) / iters;
+        t = (tu_mono_s() - t0) / iters;
         best = t < best ? t : best;
-        t0 = now_s();
+        t0 = tu_mono_s();
         for (int i = 0; i < iters; i++) {
             z.len = 0;
             assert_int_equal(wire_encode(s, &z), 0);
         }
-        t = (now_s() - t0) / iters;
+        t = (tu_mono_s() - t0) / iters;
         best_enc = t < best_enc ? t : best_enc;
     }
     print_message("%s: %zu B compressed, %zu B body; decode %.1f us (%.0f MB/s of uncompressed "
@@ -1009,14 +1002,14 @@ static void test_zlib_bomb(void **state)
     long rss0;
 
     (void)state;
-    t0 = now_s();
+    t0 = tu_mono_s();
     zeros_stream("KMW\x01", 4, UINT64_C(1) << 30, &z);
-    print_message("1 GiB of zeros: %zu bytes of zlib (%.3f s to build)\n", z.len, now_s() - t0);
+    print_message("1 GiB of zeros: %zu bytes of zlib (%.3f s to build)\n", z.len, tu_mono_s() - t0);
     assert_true(z.len <= WIRE_MAX_COMPRESSED);
     rss0 = maxrss_kb();
-    t0 = now_s();
+    t0 = tu_mono_s();
     assert_int_equal(decode_z(z.data, z.len, err, sizeof(err)), -EFBIG);
-    t = now_s() - t0;
+    t = tu_mono_s() - t0;
     print_message("bomb refused in %.3f s, peak RSS grew %ld KiB\n", t, maxrss_kb() - rss0);
     assert_true(t < 5.0);
     /* 1 GiB inflated would show; the 64 MiB limit plus its smaller predecessors may. */

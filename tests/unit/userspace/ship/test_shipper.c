@@ -28,6 +28,7 @@
 #include "ship/ship_snapshot.h"
 #include "ship/shipper.h"
 #include "wire/wire.h"
+#include "clock.h"
 
 #define SEC_NS ((int64_t)1000000000)
 #define T0 ((int64_t)1700000000 * SEC_NS)
