@@ -14,6 +14,7 @@
 #include "strmap.h"
 #include "tls_peer.h"
 #include "clock.h"
+#include "hex.h"
 
 #define API_TIMEOUT_MS 10000
 #define ERROR_TTL_NS 1000000000LL /* a failed API call is retried after this */
@@ -396,8 +397,7 @@ static char *token_key(enum entry_kind kind, h2o_iovec_t token)
     SHA256((const unsigned char *)token.base, token.len, md);
     key[0] = kind == KIND_COLLECTOR ? 'c' : 't';
     key[1] = ':';
-    for (size_t i = 0; i < sizeof(md); i++)
-        snprintf(key + 2 + 2 * i, 3, "%02x", md[i]);
+    hex_encode(md, sizeof(md), key + 2);
     return key;
 }
 

@@ -1,4 +1,5 @@
 #include "authn.h"
+#include "hex.h"
 
 #include <openssl/x509v3.h>
 #include <stdlib.h>
@@ -81,22 +82,14 @@ static bool header_is(const h2o_header_t *h, const char *lower)
     return h->name->len == n && strncasecmp(h->name->base, lower, n) == 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Extra keys travel %-escaped and case-folded in header names (k8s unescapes them). */
 static size_t unescape_lower(const char *s, size_t n, char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
+            (lo = hex_value(s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

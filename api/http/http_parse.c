@@ -1,4 +1,5 @@
 #include "http_parse.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <string.h>
@@ -99,14 +100,6 @@ enum media negotiate_accept(const char *accept, size_t len, bool allow_table)
     return any ? MEDIA_NONE : MEDIA_JSON;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int query_param(const char *q, size_t len, const char *key, char *out, size_t outlen)
 {
     size_t klen = strlen(key), pos = 0;
@@ -126,8 +119,8 @@ int query_param(const char *q, size_t len, const char *key, char *out, size_t ou
             if (c == '%') {
                 int hi, lo;
                 if (i + 2 >= vn) return -EINVAL;
-                hi = hexval(v[i + 1]);
-                lo = hexval(v[i + 2]);
+                hi = hex_value(v[i + 1]);
+                lo = hex_value(v[i + 2]);
                 if (hi < 0 || lo < 0) return -EINVAL;
                 c = (char)(hi * 16 + lo);
                 i += 2;

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "clock.h"
+#include "hex.h"
 
 #define ACCEPT_LIST_V1 "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
 #define ACCEPT_WATCH_V1 "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
@@ -124,7 +125,6 @@ static void set_state(struct kube_watch *w, bool connected, const char *why)
 /* Appends "key=value" to the URL being built, percent-encoding value. */
 static void url_param(char *url, size_t cap, size_t *len, const char *key, const char *value)
 {
-    static const char hex[] = "0123456789ABCDEF";
     int n = snprintf(url + *len, cap - *len,
                      "%s%s=", *len && url[*len - 1] != '?' && url[*len - 1] != '&' ? "&" : "", key);
     if (n < 0 || (size_t)n >= cap - *len) return;
@@ -135,8 +135,8 @@ static void url_param(char *url, size_t cap, size_t *len, const char *key, const
             url[(*len)++] = (char)*p;
         } else {
             url[(*len)++] = '%';
-            url[(*len)++] = hex[*p >> 4];
-            url[(*len)++] = hex[*p & 15];
+            url[(*len)++] = hex_upper[*p >> 4];
+            url[(*len)++] = hex_upper[*p & 15];
         }
     }
     url[*len] = '\0';

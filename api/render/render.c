@@ -8,6 +8,7 @@
  * see the protobuf section. Both are single passes over the views. */
 #include "render.h"
 #include "clock.h"
+#include "hex.h"
 
 #include <string.h>
 
@@ -405,7 +406,6 @@ static size_t utf8_valid_len(const unsigned char *s)
 
 static void json_string_body(struct outbuf *b, const char *str)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
     const unsigned char *run = s;
 
@@ -419,7 +419,7 @@ static void json_string_body(struct outbuf *b, const char *str)
         if (s > run) put(b, (const char *)run, (size_t)(s - run));
         if (c == 0) return;
         if (c < 0x80) {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            char esc[6] = {'\\', 'u', '0', '0', hex_lower[c >> 4], hex_lower[c & 15]};
             switch (c) {
             case '"':
                 PUTLIT(b, "\\\"");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "strmap.h"
+#include "hex.h"
 
 #define KEY_MAX (63 + 1 + 253) /* namespace/name */
 
@@ -88,14 +89,6 @@ void label_index_set_listener(struct label_index *li, label_index_listener fn, v
 static void notify(struct label_index *li, enum label_kind kind, const char *key)
 {
     if (li->listener) li->listener(li->listener_arg, kind, key);
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 bool label_index_uuid(const char *s, uint8_t out[16])

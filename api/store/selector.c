@@ -7,6 +7,7 @@
 #include "selector.h"
 
 #include "k8s_names.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -51,7 +52,6 @@ static int span_cmp(struct span a, struct span b)
  * (and quotes and backslashes) and cut it short, so a message is always clean text. */
 static const char *esc(struct span s, char *buf, size_t cap)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     size_t n = s.n > ECHO_MAX ? ECHO_MAX : s.n;
 
@@ -66,8 +66,8 @@ static const char *esc(struct span s, char *buf, size_t cap)
         } else {
             buf[o++] = '\\';
             buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
+            buf[o++] = hex_lower[c >> 4];
+            buf[o++] = hex_lower[c & 15];
         }
     }
     if (n < s.n && o + 4 <= cap) {

@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "render/render.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -89,16 +90,6 @@ static void series_refresh_rate(const struct store_series *ser, int64_t window_n
 {
     if (!store_series_rate(ser, window_ns, &r->nanocores, &r->window_ns, &r->end_ns))
         memset(r, 0, sizeof(*r));
-}
-
-/* Container ids are 64 lower-case hex (the wire decoder checks): kept as 32 bytes. */
-static void id_from_hex(const char *hex, uint8_t out[WIRE_ID_LEN / 2])
-{
-    for (int i = 0; i < WIRE_ID_LEN / 2; i++) {
-        int hi = hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10;
-        int lo = hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
 }
 
 /* --- lifetime ----------------------------------------------------------------------------- */
@@ -350,7 +341,7 @@ static struct store_container *pod_container(struct store *s, struct store_pod *
 {
     uint8_t id[WIRE_ID_LEN / 2];
 
-    id_from_hex(wc->id, id);
+    hex_decode(wc->id, sizeof(id), id); /* 64 hex: the wire decoder checked */
     for (size_t i = 0; i < p->ncontainers; i++) {
         if (memcmp(p->containers[i].id, id, sizeof(id)) == 0) return &p->containers[i];
     }
@@ -429,7 +420,7 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
             bool listed = false;
             for (size_t j = 0; j < wp->ncontainers && !listed; j++) {
                 uint8_t id[WIRE_ID_LEN / 2];
-                id_from_hex(wp->containers[j].id, id);
+                hex_decode(wp->containers[j].id, sizeof(id), id);
                 listed = memcmp(p->containers[i].id, id, sizeof(id)) == 0;
             }
             if (!listed) pod_remove_container(s, p, i);

@@ -2,6 +2,7 @@
  * components with a small state machine; every comparison is bounded by the component's
  * length, so the whole walk is O(len), reads nothing past len and never allocates. */
 #include "cgroup_path.h"
+#include "hex.h"
 
 #include <string.h>
 
@@ -20,18 +21,6 @@ struct span {
     const char *p;
     size_t n;
 };
-
-static bool is_lower_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-static bool all_lower_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!is_lower_hex(s[i])) return false;
-    return true;
-}
 
 static bool span_eq(struct span s, const char *lit)
 {
@@ -71,12 +60,12 @@ static struct span span_chop(struct span s, size_t n)
 static bool parse_pod_uid(struct span s, char sep, char out[POD_UID_MAX + 1])
 {
     if (s.n == 32) {
-        if (!all_lower_hex(s.p, s.n)) return false;
+        if (!hex_all_lower(s.p, s.n)) return false;
     } else if (s.n == 36) {
         for (size_t i = 0; i < s.n; i++) {
             bool dash_pos = i == 8 || i == 13 || i == 18 || i == 23;
 
-            if (dash_pos ? s.p[i] != sep : !is_lower_hex(s.p[i])) return false;
+            if (dash_pos ? s.p[i] != sep : !hex_is_lower(s.p[i])) return false;
         }
     } else {
         return false;
@@ -89,7 +78,7 @@ static bool parse_pod_uid(struct span s, char sep, char out[POD_UID_MAX + 1])
 
 static bool parse_container_id(struct span s, char out[CONTAINER_ID_LEN + 1])
 {
-    if (s.n != CONTAINER_ID_LEN || !all_lower_hex(s.p, s.n)) return false;
+    if (s.n != CONTAINER_ID_LEN || !hex_all_lower(s.p, s.n)) return false;
     memcpy(out, s.p, CONTAINER_ID_LEN);
     out[CONTAINER_ID_LEN] = '\0';
     return true;

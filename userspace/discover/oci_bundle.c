@@ -4,6 +4,7 @@
  * read or parsed, every field is type- and length-checked, and names that could corrupt a path
  * or a log line are dropped. The parser does not log; callers decide what is worth a line. */
 #include "oci_bundle.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -202,10 +203,7 @@ int oci_parse_config(const char *json, size_t len, struct oci_identity *out)
 static bool container_id_valid(const char *id)
 {
     if (!id || strnlen(id, CONTAINER_ID_LEN + 1) != CONTAINER_ID_LEN) return false;
-    for (size_t i = 0; i < CONTAINER_ID_LEN; i++) {
-        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return false;
-    }
-    return true;
+    return hex_all_lower(id, CONTAINER_ID_LEN);
 }
 
 /* An fd for path, -ENOENT when it (or a directory on the way) does not exist, or -errno.
