@@ -6,6 +6,7 @@
 #include "router.h"
 
 #include "k8s_names.h"
+#include "span.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -15,18 +16,6 @@
 #define DNS_LABEL_MAX 63
 #define DNS_SUBDOMAIN_MAX 253
 #define CHECK_NAME_MAX 63
-
-struct span {
-    const char *p;
-    size_t n;
-};
-
-static bool span_is(struct span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
 
 static bool is_lower_alnum(char c)
 {

@@ -8,6 +8,7 @@
 
 #include "k8s_names.h"
 #include "hex.h"
+#include "span.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,33 +19,6 @@
 #define LABEL_NAME_MAX 63     /* name part of a key, and a whole value */
 #define DNS_SUBDOMAIN_MAX 253 /* prefix part of a key */
 #define ECHO_MAX 96           /* bytes of hostile input echoed into a message */
-
-struct span {
-    const char *p;
-    size_t n;
-};
-
-static bool span_eq(struct span a, struct span b)
-{
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-static bool span_is(struct span a, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return a.n == n && memcmp(a.p, lit, n) == 0;
-}
-
-/* Go's string order (bytewise, a prefix first), which is what sets.String.List() gives. */
-static int span_cmp(struct span a, struct span b)
-{
-    size_t n = a.n < b.n ? a.n : b.n;
-    int c = n ? memcmp(a.p, b.p, n) : 0;
-
-    if (c) return c;
-    return (a.n > b.n) - (a.n < b.n);
-}
 
 /* ---- error messages ------------------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
  * length, so the whole walk is O(len), reads nothing past len and never allocates. */
 #include "cgroup_path.h"
 #include "hex.h"
+#include "span.h"
 
 #include <string.h>
 
@@ -16,44 +17,6 @@ enum walk_state {
     W_CONMON,    /* at CRI-O's conmon */
     W_OTHER,     /* unrecognised: final */
 };
-
-struct span {
-    const char *p;
-    size_t n;
-};
-
-static bool span_eq(struct span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
-static bool span_has_prefix(struct span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n >= n && memcmp(s.p, lit, n) == 0;
-}
-
-static bool span_has_suffix(struct span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n >= n && memcmp(s.p + s.n - n, lit, n) == 0;
-}
-
-/* Drops n bytes from the front. */
-static struct span span_skip(struct span s, size_t n)
-{
-    return (struct span){s.p + n, s.n - n};
-}
-
-/* Drops n bytes from the back. */
-static struct span span_chop(struct span s, size_t n)
-{
-    return (struct span){s.p, s.n - n};
-}
 
 /* A pod UID as it appears in a cgroup name, with sep where the canonical form has '-'
  * ('_' for systemd slices, '-' for cgroupfs). Writes the canonical form to out. */
@@ -130,9 +93,9 @@ static enum walk_state systemd_under_root(struct span c, struct span root_prefix
         return W_POD;
     }
     if (!strip_dashed_prefix(c, root_prefix, &rest)) return W_OTHER;
-    if (span_eq(rest, "burstable.slice"))
+    if (span_is(rest, "burstable.slice"))
         out->qos = QOS_BURSTABLE;
-    else if (span_eq(rest, "besteffort.slice"))
+    else if (span_is(rest, "besteffort.slice"))
         out->qos = QOS_BESTEFFORT;
     else
         return W_OTHER;
@@ -197,11 +160,11 @@ static bool cgroupfs_pod(struct span c, struct cgroup_identity *out)
 static enum walk_state step(enum walk_state st, struct span c, size_t end, struct span *root_prefix,
                             struct span *qos_prefix, struct cgroup_identity *out)
 {
-    if (span_eq(c, ".") || span_eq(c, "..")) return W_OTHER;
+    if (span_is(c, ".") || span_is(c, "..")) return W_OTHER;
 
     switch (st) {
     case W_SEARCH:
-        if (span_eq(c, "kubepods")) {
+        if (span_is(c, "kubepods")) {
             out->driver = CG_DRIVER_CGROUPFS;
             return W_ROOT;
         }
@@ -214,10 +177,10 @@ static enum walk_state step(enum walk_state st, struct span c, size_t end, struc
     case W_ROOT:
         if (out->driver == CG_DRIVER_SYSTEMD) {
             st = systemd_under_root(c, *root_prefix, qos_prefix, out);
-        } else if (span_eq(c, "burstable")) {
+        } else if (span_is(c, "burstable")) {
             out->qos = QOS_BURSTABLE;
             st = W_QOS;
-        } else if (span_eq(c, "besteffort")) {
+        } else if (span_is(c, "besteffort")) {
             out->qos = QOS_BESTEFFORT;
             st = W_QOS;
         } else if (cgroupfs_pod(c, out)) {
