@@ -1,20 +1,23 @@
 /* kmetrics-aggregator: command line; the server is in server.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "aggregator.h"
+#include "clock.h"
 #include "duration.h"
+#include "file_read.h"
+#include "log.h"
+#include "token_file.h"
+
+#include "aggregator.h"
+#include "http/tls_certs.h"
 #include "kube/kube_client.h"
 #include "kube/kube_config.h"
-#include "log.h"
 #include "server.h"
-#include "http/tls_certs.h"
-#include "token_file.h"
-#include "clock.h"
 
 static void usage(FILE *out)
 {
@@ -73,30 +76,6 @@ static char **split_list(const char *s)
         if (*t) out[n++] = strdup(t);
     free(copy);
     return out;
-}
-
-/* A CA bundle file, whole: NULL (errno set) when unreadable or over AUTHN_CONFIG_MAX_PEM. */
-static char *read_pem_file(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    char *buf = malloc(AUTHN_CONFIG_MAX_PEM + 2);
-    size_t len;
-
-    if (!f || !buf) {
-        if (f) fclose(f);
-        free(buf);
-        return NULL;
-    }
-    len = fread(buf, 1, AUTHN_CONFIG_MAX_PEM + 1, f);
-    if (ferror(f) || len > AUTHN_CONFIG_MAX_PEM) {
-        errno = ferror(f) ? EIO : EFBIG;
-        fclose(f);
-        free(buf);
-        return NULL;
-    }
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
 }
 
 int main(int argc, char **argv)
@@ -233,9 +212,12 @@ int main(int argc, char **argv)
             break;
         case O_CLIENT_CA:
         case O_RH_CA: {
-            char *pem = read_pem_file(optarg);
-            if (!pem) {
-                fprintf(stderr, "kmetrics-aggregator: %s: %s\n", optarg, strerror(errno));
+            char *pem;
+            size_t pem_len;
+            int read_rc = file_read(AT_FDCWD, optarg, AUTHN_CONFIG_MAX_PEM, 0, &pem, &pem_len);
+            if (read_rc) {
+                fprintf(stderr, "kmetrics-aggregator: %s: %s\n", optarg,
+                        read_rc == -EFBIG ? "larger than 1 MiB" : strerror(-read_rc));
                 return 2;
             }
             *(opt == O_CLIENT_CA ? &af->client_ca_pem : &af->requestheader_ca_pem) = pem;

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <h2o.h>
-#include <h2o/http2.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,15 +9,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <h2o.h>
+#include <h2o/http2.h>
+
+#include "clock.h"
+#include "log.h"
+
 #include "auth/auth_gate.h"
 #include "auth/authn_reload.h"
 #include "auth/kube_async.h"
-#include "kube/kube_labels.h"
 #include "auth/tls_peer.h"
 #include "handlers/handlers.h"
-#include "log.h"
 #include "http/respond.h"
-#include "clock.h"
+#include "kube/kube_labels.h"
 
 /* Limits on what one client can make the server hold. */
 #define MAX_STREAMS_PER_CONNECTION 100

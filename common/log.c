@@ -1,9 +1,10 @@
 #include "log.h"
-#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+
+#include "clock.h"
 
 static int current_level = LOG_INFO;
 static uint64_t lines_written[LOG_DEBUG + 1];

@@ -9,11 +9,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "log.h"
+
 #include "discover/cgroup_events_user.h"
 #include "discover/cgroup_root.h"
-#include "log.h"
 #include "discover/sandbox_probe.h"
-#include "clock.h"
 
 /* How often the slow-moving memory files are read (see cgroup_sample_read). */
 #define SLOW_FILES_PERIOD_NS (5 * (int64_t)1000000000)

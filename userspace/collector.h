@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "discover/cgroup_walk.h"
-#include "sample/node_stats.h"
 #include "registry.h"
+#include "sample/node_stats.h"
 
 struct cgroup_events;
 

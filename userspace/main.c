@@ -14,14 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "clock.h"
 #include "duration.h"
 #include "log.h"
+#include "token_file.h"
+
+#include "collector.h"
 #include "ship/ship_snapshot.h"
 #include "ship/shipper.h"
 #include "snapshot_json.h"
-#include "token_file.h"
-#include "clock.h"
 
 #define KMETRICS_VERSION "0.1.0"
 #define MAX_RUNTIME_DIRS 16

@@ -6,11 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "discover/cgroup_path.h"
-#include "sample/cgroup_reader.h"
-#include "discover/oci_bundle.h"
-#include "sample/series.h"
 #include "strmap.h"
+
+#include "discover/cgroup_path.h"
+#include "discover/oci_bundle.h"
+#include "sample/cgroup_reader.h"
+#include "sample/series.h"
 
 enum identity_source {
     IDENTITY_PENDING = 0, /* bundle not looked up yet */

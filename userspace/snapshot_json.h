@@ -4,9 +4,10 @@
 #ifndef KMETRICS_SNAPSHOT_JSON_H
 #define KMETRICS_SNAPSHOT_JSON_H
 
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "collector.h"
 

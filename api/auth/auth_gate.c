@@ -1,20 +1,22 @@
 #include "auth_gate.h"
 
 #include <errno.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "authn.h"
-#include "log.h"
-#include "outbuf.h"
-#include "http/respond.h"
-#include "strmap.h"
-#include "tls_peer.h"
+#include <openssl/sha.h>
+
 #include "clock.h"
 #include "hex.h"
+#include "log.h"
+#include "outbuf.h"
+#include "strmap.h"
+
+#include "authn.h"
+#include "http/respond.h"
+#include "tls_peer.h"
 
 #define API_TIMEOUT_MS 10000
 #define ERROR_TTL_NS 1000000000LL /* a failed API call is retried after this */

@@ -11,15 +11,17 @@
 #ifndef KMETRICS_AUTH_GATE_H
 #define KMETRICS_AUTH_GATE_H
 
-#include <h2o.h>
-#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <h2o.h>
+#include <openssl/ssl.h>
+
+#include "outbuf.h"
 
 #include "authn_config.h"
 #include "kube_async.h"
 #include "kube_review.h"
-#include "outbuf.h"
 
 struct auth_gate_config {
     const char *collector_namespace; /* ServiceAccount of collectors */

@@ -1,10 +1,12 @@
 #include "authn.h"
-#include "hex.h"
 
-#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/x509v3.h>
+
+#include "hex.h"
 
 #define VERDICT_PROXY 1
 #define VERDICT_CLIENT 2

@@ -2,13 +2,14 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <jansson.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 
 #define CONFIGMAP_MAX (4u << 20)
 #define HEADER_NAME_MAX 256

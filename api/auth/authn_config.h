@@ -9,10 +9,11 @@
 #ifndef KMETRICS_AUTHN_CONFIG_H
 #define KMETRICS_AUTHN_CONFIG_H
 
-#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/x509.h>
 
 #define AUTHN_CONFIG_MAX_NAMES 64
 #define AUTHN_CONFIG_MAX_PEM (1u << 20)

@@ -1,14 +1,16 @@
 #include "authn_reload.h"
 
 #include <errno.h>
-#include <h2o/multithread.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <h2o/multithread.h>
+#include <jansson.h>
+
 #include "log.h"
+
 #include "http/loop_queue.h"
 
 #define CM_PATH "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication"

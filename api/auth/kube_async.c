@@ -1,13 +1,14 @@
 #include "kube_async.h"
 
 #include <errno.h>
-#include <h2o/multithread.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_review.h"
+#include <h2o/multithread.h>
+
 #include "http/loop_queue.h"
+#include "kube_review.h"
 
 #define QUEUE_MAX 4096
 #define MAX_THREADS 8

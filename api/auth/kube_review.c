@@ -1,10 +1,11 @@
 #include "kube_review.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #define FIELD_MAX 4096
 

@@ -7,10 +7,11 @@
 #ifndef KMETRICS_TLS_PEER_H
 #define KMETRICS_TLS_PEER_H
 
+#include <stdint.h>
+
 #include <h2o.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <stdint.h>
 
 struct tls_peer {
     X509 *leaf;             /* the client's certificate (owned) */

@@ -6,8 +6,8 @@
 #include "auth/auth_gate.h"
 #include "auth/authn_reload.h"
 #include "handlers.h"
-#include "kube/kube_labels.h"
 #include "http/respond.h"
+#include "kube/kube_labels.h"
 
 struct check {
     const char *name;

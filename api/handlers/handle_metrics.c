@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "http/respond.h"
 #include "metrics_query.h"
 #include "render/render.h"
-#include "http/respond.h"
 #include "store/selector.h"
 
 #define SELECTOR_TEXT_MAX (SELECTOR_MAX_LEN + 1)

@@ -1,15 +1,17 @@
 /* Collector shipments: authenticate, decode, store, acknowledge. A shipment that fails any
  * step stores nothing and gets a status that says why. */
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "handlers.h"
-#include "log.h"
-#include "http/respond.h"
+#include <openssl/crypto.h>
+
 #include "clock.h"
+#include "log.h"
+
+#include "handlers.h"
+#include "http/respond.h"
 
 #define SHIP_CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
 

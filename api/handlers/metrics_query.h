@@ -4,8 +4,9 @@
 #ifndef KMETRICS_METRICS_QUERY_H
 #define KMETRICS_METRICS_QUERY_H
 
-#include "http/http_parse.h"
 #include "outbuf.h"
+
+#include "http/http_parse.h"
 #include "http/router.h"
 #include "store/selector.h"
 #include "store/store.h"

@@ -1,9 +1,10 @@
 #include "http_parse.h"
-#include "hex.h"
 
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+
+#include "hex.h"
 
 static bool is_space(char c)
 {

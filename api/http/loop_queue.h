@@ -3,9 +3,10 @@
 #ifndef KMETRICS_LOOP_QUEUE_H
 #define KMETRICS_LOOP_QUEUE_H
 
+#include <stdlib.h>
+
 #include <h2o.h>
 #include <h2o/multithread.h>
-#include <stdlib.h>
 
 static inline void loop_queue_close(h2o_multithread_queue_t *queue,
                                     h2o_multithread_receiver_t *receiver,

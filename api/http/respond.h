@@ -6,8 +6,9 @@
 
 #include <h2o.h>
 
-#include "http_parse.h"
 #include "outbuf.h"
+
+#include "http_parse.h"
 
 /* A buffer to render a response into: recycled from earlier responses when one is free, so
  * a LIST of every pod does not fault in tens of MB of fresh pages each time. */

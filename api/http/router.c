@@ -5,11 +5,11 @@
  * shape with a name Kubernetes could never have created is a 400. */
 #include "router.h"
 
-#include "k8s_names.h"
-#include "span.h"
-
 #include <stdbool.h>
 #include <string.h>
+
+#include "k8s_names.h"
+#include "span.h"
 
 #define GROUP "metrics.k8s.io"
 #define MAX_SEGS 8 /* the longest route has 7 segments; one more tells "too long" apart */

@@ -2,15 +2,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <h2o.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "file_read.h"
+
+/* A CA bundle for the kubeconfig: a few certificates, far below this. */
+#define CA_FILE_MAX (1u << 20)
 
 static EVP_PKEY *new_key(void)
 {
@@ -138,29 +145,32 @@ SSL_CTX *tls_server_context(const char *cert_file, const char *key_file, char *e
 int tls_write_kubeconfig(const char *path, const char *host, int port, const char *ca_file,
                          const char *token)
 {
-    FILE *ca = fopen(ca_file, "rb"), *out;
-    unsigned char pem[16384], b64[24000];
-    size_t n;
-    int b64len;
+    char *pem = NULL, *b64 = NULL;
+    size_t len;
+    FILE *out = NULL;
+    int fd, rc = -1;
 
-    if (!ca) return -1;
     if (strspn(token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-        strlen(token)) {
-        fclose(ca);
+        strlen(token))
         return -1; /* written into YAML unquoted */
-    }
-    n = fread(pem, 1, sizeof(pem), ca);
-    fclose(ca);
-    b64len = EVP_EncodeBlock(b64, pem, (int)n);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* holds a token */
+    /* The whole bundle, however many certificates it holds (base64 makes 4 of every 3). */
+    if (file_read(AT_FDCWD, ca_file, CA_FILE_MAX, 0, &pem, &len) != 0 ||
+        !(b64 = malloc(4 * ((len + 2) / 3) + 1)))
+        goto out;
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)pem, (int)len);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* holds a token */
     out = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!out) return -1;
+    if (!out) goto out;
     fprintf(out,
             "apiVersion: v1\nkind: Config\nclusters:\n- name: kmetrics\n  cluster:\n"
-            "    server: https://%s:%d\n    certificate-authority-data: %.*s\n"
+            "    server: https://%s:%d\n    certificate-authority-data: %s\n"
             "users:\n- name: kmetrics-reader\n  user:\n    token: %s\n"
             "contexts:\n- name: kmetrics\n  context:\n    cluster: kmetrics\n"
             "    user: kmetrics-reader\ncurrent-context: kmetrics\n",
-            host, port, b64len, b64, token);
-    return fclose(out) == 0 ? 0 : -1;
+            host, port, b64, token);
+    rc = fclose(out) == 0 ? 0 : -1;
+out:
+    free(pem);
+    free(b64);
+    return rc;
 }

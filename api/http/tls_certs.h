@@ -15,7 +15,7 @@ int tls_ensure_self_signed(const char *cert_dir, char *err, size_t errlen);
 SSL_CTX *tls_server_context(const char *cert_file, const char *key_file, char *err, size_t errlen);
 
 /* Writes a kubeconfig for https://host:port trusting ca_file, with token as the user's
- * bearer token. Returns 0 or -1. */
+ * bearer token. Returns 0, or -1 (a CA file over 1 MiB included). */
 int tls_write_kubeconfig(const char *path, const char *host, int port, const char *ca_file,
                          const char *token);
 

@@ -12,8 +12,8 @@
 
 #include <curl/curl.h>
 
-#include "token_file.h"
 #include "clock.h"
+#include "token_file.h"
 
 #define POOL_MAX 8               /* idle handles kept: enough for the reflectors and a few */
 #define CONNECT_TIMEOUT_MS 10000 /* unless the request's own limit is shorter */

@@ -12,6 +12,7 @@
 
 #include <yaml.h>
 
+#include "file_read.h"
 #include "k8s_names.h"
 #include "token_file.h"
 
@@ -383,76 +384,22 @@ static char *resolve_path(const char *base_dir, const char *path)
     return asprintf(&r, "%s/%s", base_dir, path) < 0 ? NULL : r;
 }
 
-/* Reads a regular file of at most cap bytes into a NUL-terminated buffer. O_NONBLOCK so a
- * FIFO named by hostile input cannot hang the open; it is refused as not regular. */
+/* A whole file of at most cap bytes, NUL-terminated (common/file_read.c: a FIFO named by
+ * hostile input cannot hang the open; it is refused as not regular). */
 static int read_capped(struct kctx *k, const char *what, const char *path, size_t cap, char **out,
                        size_t *outlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    size_t len = 0, alloc;
-    struct stat st;
-    char *buf = NULL;
-    int rc;
+    int rc = file_read(AT_FDCWD, path, cap, 0, out, outlen);
 
-    *out = NULL;
-    if (fd < 0) return rc = -errno, fail(k, rc, "%s: %s: %s", what, path, strerror(-rc));
-    if (fstat(fd, &st)) {
-        rc = -errno;
-        fail(k, rc, "%s: %s: %s", what, path, strerror(-rc));
-        goto out;
+    if (rc == -EINVAL) return fail(k, rc, "%s: %s: not a regular file", what, path);
+    if (rc == -EFBIG) return fail(k, rc, "%s: %s: larger than %zu bytes", what, path, cap);
+    if (rc) return fail(k, rc, "%s: %s: %s", what, path, strerror(-rc));
+    if (*outlen == 0) {
+        free(*out);
+        *out = NULL;
+        return fail(k, -EINVAL, "%s: %s: empty", what, path);
     }
-    if (!S_ISREG(st.st_mode)) {
-        rc = fail(k, -EINVAL, "%s: %s: not a regular file", what, path);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > cap) goto too_big;
-    alloc = (size_t)st.st_size + 1; /* one spare byte shows the file grew */
-    buf = malloc(alloc + 1);
-    if (!buf) {
-        rc = fail(k, -ENOMEM, "out of memory");
-        goto out;
-    }
-    for (;;) {
-        ssize_t n;
-
-        if (len == alloc) {
-            char *nb;
-
-            if (alloc > cap) goto too_big;
-            alloc = alloc * 2 > cap + 1 ? cap + 1 : alloc * 2;
-            nb = realloc(buf, alloc + 1);
-            if (!nb) {
-                rc = fail(k, -ENOMEM, "out of memory");
-                goto out;
-            }
-            buf = nb;
-        }
-        n = read(fd, buf + len, alloc - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            rc = -errno;
-            fail(k, rc, "%s: %s: %s", what, path, strerror(-rc));
-            goto out;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
-        if (len > cap) goto too_big;
-    }
-    if (len == 0) {
-        rc = fail(k, -EINVAL, "%s: %s: empty", what, path);
-        goto out;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *outlen = len;
-    close(fd);
     return 0;
-too_big:
-    rc = fail(k, -EFBIG, "%s: %s: larger than %zu bytes", what, path, cap);
-out:
-    free(buf);
-    close(fd);
-    return rc;
 }
 
 /* Inline base64 data or a file: the pair kubeconfig uses for CA, client cert and key. */

@@ -1,5 +1,4 @@
 #include "kube_labels.h"
-#include "http/loop_queue.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +10,8 @@
 #include <h2o/version.h>
 
 #include "log.h"
+
+#include "http/loop_queue.h"
 
 #define BATCH_BYTES (256u << 10) /* list pages go to the loop in messages about this big */
 

@@ -11,9 +11,9 @@
 
 #include <jansson.h>
 
-#include "log.h"
 #include "clock.h"
 #include "hex.h"
+#include "log.h"
 
 #define ACCEPT_LIST_V1 "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
 #define ACCEPT_WATCH_V1 "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"

@@ -7,10 +7,11 @@
  * gogo's MarshalToSizedBuffer does, so every enclosing length is known when it is written:
  * see the protobuf section. Both are single passes over the views. */
 #include "render.h"
-#include "clock.h"
-#include "hex.h"
 
 #include <string.h>
+
+#include "clock.h"
+#include "hex.h"
 
 #define METRICS_GROUP "metrics.k8s.io"
 

@@ -8,8 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics_model.h"
 #include "outbuf.h"
+
+#include "metrics_model.h"
 
 /* "metrics.k8s.io/v1beta1" or "metrics.k8s.io/v1" */
 typedef const char *api_version_t;

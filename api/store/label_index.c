@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strmap.h"
 #include "hex.h"
+#include "strmap.h"
 
 #define KEY_MAX (63 + 1 + 253) /* namespace/name */
 

@@ -6,15 +6,15 @@
  * The out selector is treated as uninitialised on entry (it is not freed first). */
 #include "selector.h"
 
-#include "k8s_names.h"
-#include "hex.h"
-#include "span.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hex.h"
+#include "k8s_names.h"
+#include "span.h"
 
 #define LABEL_NAME_MAX 63     /* name part of a key, and a whole value */
 #define DNS_SUBDOMAIN_MAX 253 /* prefix part of a key */

@@ -1,12 +1,13 @@
 #include "store.h"
 
-#include "render/render.h"
-#include "hex.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hex.h"
+
+#include "render/render.h"
 
 /* --- series ------------------------------------------------------------------------------- */
 

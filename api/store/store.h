@@ -9,10 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "label_index.h"
-#include "metrics_model.h"
 #include "strmap.h"
 #include "wire/wire.h"
+
+#include "label_index.h"
+#include "metrics_model.h"
 
 #define STORE_POINTS 8 /* kept CPU points per series, spaced to span the window */
 

@@ -1,8 +1,6 @@
 /* Shipment encoding and hostile-input decoding; the byte layout is docs/wire-format.md. */
 #include "wire.h"
 
-#include "k8s_names.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -11,6 +9,8 @@
 #include <string.h>
 
 #include <zlib.h>
+
+#include "k8s_names.h"
 
 #define HEADER "KMW\x01"
 #define HEADER_LEN 4

@@ -1,13 +1,15 @@
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
+#include "log.h"
+
 #include "cgroup_events.skel.h"
 #include "cgroup_events_user.h"
-#include "log.h"
 
 struct cgroup_events {
     struct cgroup_events_bpf *skel;

@@ -2,10 +2,11 @@
  * components with a small state machine; every comparison is bounded by the component's
  * length, so the whole walk is O(len), reads nothing past len and never allocates. */
 #include "cgroup_path.h"
-#include "hex.h"
-#include "span.h"
 
 #include <string.h>
+
+#include "hex.h"
+#include "span.h"
 
 /* Where the walk stands after the components seen so far. */
 enum walk_state {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file_read.h"
+
 #define MOUNTINFO_MAX (8u << 20)
 
 /* Copies a mountinfo field, undoing the kernel's octal escapes (\040 for space etc.).
@@ -162,28 +164,10 @@ int cgroup2_hierarchy_path(const struct cgroup2_mount *m, const char *dir, char 
 
 char *read_mountinfo(const char *path, size_t *len)
 {
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    int fd = open(path ? path : "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    char *buf;
 
-    if (fd < 0 || !buf) {
-        free(buf);
-        if (fd >= 0) close(fd);
-        return NULL;
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        n += (size_t)r;
-        if (n == cap) {
-            char *bigger = cap < MOUNTINFO_MAX ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) break;
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    close(fd);
-    *len = n;
-    return buf;
+    return file_read(AT_FDCWD, path ? path : "/proc/self/mountinfo", MOUNTINFO_MAX, 0, &buf, len) ==
+                   0
+               ? buf
+               : NULL;
 }

@@ -4,11 +4,9 @@
  * read or parsed, every field is type- and length-checked, and names that could corrupt a path
  * or a log line are dropped. The parser does not log; callers decide what is worth a line. */
 #include "oci_bundle.h"
-#include "hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
+
+#include "file_read.h"
+#include "hex.h"
 
 const char *const oci_default_runtime_dirs[] = {
     "/run/containerd/io.containerd.runtime.v2.task/k8s.io",
@@ -206,51 +209,20 @@ static bool container_id_valid(const char *id)
     return hex_all_lower(id, CONTAINER_ID_LEN);
 }
 
-/* An fd for path, -ENOENT when it (or a directory on the way) does not exist, or -errno.
- * O_NONBLOCK: a FIFO in config.json's place must not block open() (fstat refuses it after);
- * it changes nothing for a regular file. O_NOFOLLOW: the runtimes write config.json as a
- * regular file, so a symlink in its place is refused (-ELOOP) rather than followed to wherever
- * it points (opening some device nodes has side effects). */
-static int open_config(const char *path)
+/* Reads and parses one config.json. FILE_READ_NOFOLLOW: the runtimes write it as a regular
+ * file, so a symlink in its place is refused (-ELOOP) rather than followed to wherever it
+ * points (opening some device nodes has side effects); a FIFO is refused without blocking.
+ * -ENOENT when it (or a directory on the way) does not exist. */
+static int load_config(const char *path, struct oci_identity *out)
 {
-    int fd;
-
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-    while (fd < 0 && errno == EINTR);
-    if (fd >= 0) return fd;
-    return errno == ENOTDIR ? -ENOENT : -errno;
-}
-
-static int read_and_parse(int fd, struct oci_identity *out)
-{
-    struct stat st;
-    size_t size, got = 0;
     char *buf;
-    int rc = 0;
+    size_t len;
+    int rc = file_read(AT_FDCWD, path, OCI_CONFIG_MAX_BYTES, FILE_READ_NOFOLLOW, &buf, &len);
 
-    if (fstat(fd, &st)) return -errno;
-    if (!S_ISREG(st.st_mode)) return -EINVAL;
-    if (st.st_size < 0 || (uintmax_t)st.st_size > OCI_CONFIG_MAX_BYTES) return -E2BIG;
-    size = (size_t)st.st_size;
-    buf = malloc(size + 1);
-    if (!buf) return -ENOMEM;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            rc = -errno;
-            break;
-        }
-        if (n == 0) /* shrank since fstat: parse what is there (a partial one fails) */
-            break;
-        got += (size_t)n;
-    }
-    if (!rc) {
-        buf[got] = '\0';
-        rc = oci_parse_config(buf, got, out);
-    }
+    if (rc == -ENOTDIR) return -ENOENT;
+    if (rc == -EFBIG) return -E2BIG;
+    if (rc) return rc;
+    rc = oci_parse_config(buf, len, out);
     free(buf);
     return rc;
 }
@@ -270,14 +242,11 @@ int oci_load_identity(const char *const dirs[], size_t ndirs, const char *contai
         if (!dirs[i] || !dirs[i][0]) continue;
         for (size_t j = 0; j < sizeof(layouts) / sizeof(layouts[0]); j++) {
             int n = snprintf(path, sizeof(path), "%s/%s/%s", dirs[i], container_id, layouts[j]);
-            int fd, rc;
+            int rc;
 
             if (n < 0 || (size_t)n >= sizeof(path)) return -ENAMETOOLONG;
-            fd = open_config(path);
-            if (fd == -ENOENT) continue;
-            if (fd < 0) return fd;
-            rc = read_and_parse(fd, out);
-            close(fd);
+            rc = load_config(path, out);
+            if (rc == -ENOENT) continue;
             return rc;
         }
     }

@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "clock.h"
+#include "log.h"
 
 static const char *const file_names[CGF_COUNT] = {
     [CGF_CPU_STAT] = "cpu.stat",

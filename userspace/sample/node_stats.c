@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "clock.h"
+#include "log.h"
 
 void node_reader_init(struct node_reader *r, int cgroup_fd, const char *meminfo_path)
 {

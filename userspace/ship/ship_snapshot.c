@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
-#include "log.h"
 #include "clock.h"
+#include "log.h"
+
+#include "collector.h"
 
 /* ---- names the wire format accepts (docs/wire-format.md) ------------------------------- */
 

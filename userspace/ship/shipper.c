@@ -4,7 +4,6 @@
  * collector thread hands over snapshots through a one-slot mailbox and wakes the loop through
  * an eventfd. */
 #include "shipper.h"
-#include "token_file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,18 +15,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
-#include "h2_client.h"
-#include "log.h"
 #include "clock.h"
+#include "log.h"
+#include "token_file.h"
+
+#include "h2_client.h"
 
 #define DEFAULT_INTERVAL_NS (15 * NS_PER_SEC)
 #define RESOLVE_EVERY_NS (30 * NS_PER_SEC)
