@@ -9,7 +9,10 @@
 #include <h2o/multithread.h>
 #include <jansson.h>
 
+#include "backoff.h"
+#include "clock.h"
 #include "log.h"
+#include "stop_flag.h"
 
 #include "http/loop_queue.h"
 
@@ -18,7 +21,8 @@
     "/api/v1/namespaces/kube-system/configmaps?watch=1&allowWatchBookmarks=true&"                  \
     "timeoutSeconds=300&fieldSelector=metadata.name%3Dextension-apiserver-authentication"
 #define MAX_BODY (4u << 20)
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_INITIAL_NS (200 * NS_PER_MS)
+#define BACKOFF_MAX_NS (30 * NS_PER_SEC)
 
 struct config_msg {
     h2o_multithread_message_t super;
@@ -34,7 +38,8 @@ struct authn_reload {
     h2o_multithread_receiver_t receiver;
     pthread_t thread;
     bool running;
-    volatile bool stop;
+    struct stop_flag stop;
+    struct backoff backoff;
     uint64_t errors;
     char *last_data; /* the data we built the current configuration from */
     char rv[128];
@@ -155,20 +160,11 @@ static int on_event(void *arg, const char *line, size_t len)
     return 0;
 }
 
-static void sleep_ms(struct authn_reload *r, long ms)
-{
-    for (long left = ms; left > 0 && !r->stop; left -= 100) {
-        struct timespec ts = {0, (left < 100 ? left : 100) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 static void *run(void *arg)
 {
     struct authn_reload *r = arg;
-    long backoff = 200;
 
-    while (!r->stop) {
+    while (!stop_flag_raised(&r->stop)) {
         struct kube_response resp;
         char err[256], path[512];
         long status = 0;
@@ -181,23 +177,22 @@ static void *run(void *arg)
             json_decref(cm);
             kube_response_free(&resp);
             snprintf(path, sizeof(path), "%s&resourceVersion=%s", WATCH_PATH, r->rv);
-            rc = kube_client_stream(r->kc, path, NULL, 330000, MAX_BODY, on_event, r, &r->stop,
-                                    &status, err, sizeof(err));
+            rc = kube_client_stream(r->kc, path, NULL, 330000, MAX_BODY, on_event, r,
+                                    &r->stop.raised, &status, err, sizeof(err));
             if ((rc == 0 && status == 200) || rc == 1) {
-                backoff = 200; /* the watch ran its course: read again and re-watch */
+                backoff_reset(&r->backoff); /* the watch ran its course: read, re-watch */
                 continue;
             }
         } else if (rc == 0) {
             snprintf(err, sizeof(err), "HTTP %ld", resp.status);
             kube_response_free(&resp);
         }
-        if (r->stop) break;
+        if (stop_flag_raised(&r->stop)) break;
         LOG_RATELIMITED(LOG_WARN,
                         "cannot read ConfigMap kube-system/extension-apiserver-authentication: "
                         "%s (retrying)",
                         err);
-        sleep_ms(r, backoff);
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        stop_flag_sleep(&r->stop, backoff_next(&r->backoff));
     }
     return NULL;
 }
@@ -213,6 +208,8 @@ struct authn_reload *authn_reload_start(h2o_loop_t *loop, struct kube_client *kc
         return NULL;
     }
     r->kc = kc;
+    stop_flag_init(&r->stop);
+    backoff_init(&r->backoff, BACKOFF_INITIAL_NS, BACKOFF_MAX_NS, BACKOFF_EQUAL_JITTER);
     copy_source(&r->flags, flags);
     r->apply = apply;
     r->arg = arg;
@@ -244,8 +241,9 @@ struct authn_reload *authn_reload_start(h2o_loop_t *loop, struct kube_client *kc
 void authn_reload_stop(struct authn_reload *r)
 {
     if (!r) return;
-    r->stop = true;
+    stop_flag_raise(&r->stop);
     if (r->running) pthread_join(r->thread, NULL);
+    stop_flag_done(&r->stop);
     loop_queue_close(r->queue, &r->receiver, drop_config);
     authn_source_free(&r->flags);
     free(r->last_data);

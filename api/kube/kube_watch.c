@@ -11,9 +11,12 @@
 
 #include <jansson.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "hex.h"
 #include "log.h"
+#include "random.h"
+#include "stop_flag.h"
 
 #define ACCEPT_LIST_V1 "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
 #define ACCEPT_WATCH_V1 "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
@@ -35,15 +38,14 @@ struct kube_watch {
     void *arg;
     struct kube_watch_options o;
     pthread_t thread;
-    volatile bool stop;
-    pthread_mutex_t mu; /* with cv: interruptible sleeps */
-    pthread_cond_t cv;
+    struct stop_flag stop;
 
     /* watch thread only */
     char rv[KUBE_RV_MAX + 1];
     bool connected, state_reported;
     bool beta; /* the server refused meta.k8s.io/v1 partial metadata */
     uint64_t rng;
+    struct backoff backoff;
     /* the current watch stream */
     unsigned long events;
     bool expired;
@@ -64,46 +66,6 @@ void kube_watch_get_stats(const struct kube_watch *w, struct kube_watch_stats *o
     out->expired = __atomic_load_n(&w->stats.expired, __ATOMIC_RELAXED);
     out->failures = __atomic_load_n(&w->stats.failures, __ATOMIC_RELAXED);
     out->bad_events = __atomic_load_n(&w->stats.bad_events, __ATOMIC_RELAXED);
-}
-
-static uint64_t next_rand(struct kube_watch *w)
-{
-    w->rng ^= w->rng << 13;
-    w->rng ^= w->rng >> 7;
-    w->rng ^= w->rng << 17;
-    return w->rng;
-}
-
-static bool stopping(const struct kube_watch *w)
-{
-    return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);
-}
-
-/* Sleeps ms unless stopped first; false when stopped. */
-static bool nap(struct kube_watch *w, long ms)
-{
-    struct timespec dl;
-
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += ms / 1000;
-    dl.tv_nsec += (ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&w->mu);
-    while (!stopping(w) && pthread_cond_timedwait(&w->cv, &w->mu, &dl) != ETIMEDOUT)
-        ;
-    pthread_mutex_unlock(&w->mu);
-    return !stopping(w);
-}
-
-/* Equal jitter: half the backoff fixed, half random, so replicas that lost the API server
- * together do not come back together. */
-static long jittered(struct kube_watch *w, long backoff_ms)
-{
-    long half = backoff_ms / 2;
-    return half + (long)(next_rand(w) % (uint64_t)(backoff_ms - half + 1));
 }
 
 /* Connected: reported on the change only. Failures: every one (at most one per backoff
@@ -205,7 +167,7 @@ static int do_list(struct kube_watch *w)
         if (cont) url_param(url, cap, &len, "continue", cont);
         int e = kube_client_request_stop(
             w->kc, "GET", url, w->beta ? ACCEPT_LIST_V1BETA1 : ACCEPT_LIST_V1, NULL,
-            w->o.list_timeout_ms, KUBE_LIST_MAX_BYTES, &w->stop, &r, err, sizeof(err));
+            w->o.list_timeout_ms, KUBE_LIST_MAX_BYTES, &w->stop.raised, &r, err, sizeof(err));
         if (e == -ECANCELED) {
             rc = -ECANCELED;
             break;
@@ -261,7 +223,7 @@ static int do_list(struct kube_watch *w)
             break;
         }
         kube_list_free(&page);
-        if (stopping(w)) {
+        if (stop_flag_raised(&w->stop)) {
             rc = -ECANCELED;
             break;
         }
@@ -341,7 +303,7 @@ static enum watch_end do_watch(struct kube_watch *w, bool *quick, bool *healthy)
         snprintf(w->why, sizeof(w->why), "watch: out of memory");
         return WATCH_FAILED;
     }
-    if (timeout_s <= 0) timeout_s = 300 + (long)(next_rand(w) % 301); /* as client-go */
+    if (timeout_s <= 0) timeout_s = 300 + (long)(random_next(&w->rng) % 301); /* as client-go */
     len = url_start(w, url, cap);
     url_param(url, cap, &len, "watch", "1");
     url_param(url, cap, &len, "allowWatchBookmarks", "true");
@@ -352,7 +314,7 @@ static enum watch_end do_watch(struct kube_watch *w, bool *quick, bool *healthy)
     w->expired = false;
     rc = kube_client_stream_open(w->kc, url, w->beta ? ACCEPT_WATCH_V1BETA1 : ACCEPT_WATCH_V1,
                                  (timeout_s + 30) * 1000, KUBE_EVENT_MAX_BYTES, on_open, on_line, w,
-                                 &w->stop, &status, err, sizeof(err));
+                                 &w->stop.raised, &status, err, sizeof(err));
     free(url);
     lasted = clock_mono_ns() - t0;
     *quick = lasted < QUICK_END_NS && w->events == 0;
@@ -386,10 +348,9 @@ static enum watch_end do_watch(struct kube_watch *w, bool *quick, bool *healthy)
 static void *watch_main(void *arg)
 {
     struct kube_watch *w = arg;
-    long backoff = w->o.backoff_initial_ms;
     bool need_list = true;
 
-    while (!stopping(w)) {
+    while (!stop_flag_raised(&w->stop)) {
         bool quick = false, healthy = false;
         enum watch_end end;
 
@@ -399,14 +360,13 @@ static void *watch_main(void *arg)
             if (rc) {
                 stat_inc(&w->stats.failures);
                 set_state(w, false, w->why);
-                if (!nap(w, jittered(w, backoff))) break;
-                backoff = backoff * 2 < w->o.backoff_max_ms ? backoff * 2 : w->o.backoff_max_ms;
+                if (!stop_flag_sleep(&w->stop, backoff_next(&w->backoff))) break;
                 continue;
             }
             need_list = false;
         }
         end = do_watch(w, &quick, &healthy);
-        if (healthy) backoff = w->o.backoff_initial_ms;
+        if (healthy) backoff_reset(&w->backoff);
         switch (end) {
         case WATCH_STOPPED:
             break;
@@ -421,8 +381,7 @@ static void *watch_main(void *arg)
             set_state(w, false, w->why);
             break;
         }
-        if (end == WATCH_STOPPED || !nap(w, jittered(w, backoff))) break;
-        backoff = backoff * 2 < w->o.backoff_max_ms ? backoff * 2 : w->o.backoff_max_ms;
+        if (end == WATCH_STOPPED || !stop_flag_sleep(&w->stop, backoff_next(&w->backoff))) break;
     }
     return NULL;
 }
@@ -433,7 +392,6 @@ struct kube_watch *kube_watch_start_opts(struct kube_client *kc, const char *lis
                                          size_t errlen)
 {
     struct kube_watch *w;
-    pthread_condattr_t ca;
     sigset_t all, old;
     int rc;
 
@@ -456,13 +414,11 @@ struct kube_watch *kube_watch_start_opts(struct kube_client *kc, const char *lis
     if (w->o.backoff_initial_ms <= 0) w->o.backoff_initial_ms = 200;
     if (w->o.backoff_max_ms <= 0) w->o.backoff_max_ms = 30000;
     if (w->o.list_timeout_ms <= 0) w->o.list_timeout_ms = 60000;
-    w->rng = (uint64_t)clock_mono_ns() ^ (uint64_t)(uintptr_t)w ^ 0x9e3779b97f4a7c15ull;
-    if (!w->rng) w->rng = 1;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    w->rng = random_seed();
+    /* Equal jitter, so replicas that lost the API server together do not come back together. */
+    backoff_init(&w->backoff, w->o.backoff_initial_ms * NS_PER_MS, w->o.backoff_max_ms * NS_PER_MS,
+                 BACKOFF_EQUAL_JITTER);
+    stop_flag_init(&w->stop);
     /* Signals stay with the threads that handle them. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -470,8 +426,7 @@ struct kube_watch *kube_watch_start_opts(struct kube_client *kc, const char *lis
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc) {
         snprintf(err, errlen, "watch: thread: %s", strerror(rc));
-        pthread_cond_destroy(&w->cv);
-        pthread_mutex_destroy(&w->mu);
+        stop_flag_done(&w->stop);
         free(w->path);
         free(w);
         return NULL;
@@ -489,13 +444,9 @@ struct kube_watch *kube_watch_start(struct kube_client *kc, const char *list_pat
 void kube_watch_stop(struct kube_watch *w)
 {
     if (!w) return;
-    pthread_mutex_lock(&w->mu);
-    __atomic_store_n(&w->stop, true, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    stop_flag_raise(&w->stop);
     pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    stop_flag_done(&w->stop);
     free(w->path);
     free(w);
 }

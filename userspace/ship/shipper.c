@@ -17,15 +17,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "log.h"
+#include "random.h"
 #include "token_file.h"
 
 #include "h2_client.h"
@@ -67,7 +68,7 @@ struct target {
     bool need_full;
     uint64_t done_gen; /* newest snapshot generation it acknowledged */
     int64_t next_attempt_ns;
-    unsigned backoff_step;
+    struct backoff backoff; /* when to retry after a failure */
     enum reach reach;
     long last_status; /* last HTTP status, to log a rejection when it changes */
 
@@ -94,7 +95,6 @@ struct shipper {
     int wake_fd; /* eventfd: the mailbox has news, or stop */
     uint64_t instance;
     uint64_t seq; /* shared by all targets, so two targets reaching one replica never collide */
-    uint64_t rng;
     struct ship_snapshot *cur; /* newest snapshot taken from the mailbox (thread only) */
     uint64_t cur_gen;
 
@@ -110,26 +110,6 @@ struct shipper {
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
-
-static uint64_t next_random(struct shipper *sh)
-{
-    /* xorshift64*: jitter only needs to differ between collectors. */
-    sh->rng ^= sh->rng >> 12;
-    sh->rng ^= sh->rng << 25;
-    sh->rng ^= sh->rng >> 27;
-    return sh->rng * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t random_u64(void)
-{
-    uint64_t v = 0;
-
-    /* Blocks only until the kernel's pool is initialised, long done once pods run. */
-    while (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v) && errno == EINTR)
-        ;
-    if (v == 0) v = (uint64_t)clock_real_ns() ^ ((uint64_t)clock_mono_ns() << 17);
-    return v;
-}
 
 static void target_name(const struct target *t, char *out, size_t n)
 {
@@ -199,6 +179,11 @@ static struct target *target_new(struct shipper *sh, struct upstream *up, const 
     t->up = up;
     snprintf(t->addr, sizeof(t->addr), "%s", addr ? addr : "");
     t->need_full = true;
+    /* An unreachable aggregator is retried at least every ship interval, so when it comes
+     * back its data is whole again within one interval; ±20 % so collectors that lost it
+     * together do not return in step. */
+    backoff_init(&t->backoff, BACKOFF_MIN_NS,
+                 sh->interval_ns < BACKOFF_MAX_NS ? sh->interval_ns : BACKOFF_MAX_NS, 80, 120);
     outbuf_init(&t->body);
     target_name(t, t->st.name, sizeof(t->st.name));
     /* With an address: connect to this replica while TLS still checks the URL's name. */
@@ -323,21 +308,15 @@ static void resolve_upstream(struct shipper *sh, struct upstream *up)
 
 /* ---- one shipment ------------------------------------------------------------------------ */
 
-static void backoff(struct shipper *sh, struct target *t, int64_t now, bool to_cap)
+static void backoff(struct target *t, int64_t now, bool to_cap)
 {
-    /* An unreachable aggregator is retried at least every ship interval, so when it comes
-     * back its data is whole again within one interval. Refusals that retrying cannot fix
-     * (a bad token) back off to the cap. */
-    int64_t cap = to_cap || sh->interval_ns > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : sh->interval_ns;
-    int64_t d = to_cap || t->backoff_step >= 5 ? BACKOFF_MAX_NS : BACKOFF_MIN_NS << t->backoff_step;
-    /* ±20 % so collectors that lost the aggregator together do not return in step. */
-    int64_t jitter = (int64_t)(next_random(sh) % 401) - 200;
-
-    d += d / 1000 * jitter;
-    if (d > cap) d = cap;
-    if (d < BACKOFF_MIN_NS) d = BACKOFF_MIN_NS;
-    t->next_attempt_ns = now + d;
-    if (t->backoff_step < 16) t->backoff_step++;
+    /* Refusals that retrying cannot fix (a bad token) wait the longest. */
+    if (to_cap) {
+        t->next_attempt_ns = now + backoff_jitter(&t->backoff, BACKOFF_MAX_NS, BACKOFF_MAX_NS);
+        t->backoff.failures++;
+        return;
+    }
+    t->next_attempt_ns = now + backoff_next(&t->backoff);
 }
 
 static void count_failure(struct shipper *sh, struct target *t, const char *why)
@@ -374,7 +353,7 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         if (base) {
             t->need_full = true; /* a full one may still fit the limits */
         } else {
-            backoff(sh, t, now, false);
+            backoff(t, now, false);
         }
         return;
     }
@@ -389,7 +368,7 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
     if (!h2_conn_post(t->conn, &t->req, now)) {
         LOG_RATELIMITED(LOG_ERROR, "starting a shipment to %s failed", t->st.name);
         count_failure(sh, t, "starting the transfer failed");
-        backoff(sh, t, now, false);
+        backoff(t, now, false);
         return;
     }
     t->in_flight = true;
@@ -413,7 +392,7 @@ static void transport_failed(struct shipper *sh, struct target *t, const struct 
     /* A connection that worked until now most often failed because the aggregator restarted
      * (its old connection was closed under us): try once more at once, on a new connection,
      * rather than lose a backoff step of the one interval a restart may cost. */
-    bool retry_now = t->reach == REACH_UP && t->backoff_step == 0;
+    bool retry_now = t->reach == REACH_UP && t->backoff.failures == 0;
 
     /* Once request bytes left, the aggregator may have stored a shipment we never saw
      * acknowledged: a delta against our older base could then miss a removal. Start over.
@@ -429,10 +408,10 @@ static void transport_failed(struct shipper *sh, struct target *t, const struct 
     pthread_mutex_unlock(&sh->stats_lock);
     if (retry_now) {
         t->next_attempt_ns = now;
-        t->backoff_step = 1; /* a second failure backs off as usual */
+        t->backoff.failures = 1; /* a second failure backs off as usual */
         return;
     }
-    backoff(sh, t, now, false);
+    backoff(t, now, false);
 }
 
 static void rejected(struct shipper *sh, struct target *t, const struct outbuf *reply, long status,
@@ -459,7 +438,7 @@ static void rejected(struct shipper *sh, struct target *t, const struct outbuf *
     }
     t->need_full = true;
     count_failure(sh, t, why);
-    backoff(sh, t, now, status == 401);
+    backoff(t, now, status == 401);
 }
 
 static void finished(struct shipper *sh, struct target *t, const struct h2_response *r, int64_t now)
@@ -493,7 +472,7 @@ static void finished(struct shipper *sh, struct target *t, const struct h2_respo
         t->acked_seq = t->sending_seq;
         t->need_full = false;
         t->done_gen = t->sending_gen;
-        t->backoff_step = 0;
+        backoff_reset(&t->backoff);
         t->next_attempt_ns = 0;
         pthread_mutex_lock(&sh->stats_lock);
         sh->stats.acked++;
@@ -513,7 +492,7 @@ static void finished(struct shipper *sh, struct target *t, const struct h2_respo
                         (unsigned long long)t->sending_seq);
         t->need_full = true;
         count_failure(sh, t, "answer without the expected ack");
-        backoff(sh, t, now, false);
+        backoff(t, now, false);
     } else {
         rejected(sh, t, &r->body, status, now);
     }
@@ -608,7 +587,7 @@ static void *run(void *arg)
             for (size_t i = 0; i < sh->ntargets; i++)
                 if (sh->targets[i]->last_status == 401) {
                     sh->targets[i]->next_attempt_ns = now;
-                    sh->targets[i]->backoff_step = 0;
+                    backoff_reset(&sh->targets[i]->backoff);
                 }
         for (size_t i = 0; i < sh->nups; i++) {
             if (!sh->ups[i].is_name || now < sh->ups[i].next_resolve_ns) continue;
@@ -856,8 +835,7 @@ struct shipper *shipper_start(const struct shipper_config *cfg, char *err, size_
             snprintf(err, errlen, "aggregator %s: cannot set up a transfer", sh->ups[i].url);
             goto fail;
         }
-    sh->instance = random_u64();
-    sh->rng = random_u64() | 1;
+    sh->instance = random_seed();
 
     /* The thread must never take the daemon's signals (they are read from a signalfd). */
     sigfillset(&all);
