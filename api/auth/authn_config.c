@@ -11,7 +11,15 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "json_load.h"
+
 #define CONFIGMAP_MAX (4u << 20)
+
+/* The ConfigMap and the JSON lists its values hold (a list is within the ConfigMap). */
+static const struct json_bounds configmap_bounds = {
+    .max_bytes = CONFIGMAP_MAX, .flags = JSON_REJECT_DUPLICATES, .object = true};
+static const struct json_bounds list_bounds = {.max_bytes = CONFIGMAP_MAX,
+                                               .flags = JSON_REJECT_DUPLICATES};
 #define HEADER_NAME_MAX 256
 
 static uint64_t next_generation = 1;
@@ -47,7 +55,7 @@ void authn_source_free(struct authn_source *s)
 static int parse_list(json_t *data, const char *key, char ***out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(data, key), *arr, *item;
-    json_error_t jerr;
+    char why[160];
     size_t i, n;
 
     *out = NULL;
@@ -56,7 +64,8 @@ static int parse_list(json_t *data, const char *key, char ***out, char *err, siz
         set_err(err, errlen, "%s: expected a string holding a JSON list", key);
         return -EINVAL;
     }
-    arr = json_loadb(json_string_value(v), json_string_length(v), JSON_REJECT_DUPLICATES, &jerr);
+    json_load_bounded(json_string_value(v), json_string_length(v), &list_bounds, &arr, why,
+                      sizeof(why));
     if (!json_is_array(arr)) {
         set_err(err, errlen, "%s: not a JSON list of strings", key);
         json_decref(arr);
@@ -115,7 +124,7 @@ static int parse_pem(json_t *data, const char *key, char **out, char *err, size_
 int authn_source_from_configmap(const char *json, size_t len, struct authn_source *out, char *err,
                                 size_t errlen)
 {
-    json_error_t jerr;
+    char why[160];
     json_t *root, *data;
     int rc;
 
@@ -124,10 +133,8 @@ int authn_source_from_configmap(const char *json, size_t len, struct authn_sourc
         set_err(err, errlen, "ConfigMap larger than %u bytes", CONFIGMAP_MAX);
         return -E2BIG;
     }
-    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(root)) {
-        set_err(err, errlen, "ConfigMap is not a JSON object: %s", jerr.text);
-        json_decref(root);
+    if (json_load_bounded(json, len, &configmap_bounds, &root, why, sizeof(why))) {
+        set_err(err, errlen, "ConfigMap is not a JSON object: %s", why);
         return -EINVAL;
     }
     data = json_object_get(root, "data");

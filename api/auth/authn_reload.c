@@ -11,6 +11,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "json_load.h"
 #include "log.h"
 #include "stop_flag.h"
 
@@ -21,6 +22,8 @@
     "/api/v1/namespaces/kube-system/configmaps?watch=1&allowWatchBookmarks=true&"                  \
     "timeoutSeconds=300&fieldSelector=metadata.name%3Dextension-apiserver-authentication"
 #define MAX_BODY (4u << 20)
+
+static const struct json_bounds body_bounds = {.max_bytes = MAX_BODY, .object = true};
 #define BACKOFF_INITIAL_NS (200 * NS_PER_MS)
 #define BACKOFF_MAX_NS (30 * NS_PER_SEC)
 
@@ -144,9 +147,12 @@ out:
 static int on_event(void *arg, const char *line, size_t len)
 {
     struct authn_reload *r = arg;
-    json_error_t e;
-    json_t *ev = json_loadb(line, len, 0, &e);
-    const char *type = json_string_value(json_object_get(ev, "type"));
+    char why[128];
+    json_t *ev;
+    const char *type;
+
+    json_load_bounded(line, len, &body_bounds, &ev, why, sizeof(why));
+    type = json_string_value(json_object_get(ev, "type"));
 
     if (type && (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0))
         consider(r, json_object_get(ev, "object"));
@@ -171,8 +177,9 @@ static void *run(void *arg)
         int rc = kube_client_request(r->kc, "GET", CM_PATH, NULL, NULL, 10000, MAX_BODY, &resp, err,
                                      sizeof(err));
         if (rc == 0 && resp.status == 200) {
-            json_error_t e;
-            json_t *cm = json_loadb(resp.body, resp.len, 0, &e);
+            json_t *cm;
+
+            json_load_bounded(resp.body, resp.len, &body_bounds, &cm, err, sizeof(err));
             consider(r, cm);
             json_decref(cm);
             kube_response_free(&resp);

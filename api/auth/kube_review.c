@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "json_load.h"
+
 #define FIELD_MAX 4096
 
 static void set_why(char *why, size_t len, const char *msg, size_t msglen)
@@ -56,9 +58,12 @@ char *token_review_request(const char *token, size_t len, const char *const *aud
 
 static json_t *load(const char *json, size_t len)
 {
-    json_error_t e;
-    if (len > KUBE_REVIEW_MAX_BODY) return NULL;
-    return json_loadb(json, len, 0, &e);
+    static const struct json_bounds bounds = {.max_bytes = KUBE_REVIEW_MAX_BODY};
+    char why[128];
+    json_t *j;
+
+    json_load_bounded(json, len, &bounds, &j, why, sizeof(why));
+    return j; /* NULL: malformed, whatever the reason */
 }
 
 /* A string member of at most FIELD_MAX bytes with no NUL, or NULL. */

@@ -14,6 +14,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "hex.h"
+#include "json_load.h"
 #include "log.h"
 #include "random.h"
 #include "stop_flag.h"
@@ -114,7 +115,11 @@ static size_t url_start(const struct kube_watch *w, char *url, size_t cap)
  * is one, else the start of the body; printable either way. */
 static void excerpt(char *out, size_t cap, const char *body, size_t len)
 {
-    json_t *j = json_loadb(body, len, 0, NULL);
+    static const struct json_bounds bounds = {.max_bytes = 1u << 20};
+    char why[64];
+    json_t *j;
+
+    json_load_bounded(body, len, &bounds, &j, why, sizeof(why)); /* not JSON: the raw body */
     const char *msg = json_string_value(json_object_get(j, "message"));
     size_t k = 0;
 

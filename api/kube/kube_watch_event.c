@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "json_load.h"
 #include "k8s_names.h"
 
 static int bad(char *err, size_t errlen, const char *fmt, ...)
@@ -147,23 +148,12 @@ static int parse_meta(json_t *obj, struct kube_object_meta *m, struct label_view
 
 static json_t *load(const char *text, size_t len, size_t max, char *err, size_t errlen)
 {
-    json_error_t je;
+    const struct json_bounds bounds = {
+        .max_bytes = max, .flags = JSON_REJECT_DUPLICATES, .object = true};
+    char why[256];
     json_t *j;
 
-    if (len > max) {
-        bad(err, errlen, "longer than %zu bytes", max);
-        return NULL;
-    }
-    j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        bad(err, errlen, "bad JSON at %d: %s", je.position, je.text);
-        return NULL;
-    }
-    if (!json_is_object(j)) {
-        json_decref(j);
-        bad(err, errlen, "expected a JSON object");
-        return NULL;
-    }
+    if (json_load_bounded(text, len, &bounds, &j, why, sizeof(why))) bad(err, errlen, "%s", why);
     return j;
 }
 

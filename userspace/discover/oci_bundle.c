@@ -19,6 +19,7 @@
 
 #include "file_read.h"
 #include "hex.h"
+#include "json_load.h"
 
 const char *const oci_default_runtime_dirs[] = {
     "/run/containerd/io.containerd.runtime.v2.task/k8s.io",
@@ -157,46 +158,27 @@ static int identity_from_annotations(const json_t *ann, struct oci_identity *out
     return 0;
 }
 
-/* jansson spends 50-80 bytes per value, so a 4 MiB document of "[{},{},...]" would cost
- * ~300 MB while parsing. Counting the values first (each '[', '{' or ',' outside strings
- * starts at most one more) bounds that at a few MiB. Real configs hold a few hundred. */
-static bool value_count_acceptable(const char *json, size_t len)
-{
-    size_t values = 0;
-    bool in_string = false;
-
-    for (size_t i = 0; i < len; i++) {
-        char c = json[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if ((c == '[' || c == '{' || c == ',') && ++values > OCI_CONFIG_MAX_VALUES) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* On any error *out is left all-zero (RUNTIME_UNKNOWN, empty strings). */
 int oci_parse_config(const char *json, size_t len, struct oci_identity *out)
 {
-    json_error_t err;
+    /* Real configs hold a few hundred values; counting them first keeps a document of tiny
+     * values from costing jansson ~70 bytes each. */
+    static const struct json_bounds bounds = {.max_bytes = OCI_CONFIG_MAX_BYTES,
+                                              .max_values = OCI_CONFIG_MAX_VALUES,
+                                              .flags = OCI_JSON_FLAGS,
+                                              .object = true};
+    char why[128];
     json_t *root;
     const json_t *ann;
-    int rc = -EINVAL;
+    int rc;
 
     if (!out) return -EINVAL;
     memset(out, 0, sizeof(*out));
-    if (len > OCI_CONFIG_MAX_BYTES) return -E2BIG;
-    if (!json) return -EINVAL;
-    if (!value_count_acceptable(json, len)) return -E2BIG;
-    root = json_loadb(json, len, OCI_JSON_FLAGS, &err);
-    if (!root) return -EINVAL;
-    ann = json_is_object(root) ? json_object_get(root, "annotations") : NULL;
+    if (!json) return len > OCI_CONFIG_MAX_BYTES ? -E2BIG : -EINVAL;
+    rc = json_load_bounded(json, len, &bounds, &root, why, sizeof(why));
+    if (rc) return rc;
+    rc = -EINVAL;
+    ann = json_object_get(root, "annotations");
     if (json_is_object(ann)) rc = identity_from_annotations(ann, out);
     json_decref(root);
     if (rc) memset(out, 0, sizeof(*out));

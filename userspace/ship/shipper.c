@@ -25,6 +25,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "json_load.h"
 #include "log.h"
 #include "random.h"
 #include "token_file.h"
@@ -133,10 +134,21 @@ static void sanitize(char *dst, size_t cap, const char *src, size_t len)
     dst[n] = '\0';
 }
 
+/* An aggregator's answer as a JSON object, or NULL (then it is read as text). */
+static json_t *reply_json(const struct outbuf *reply)
+{
+    static const struct json_bounds bounds = {.max_bytes = 64 * 1024, .object = true};
+    char why[64];
+    json_t *root;
+
+    json_load_bounded(reply->data ? reply->data : "", reply->len, &bounds, &root, why, sizeof(why));
+    return root;
+}
+
 /* The "message" of a JSON Status answer, else the body as text. */
 static void reply_message(const struct outbuf *reply, char *out, size_t cap)
 {
-    json_t *root = reply->len ? json_loadb(reply->data, reply->len, 0, NULL) : NULL;
+    json_t *root = reply_json(reply);
     const char *msg = json_string_value(json_object_get(root, "message"));
 
     if (msg)
@@ -150,7 +162,7 @@ static void reply_message(const struct outbuf *reply, char *out, size_t cap)
 /* {"ack":N} -> N, or 0. */
 static uint64_t reply_ack(const struct outbuf *reply)
 {
-    json_t *root = reply->len ? json_loadb(reply->data, reply->len, 0, NULL) : NULL;
+    json_t *root = reply_json(reply);
     json_t *ack = json_object_get(root, "ack");
     uint64_t v =
         json_is_integer(ack) && json_integer_value(ack) > 0 ? (uint64_t)json_integer_value(ack) : 0;
