@@ -11,6 +11,7 @@
 #include "duration.h"
 #include "file_read.h"
 #include "log.h"
+#include "strv.h"
 #include "token_file.h"
 
 #include "aggregator.h"
@@ -57,25 +58,6 @@ static void usage(FILE *out)
             "  --authorization-webhook-cache-authorized-ttl=DUR    (default 10s)\n"
             "  --authorization-webhook-cache-unauthorized-ttl=DUR  (default 10s)\n"
             "  -v, --verbose  -q, --quiet  -h, --help\n");
-}
-
-/* "a,b,c" -> NULL-terminated malloc'd list. */
-static char **split_list(const char *s)
-{
-    size_t n = 1;
-    char **out, *copy, *save = NULL;
-
-    for (const char *p = s; *p; p++)
-        n += *p == ',';
-    if (!(out = calloc(n + 1, sizeof(char *))) || !(copy = strdup(s))) {
-        free(out);
-        return NULL;
-    }
-    n = 0;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        if (*t) out[n++] = strdup(t);
-    free(copy);
-    return out;
 }
 
 int main(int argc, char **argv)
@@ -224,16 +206,16 @@ int main(int argc, char **argv)
             break;
         }
         case O_RH_NAMES:
-            af->allowed_names = split_list(optarg);
+            af->allowed_names = strv_split(optarg, ',');
             break;
         case O_RH_USER:
-            af->username_headers = split_list(optarg);
+            af->username_headers = strv_split(optarg, ',');
             break;
         case O_RH_GROUP:
-            af->group_headers = split_list(optarg);
+            af->group_headers = strv_split(optarg, ',');
             break;
         case O_RH_EXTRA:
-            af->extra_prefixes = split_list(optarg);
+            af->extra_prefixes = strv_split(optarg, ',');
             break;
         case O_COLLECTOR_SA: {
             char *slash;

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "json_load.h"
+#include "strv.h"
 
 #define CONFIGMAP_MAX (4u << 20)
 
@@ -32,22 +33,14 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static void free_list(char **v)
-{
-    if (!v) return;
-    for (char **p = v; *p; p++)
-        free(*p);
-    free(v);
-}
-
 void authn_source_free(struct authn_source *s)
 {
     free(s->client_ca_pem);
     free(s->requestheader_ca_pem);
-    free_list(s->allowed_names);
-    free_list(s->username_headers);
-    free_list(s->group_headers);
-    free_list(s->extra_prefixes);
+    strv_free(s->allowed_names);
+    strv_free(s->username_headers);
+    strv_free(s->group_headers);
+    strv_free(s->extra_prefixes);
     memset(s, 0, sizeof(*s));
 }
 
@@ -89,14 +82,14 @@ static int parse_list(json_t *data, const char *key, char ***out, char *err, siz
             strlen(json_string_value(item)) != json_string_length(item)) {
             set_err(err, errlen, "%s[%zu]: expected a non-empty string", key, i);
             json_decref(arr);
-            free_list(*out);
+            strv_free(*out);
             *out = NULL;
             return -EINVAL;
         }
         (*out)[i] = strdup(json_string_value(item));
         if (!(*out)[i]) {
             json_decref(arr);
-            free_list(*out);
+            strv_free(*out);
             *out = NULL;
             return -ENOMEM;
         }
@@ -240,7 +233,7 @@ static char **copy_list(char *const *src, const char *dflt, bool lower)
                 *c = (char)tolower((unsigned char)*c);
     return out;
 fail:
-    free_list(out);
+    strv_free(out);
     return NULL;
 }
 
@@ -286,10 +279,10 @@ void authn_config_free(struct authn_config *c)
     if (!c) return;
     X509_STORE_free(c->client_ca);
     X509_STORE_free(c->requestheader_ca);
-    free_list(c->allowed_names);
-    free_list(c->username_headers);
-    free_list(c->group_headers);
-    free_list(c->extra_prefixes);
+    strv_free(c->allowed_names);
+    strv_free(c->username_headers);
+    strv_free(c->group_headers);
+    strv_free(c->extra_prefixes);
     sk_X509_NAME_pop_free(c->ca_names, X509_NAME_free);
     free(c);
 }

@@ -14,6 +14,7 @@
 #include "json_load.h"
 #include "log.h"
 #include "stop_flag.h"
+#include "strv.h"
 
 #include "http/loop_queue.h"
 
@@ -48,29 +49,15 @@ struct authn_reload {
     char rv[128];
 };
 
-static char **dup_list(char **v)
-{
-    size_t n = 0;
-    char **out;
-
-    if (!v) return NULL;
-    while (v[n])
-        n++;
-    if (!(out = calloc(n + 1, sizeof(char *)))) return NULL;
-    for (size_t i = 0; i < n; i++)
-        out[i] = strdup(v[i]);
-    return out;
-}
-
 static void copy_source(struct authn_source *dst, const struct authn_source *src)
 {
     dst->client_ca_pem = src->client_ca_pem ? strdup(src->client_ca_pem) : NULL;
     dst->requestheader_ca_pem =
         src->requestheader_ca_pem ? strdup(src->requestheader_ca_pem) : NULL;
-    dst->allowed_names = dup_list(src->allowed_names);
-    dst->username_headers = dup_list(src->username_headers);
-    dst->group_headers = dup_list(src->group_headers);
-    dst->extra_prefixes = dup_list(src->extra_prefixes);
+    dst->allowed_names = strv_dup(src->allowed_names);
+    dst->username_headers = strv_dup(src->username_headers);
+    dst->group_headers = strv_dup(src->group_headers);
+    dst->extra_prefixes = strv_dup(src->extra_prefixes);
 }
 
 static void drop_config(h2o_multithread_message_t *m)

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "strmap.h"
+#include "strv.h"
 
 static struct strmap peers; /* "%p" of the h2o socket -> struct tls_peer */
 static int ex_index = -1;
@@ -14,20 +15,12 @@ static void peer_key(const void *sock, char *key, size_t len)
     snprintf(key, len, "%p", sock);
 }
 
-static void free_strings(char **v)
-{
-    if (!v) return;
-    for (char **p = v; *p; p++)
-        free(*p);
-    free(v);
-}
-
 static void peer_free(struct tls_peer *p)
 {
     X509_free(p->leaf);
     sk_X509_pop_free(p->chain, X509_free);
     free(p->user);
-    free_strings(p->groups);
+    strv_free(p->groups);
     free(p);
 }
 
