@@ -14,6 +14,7 @@
 
 #include "lib/agg_harness.h"
 #include "clock.h"
+#include "wire/wire_encode.h"
 
 #define NODES 5000
 #define PODS_PER_NODE 30

@@ -10,7 +10,8 @@
 
 #include "handlers/metrics_query.h"
 #include "store/store.h"
-#include "wire/wire.h"
+#include "wire/wire_decode.h"
+#include "wire/wire_encode.h"
 #include "clock.h"
 
 #define NODES 5000
@@ -81,7 +82,7 @@ static void fill_store(struct store *s)
             fprintf(stderr, "bench: filling the store failed: %s\n", err);
             exit(1);
         }
-        wire_arena_free(&arena);
+        wire_arena_done(&arena);
     }
     outbuf_free(&enc);
 }

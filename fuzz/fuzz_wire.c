@@ -10,7 +10,8 @@
 
 #include <zlib.h>
 
-#include "wire/wire.h"
+#include "wire/wire_decode.h"
+#include "wire/wire_encode.h"
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -130,7 +131,7 @@ static void decode_one(const uint8_t *data, size_t size)
         CHECK(rc == -EINVAL || rc == -EPROTO || rc == -EFBIG || rc == -EMSGSIZE);
         CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
         CHECK(a.nblocks == 0 && all_zero(&s, sizeof(s)));
-        wire_arena_free(&a);
+        wire_arena_done(&a);
         return;
     }
     check_valid(&s);
@@ -142,9 +143,9 @@ static void decode_one(const uint8_t *data, size_t size)
     if (rc) fprintf(stderr, "fuzz_wire: re-encoded shipment refused: %s\n", err);
     CHECK(rc == 0);
     check_same(&s, &again);
-    wire_arena_free(&a2);
+    wire_arena_done(&a2);
     outbuf_free(&z);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "wire/wire_decode.h"
 
 #include "handlers.h"
 #include "http/respond.h"
@@ -71,7 +72,7 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
     wire_arena_init(&arena);
     rc = wire_decode(req->entity.base, req->entity.len, &ship, &arena, err, sizeof(err));
     if (rc) {
-        wire_arena_free(&arena);
+        wire_arena_done(&arena);
         ship_reject(agg, req, rc == -EMSGSIZE || rc == -EFBIG ? REJECT_TOO_LARGE : REJECT_MALFORMED,
                     rc == -EMSGSIZE || rc == -EFBIG ? 413 : 400, err);
         return;
@@ -80,13 +81,13 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
         char msg[160 + 2 * 256];
         snprintf(msg, sizeof(msg), "the collector of node %s may not ship for node %s", node,
                  ship.node_name);
-        wire_arena_free(&arena);
+        wire_arena_done(&arena);
         ship_reject(agg, req, REJECT_WRONG_NODE, 403, msg);
         return;
     }
     rc = store_apply(&agg->store, &ship, clock_mono_ns(), &result);
     if (rc) {
-        wire_arena_free(&arena);
+        wire_arena_done(&arena);
         ship_reject(agg, req, REJECT_INTERNAL, 500, "out of memory storing the shipment");
         return;
     }
@@ -94,7 +95,7 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
         selfmetrics_ship(&agg->metrics, SHIP_RESYNC, -1);
         log_debug("node %s: delta seq %llu needs a full snapshot", ship.node_name,
                   (unsigned long long)ship.seq);
-        wire_arena_free(&arena);
+        wire_arena_done(&arena);
         respond_text(req, 409, "application/json", "{\"resync\":true}");
         return;
     }
@@ -105,6 +106,6 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
         agg->last_ship_mono_ns = clock_mono_ns();
     }
     snprintf(body, sizeof(body), "{\"ack\":%llu}", (unsigned long long)ship.seq);
-    wire_arena_free(&arena);
+    wire_arena_done(&arena);
     respond_text(req, 200, "application/json", body);
 }

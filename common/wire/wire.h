@@ -1,7 +1,7 @@
 /* The collector -> aggregator shipment format (docs/wire-format.md): versioned, compact
- * (varints, delta-coded samples), zlib-compressed. The collector encodes; the aggregator
- * decodes, treating every byte as hostile: sizes, counts, names and the decompressed size
- * are all bounded, and nothing is stored from a shipment that fails to decode. */
+ * (varints, delta-coded samples), zlib-compressed. This header is the format's vocabulary and
+ * limits; the collector links the encoder (wire_encode.h), the aggregator the decoder
+ * (wire_decode.h), and both the rules they check (wire_check.h). */
 #ifndef KMETRICS_WIRE_H
 #define KMETRICS_WIRE_H
 
@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "outbuf.h"
-
+#define WIRE_MAGIC "KMW" /* then one byte: WIRE_VERSION */
 #define WIRE_VERSION 1
+#define WIRE_HEADER_LEN 4
 #define WIRE_MAX_COMPRESSED (8u << 20)    /* bytes on the wire (the HTTP body limit too) */
 #define WIRE_MAX_DECOMPRESSED (64u << 20) /* decompression-bomb guard */
 #define WIRE_MAX_PODS 4096                /* per shipment (a node runs <= 110 by default) */
@@ -86,25 +86,5 @@ struct wire_shipment {
     const struct wire_pod *pods;
     size_t npods;
 };
-
-/* Appends the compressed encoding of s to out. Returns 0, or -EINVAL for a shipment that
- * breaks the limits above (the encoder enforces what the decoder checks), -ENOMEM. */
-int wire_encode(const struct wire_shipment *s, struct outbuf *out);
-
-/* Everything a decoded shipment points to lives in the arena; free it with the arena. */
-struct wire_arena {
-    void **blocks;
-    size_t nblocks;
-    size_t cap;
-};
-void wire_arena_init(struct wire_arena *a);
-void wire_arena_free(struct wire_arena *a);
-
-/* Decodes a compressed shipment. Returns 0, or a negative errno with a one-line reason in
- * err: -EMSGSIZE (over WIRE_MAX_COMPRESSED), -EFBIG (inflates past WIRE_MAX_DECOMPRESSED),
- * -EPROTO (unknown magic or version), -EINVAL (malformed: truncated, bad counts, bad
- * names or ids, samples out of order, trailing bytes). */
-int wire_decode(const void *data, size_t len, struct wire_shipment *out, struct wire_arena *arena,
-                char *err, size_t errlen);
 
 #endif

@@ -8,67 +8,9 @@
 
 #include "clock.h"
 #include "log.h"
+#include "wire/wire_check.h"
 
 #include "collector.h"
-
-/* ---- names the wire format accepts (docs/wire-format.md) ------------------------------- */
-
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-static bool is_alnum(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
-}
-
-static bool valid_uid(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n != 32 && n != 36) return false;
-    for (size_t i = 0; i < n; i++) {
-        bool dash = n == 36 && (i == 8 || i == 13 || i == 18 || i == 23);
-        if (dash ? s[i] != '-' : !is_hex(s[i])) return false;
-    }
-    return true;
-}
-
-static bool valid_id(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n != WIRE_ID_LEN) return false;
-    for (size_t i = 0; i < n; i++)
-        if (!is_hex(s[i])) return false;
-    return true;
-}
-
-/* DNS-1123 label of n bytes. */
-static bool valid_label_n(const char *s, size_t n)
-{
-    if (n == 0 || n > WIRE_LABEL_MAX || !is_alnum(s[0]) || !is_alnum(s[n - 1])) return false;
-    for (size_t i = 1; i + 1 < n; i++)
-        if (!is_alnum(s[i]) && s[i] != '-') return false;
-    return true;
-}
-
-/* DNS-1123 subdomain: labels joined by dots, only the total length limited (as Kubernetes). */
-static bool valid_subdomain(const char *s)
-{
-    size_t n = strlen(s), start = 0;
-
-    if (n == 0 || n > WIRE_POD_NAME_MAX) return false;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && s[i] != '.') {
-            if (!is_alnum(s[i]) && s[i] != '-') return false;
-            continue;
-        }
-        if (i == start || !is_alnum(s[start]) || !is_alnum(s[i - 1])) return false;
-        start = i + 1;
-    }
-    return true;
-}
 
 /* dst gets src when ok, else "": an odd name is dropped rather than the whole shipment. */
 static void copy_name(char *dst, size_t cap, const char *src, bool ok)
@@ -133,13 +75,13 @@ struct ship_pod *ship_snapshot_add_pod(struct ship_snapshot *s, const char *uid,
 {
     struct ship_pod *p;
 
-    if (!uid || !valid_uid(uid) || s->npods == s->pods_cap) return NULL;
+    if (!uid || !wire_valid_uid(uid, strlen(uid)) || s->npods == s->pods_cap) return NULL;
     p = &s->pods[s->npods++];
     memset(p, 0, sizeof(*p));
     memcpy(p->uid, uid, strlen(uid) + 1);
     copy_name(p->namespace_, sizeof(p->namespace_), namespace_,
-              namespace_ && valid_label_n(namespace_, strlen(namespace_)));
-    copy_name(p->name, sizeof(p->name), name, name && valid_subdomain(name));
+              namespace_ && wire_valid_label(namespace_, strlen(namespace_)));
+    copy_name(p->name, sizeof(p->name), name, name && wire_valid_subdomain(name, strlen(name)));
     p->containers = s->container_pool + s->containers_used;
     return p;
 }
@@ -153,7 +95,7 @@ struct ship_container *ship_snapshot_add_container(struct ship_snapshot *s, stru
     const struct wire_sample *copy;
 
     /* A pod's containers are one run of the pool, so only the last pod can grow. */
-    if (!id || !valid_id(id) || s->npods == 0 || pod != &s->pods[s->npods - 1] ||
+    if (!id || !wire_valid_id(id, strlen(id)) || s->npods == 0 || pod != &s->pods[s->npods - 1] ||
         s->containers_used == s->containers_cap || pod->ncontainers == WIRE_MAX_CONTAINERS ||
         n > WIRE_MAX_SAMPLES)
         return NULL;
@@ -162,7 +104,7 @@ struct ship_container *ship_snapshot_add_container(struct ship_snapshot *s, stru
     c = &s->container_pool[s->containers_used++];
     memset(c, 0, sizeof(*c));
     memcpy(c->id, id, WIRE_ID_LEN + 1);
-    copy_name(c->name, sizeof(c->name), name, name && valid_label_n(name, strlen(name)));
+    copy_name(c->name, sizeof(c->name), name, name && wire_valid_label(name, strlen(name)));
     c->samples = copy;
     c->nsamples = n;
     if (memory) c->memory = *memory;

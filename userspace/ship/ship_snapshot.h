@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "outbuf.h"
-#include "wire/wire.h"
+#include "wire/wire_encode.h"
 
 struct collector;
 

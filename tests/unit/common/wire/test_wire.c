@@ -15,7 +15,8 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "wire/wire.h"
+#include "wire/wire_decode.h"
+#include "wire/wire_encode.h"
 #include "lib/test_util.h"
 
 #define UID1 "0b7c1f8e-3c4d-4e5f-9a1b-2c3d4e5f6a7b"
@@ -130,7 +131,7 @@ static int decode_z(const void *z, size_t zlen, char *err, size_t errlen)
             assert_null(strchr(err, '\n'));
         }
     }
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     return rc;
 }
 
@@ -205,7 +206,7 @@ static void roundtrip(const struct wire_shipment *s)
     assert_int_equal(wire_decode(z.data, z.len, &d, &a, err, sizeof(err)), 0);
     assert_string_equal(err, "");
     assert_true(ship_eq(s, &d));
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     outbuf_free(&z);
 }
 
@@ -699,9 +700,9 @@ static void test_arena_holds_several_and_error_keeps_them(void **state)
     assert_int_equal(a.nblocks, n);
     assert_true(ship_eq(&f1.s, &d1));
     assert_true(ship_eq(&f2.s, &d2));
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     assert_int_equal(a.nblocks, 0);
-    wire_arena_free(&a); /* twice is harmless */
+    wire_arena_done(&a); /* twice is harmless */
     outbuf_free(&z1);
     outbuf_free(&z2);
 }
@@ -722,7 +723,7 @@ static void test_encode_appends(void **state)
     wire_arena_init(&a);
     assert_int_equal(wire_decode(z.data + 4, z.len - 4, &d, &a, NULL, 0), 0);
     assert_true(ship_eq(&f.s, &d));
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     outbuf_free(&z);
 }
 
@@ -768,7 +769,7 @@ static void time_decode(const char *label, const struct wire_shipment *s, int it
         for (int i = 0; i < iters; i++) {
             wire_arena_init(&a);
             assert_int_equal(wire_decode(z.data, z.len, &d, &a, NULL, 0), 0);
-            wire_arena_free(&a);
+            wire_arena_done(&a);
         }
         t = (tu_mono_s() - t0) / iters;
         best = t < best ? t : best;
@@ -874,13 +875,13 @@ static void test_random_bytes(void **state)
         if (i % 3 == 0) {
             wire_arena_init(&a);
             rc = wire_decode(buf, n, &d, &a, NULL, 0);
-            wire_arena_free(&a);
+            wire_arena_done(&a);
         } else {
             zcompress(buf, n, &z);
             wire_arena_init(&a);
             rc = wire_decode(z.data, z.len, &d, &a, NULL, 0);
             if (rc == 0) roundtrip(&d);
-            wire_arena_free(&a);
+            wire_arena_done(&a);
             outbuf_free(&z);
         }
         fails += rc != 0;
@@ -912,7 +913,7 @@ static void test_byte_flips(void **state)
             } else {
                 bad++;
             }
-            wire_arena_free(&a);
+            wire_arena_done(&a);
             outbuf_free(&z);
             body.data[i] ^= (char)flips[k];
         }
@@ -1589,7 +1590,7 @@ static void test_error_buffer_edges(void **state)
     assert_string_equal(err, "pod 0 c"); /* cut, still terminated */
     assert_int_equal(wire_decode(z.data, z.len, &d, &a, err, 0), -EINVAL);
     assert_int_equal(wire_decode(z.data, z.len, &d, &a, NULL, 100), -EINVAL);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     outbuf_free(&b);
     outbuf_free(&z);
 }
@@ -1610,7 +1611,7 @@ static void test_ship_interval_range(void **state)
     wire_arena_init(&a);
     assert_int_equal(wire_decode(z.data, z.len, &s, &a, err, sizeof(err)), 0);
     assert_int_equal(s.ship_interval_ms, WIRE_MAX_SHIP_INTERVAL_MS);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     outbuf_free(&b);
     outbuf_free(&z);
     r.interval_ms = WIRE_MAX_SHIP_INTERVAL_MS + 1;
@@ -1619,7 +1620,7 @@ static void test_ship_interval_range(void **state)
     wire_arena_init(&a);
     assert_int_equal(wire_decode(z.data, z.len, &s, &a, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "ship interval"));
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     outbuf_free(&b);
     outbuf_free(&z);
 }

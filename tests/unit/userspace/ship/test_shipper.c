@@ -27,7 +27,8 @@
 #include "lib/kube_layout.h"
 #include "ship/ship_snapshot.h"
 #include "ship/shipper.h"
-#include "wire/wire.h"
+#include "wire/wire_decode.h"
+#include "wire/wire_encode.h"
 #include "clock.h"
 
 #define SEC_NS ((int64_t)1000000000)
@@ -178,7 +179,7 @@ static void test_full_shipment_carries_everything_sorted(void **state)
     assert_int_equal(w.pods[0].containers[0].memory.working_set, 100);
     assert_string_equal(w.pods[1].uid, UID_B);
     assert_samples(&w.pods[1].containers[0], 0, 3);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     ship_snapshot_unref(s);
 }
 
@@ -209,7 +210,7 @@ static void test_delta_carries_only_newer_samples(void **state)
         }
     }
     assert_int_equal(find_container(find_pod(&w, UID_A), '2')->memory.working_set, 222);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
 
     /* Nothing new since the base: the delta still lists every live container (memory). */
     roundtrip(cur, cur, 3, 2, &w, &a);
@@ -217,7 +218,7 @@ static void test_delta_carries_only_newer_samples(void **state)
     assert_int_equal(w.npods, 2);
     assert_int_equal(find_container(find_pod(&w, UID_B), '3')->nsamples, 0);
     assert_int_equal(find_container(find_pod(&w, UID_B), '3')->memory.working_set, 333);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     ship_snapshot_unref(base);
     ship_snapshot_unref(cur);
 }
@@ -264,7 +265,7 @@ static void test_delta_lists_removed_and_new_with_history(void **state)
 
     assert_false(pc->removed);
     assert_samples(find_container(pc, '5'), 0, 4);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     ship_snapshot_unref(base);
     ship_snapshot_unref(cur);
 }
@@ -294,7 +295,7 @@ static void test_bad_names_are_blanked_bad_ids_refused(void **state)
     ship_snapshot_seal(s);
     roundtrip(NULL, s, 1, 0, &w, &a); /* the shipment still encodes */
     assert_int_equal(w.npods, 1);
-    wire_arena_free(&a);
+    wire_arena_done(&a);
 
     /* A container belongs to the last pod added only. */
     assert_non_null(ship_snapshot_add_pod(s, UID_B, "", ""));
@@ -515,7 +516,7 @@ static int sv_respond(struct server *sv, nghttp2_session *s, int32_t id, struct 
         r.instance = w.instance;
         r.npods = w.npods;
     }
-    wire_arena_free(&a);
+    wire_arena_done(&a);
     pthread_mutex_lock(&sv->lock);
     idx = sv->nreq < MAX_REQ ? sv->nreq++ : MAX_REQ - 1;
     sv->req[idx] = r;

@@ -1,5 +1,5 @@
-/* Shipment encoding and hostile-input decoding; the byte layout is docs/wire-format.md. */
-#include "wire.h"
+/* The shipment decoder: every byte is hostile (docs/wire-format.md). */
+#include "wire_decode.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,11 +10,7 @@
 
 #include <zlib.h>
 
-#include "k8s_names.h"
-
-#define HEADER "KMW\x01"
-#define HEADER_LEN 4
-#define ZLIB_LEVEL 1 /* shipments are small and frequent: speed over the last few percent */
+#include "wire_check.h"
 
 /* The smallest possible encodings, so a count is checked against the bytes left before
  * anything is allocated for it: a pod is a 32-hex uid, two empty names and a removed flag; a
@@ -23,312 +19,12 @@
 #define MIN_CONTAINER_BYTES (1 + WIRE_ID_LEN + 1 + 1)
 #define MIN_SAMPLE_BYTES 2
 
-/* ---- names and ids (shared by encoder and decoder, so they can never disagree) --------- */
-
-/* The checks below accumulate without early exits so clang can vectorise them: ids and
- * uids are most of a shipment's bytes. */
-static bool is_hex(unsigned char c)
-{
-    return (unsigned)(c - '0') < 10 || (unsigned)(c - 'a') < 6;
-}
-static bool all_hex(const char *s, size_t n)
-{
-    bool ok = true;
-
-    for (size_t i = 0; i < n; i++)
-        ok &= is_hex((unsigned char)s[i]);
-    return ok;
-}
-
-/* Canonical lower-case UUID, or the 32 hex the kubelet uses for static pods. */
-static bool valid_uid(const char *s, size_t n)
-{
-    if (n == 32) return all_hex(s, n);
-    if (n != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-    return all_hex(s, 8) && all_hex(s + 9, 4) && all_hex(s + 14, 4) && all_hex(s + 19, 4) &&
-           all_hex(s + 24, 12);
-}
-
-static bool valid_id(const char *s, size_t n)
-{
-    return n == WIRE_ID_LEN && all_hex(s, n);
-}
-
-/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
-static bool valid_label(const char *s, size_t n)
-{
-    return k8s_dns_label(s, n);
-}
-
-/* DNS-1123 subdomain: labels as above joined by dots, at most 253 in all. Like Kubernetes'
- * IsDNS1123Subdomain, only the total length is limited, not each label's. A label's ends are
- * alphanumeric exactly when the whole starts and ends so and every dot has alphanumerics
- * on both sides. */
-static bool valid_subdomain(const char *s, size_t n)
-{
-    return k8s_dns_subdomain(s, n);
-}
-
-static bool valid_opt_label(const char *s, size_t n)
-{
-    return n == 0 || valid_label(s, n);
-}
-static bool valid_opt_subdomain(const char *s, size_t n)
-{
-    return n == 0 || valid_subdomain(s, n);
-}
-
-struct field {
-    size_t max;
-    bool (*ok)(const char *s, size_t n);
-    const char *name;
-    const char *rule;
-};
-
-static const struct field F_NODE = {WIRE_NODE_NAME_MAX, valid_subdomain, "node name",
-                                    "is not a DNS-1123 subdomain"};
-static const struct field F_UID = {WIRE_UID_MAX, valid_uid, "pod uid",
-                                   "is not a lower-case UUID or 32 hex"};
-static const struct field F_NS = {WIRE_LABEL_MAX, valid_opt_label, "namespace",
-                                  "is not a DNS-1123 label"};
-static const struct field F_POD_NAME = {WIRE_POD_NAME_MAX, valid_opt_subdomain, "pod name",
-                                        "is not a DNS-1123 subdomain"};
-static const struct field F_ID = {WIRE_ID_LEN, valid_id, "container id", "is not 64 hex"};
-static const struct field F_CNAME = {WIRE_LABEL_MAX, valid_opt_label, "container name",
-                                     "is not a DNS-1123 label"};
-
-/* Both struct wire_pod and struct wire_container start with their key (uid, id), so a pointer
- * to either converts to a pointer to that key. */
-static int cmp_key(const void *a, const void *b)
-{
-    const char *const *ka = *(const char *const *const *)a;
-    const char *const *kb = *(const char *const *const *)b;
-
-    return strcmp(*ka, *kb);
-}
-
-/* Index of an element whose key repeats another's, or n. scratch holds n pointers. */
-static size_t find_dup(const void *base, size_t n, size_t stride, const void **scratch)
-{
-    for (size_t i = 0; i < n; i++)
-        scratch[i] = (const char *)base + i * stride;
-    qsort(scratch, n, sizeof(*scratch), cmp_key);
-    for (size_t i = 1; i < n; i++) {
-        if (cmp_key(&scratch[i - 1], &scratch[i]) == 0) {
-            /* qsort is not stable: name the later of the two */
-            size_t a = (size_t)((const char *)scratch[i - 1] - (const char *)base) / stride;
-            size_t b = (size_t)((const char *)scratch[i] - (const char *)base) / stride;
-
-            return a > b ? a : b;
-        }
-    }
-    return n;
-}
-
-static int check_dup_pods(const struct wire_pod *pods, size_t n, size_t *dup)
-{
-    const void **scratch;
-
-    if (n < 2) {
-        *dup = n;
-        return 0;
-    }
-    scratch = malloc(n * sizeof(*scratch));
-    if (!scratch) return -ENOMEM;
-    *dup = find_dup(pods, n, sizeof(*pods), scratch);
-    free(scratch);
-    return 0;
-}
-
-static size_t find_dup_container(const struct wire_container *c, size_t n)
-{
-    const void *scratch[WIRE_MAX_CONTAINERS];
-
-    return n < 2 ? n : find_dup(c, n, sizeof(*c), scratch);
-}
-
-/* ---- encoder --------------------------------------------------------------------------- */
-
-static void put_uvarint(struct outbuf *b, uint64_t v)
-{
-    uint8_t tmp[10];
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    outbuf_append(b, tmp, n);
-}
-
-static void put_svarint(struct outbuf *b, int64_t v)
-{
-    put_uvarint(b, ((uint64_t)v << 1) ^ (0 - (uint64_t)(v < 0)));
-}
-
-/* NULL is taken as "", which the required fields then refuse. */
-static int put_string(struct outbuf *b, const struct field *f, const char *s)
-{
-    size_t n = s ? strnlen(s, f->max + 1) : 0;
-
-    if (n > f->max || !f->ok(s, n)) return -EINVAL;
-    put_uvarint(b, n);
-    outbuf_append(b, s, n);
-    return 0;
-}
-
-static int put_samples(struct outbuf *b, const struct wire_sample *s, size_t n)
-{
-    if (n > WIRE_MAX_SAMPLES || (n && !s)) return -EINVAL;
-    put_uvarint(b, n);
-    if (n == 0) return 0;
-    put_svarint(b, s[0].real_ns);
-    put_uvarint(b, s[0].usage_usec);
-    for (size_t i = 1; i < n; i++) {
-        uint64_t cur = s[i].usage_usec, prev = s[i - 1].usage_usec;
-
-        if (s[i].real_ns <= s[i - 1].real_ns) return -EINVAL;
-        /* Δusage must fit an svarint both ways: up to INT64_MAX, down to INT64_MIN. */
-        if (cur >= prev ? cur - prev > INT64_MAX : prev - cur > (uint64_t)INT64_MAX + 1)
-            return -EINVAL;
-        put_uvarint(b, (uint64_t)s[i].real_ns - (uint64_t)s[i - 1].real_ns);
-        put_svarint(b, (int64_t)(cur - prev));
-    }
-    return 0;
-}
-
-static int put_usage(struct outbuf *b, const struct wire_usage *u)
-{
-    if (u->have & ~(uint32_t)(WIRE_HAVE_WORKING_SET | WIRE_HAVE_RSS | WIRE_HAVE_SWAP))
-        return -EINVAL;
-    put_uvarint(b, u->have);
-    if (u->have & WIRE_HAVE_WORKING_SET) put_uvarint(b, u->working_set);
-    if (u->have & WIRE_HAVE_RSS) put_uvarint(b, u->rss);
-    if (u->have & WIRE_HAVE_SWAP) put_uvarint(b, u->swap);
-    return 0;
-}
-
-static int put_container(struct outbuf *b, const struct wire_container *c)
-{
-    int rc;
-
-    if ((rc = put_string(b, &F_ID, c->id)) || (rc = put_string(b, &F_CNAME, c->name))) return rc;
-    put_uvarint(b, c->removed);
-    if (c->removed) {
-        /* The format has no room for them: refuse rather than drop them silently. */
-        if (c->nsamples || c->memory.have) return -EINVAL;
-        return 0;
-    }
-    if ((rc = put_samples(b, c->samples, c->nsamples))) return rc;
-    return put_usage(b, &c->memory);
-}
-
-static int put_pod(struct outbuf *b, const struct wire_pod *p)
-{
-    int rc;
-
-    if ((rc = put_string(b, &F_UID, p->uid)) || (rc = put_string(b, &F_NS, p->namespace_)) ||
-        (rc = put_string(b, &F_POD_NAME, p->name)))
-        return rc;
-    put_uvarint(b, p->removed);
-    if (p->removed) return p->ncontainers ? -EINVAL : 0;
-    if (p->ncontainers > WIRE_MAX_CONTAINERS || (p->ncontainers && !p->containers)) return -EINVAL;
-    put_uvarint(b, p->ncontainers);
-    for (size_t i = 0; i < p->ncontainers; i++)
-        if ((rc = put_container(b, &p->containers[i]))) return rc;
-    if (find_dup_container(p->containers, p->ncontainers) != p->ncontainers) return -EINVAL;
-    return 0;
-}
-
-static int encode_body(const struct wire_shipment *s, struct outbuf *b)
-{
-    bool full = s->flags & WIRE_FULL;
-    uint8_t inst[8];
-    size_t dup;
-    int rc;
-
-    if (s->flags & ~(uint32_t)WIRE_FULL) return -EINVAL;
-    if (s->seq == 0 || full != (s->base_seq == 0)) return -EINVAL;
-    if (s->npods > WIRE_MAX_PODS || (s->npods && !s->pods)) return -EINVAL;
-
-    outbuf_append(b, HEADER, HEADER_LEN);
-    put_uvarint(b, s->flags);
-    if ((rc = put_string(b, &F_NODE, s->node_name))) return rc;
-    for (int i = 0; i < 8; i++)
-        inst[i] = (uint8_t)(s->instance >> (8 * i));
-    outbuf_append(b, inst, sizeof(inst));
-    put_uvarint(b, s->seq);
-    put_uvarint(b, s->base_seq);
-    put_svarint(b, s->sent_ns);
-    put_uvarint(b, s->ship_interval_ms);
-    put_uvarint(b, s->node.cpu_cores);
-    put_uvarint(b, s->node.memory_capacity);
-    if ((rc = put_samples(b, s->node.samples, s->node.nsamples)) ||
-        (rc = put_usage(b, &s->node.memory)))
-        return rc;
-    put_uvarint(b, s->npods);
-    for (size_t i = 0; i < s->npods; i++)
-        if ((rc = put_pod(b, &s->pods[i]))) return rc;
-    if ((rc = check_dup_pods(s->pods, s->npods, &dup))) return rc;
-    return dup != s->npods ? -EINVAL : 0;
-}
-
-/* Counts are checked before any array is walked: an over-limit count is refused as a whole,
- * never read past. */
-static size_t total_samples(const struct wire_shipment *s)
-{
-    size_t n = s->node.nsamples;
-
-    if (s->npods > WIRE_MAX_PODS) return SIZE_MAX;
-    for (size_t p = 0; p < s->npods && s->pods; p++) {
-        if (s->pods[p].ncontainers > WIRE_MAX_CONTAINERS) return SIZE_MAX;
-        for (size_t c = 0; c < s->pods[p].ncontainers && s->pods[p].containers; c++)
-            n += s->pods[p].containers[c].nsamples;
-    }
-    return n;
-}
-
-int wire_encode(const struct wire_shipment *s, struct outbuf *out)
-{
-    struct outbuf body;
-    uLongf zlen;
-    int rc, zr;
-
-    if (total_samples(s) > WIRE_MAX_TOTAL_SAMPLES) return -EINVAL;
-    outbuf_init(&body);
-    rc = encode_body(s, &body);
-    if (rc == 0 && body.failed) rc = -ENOMEM;
-    if (rc == 0 && body.len > WIRE_MAX_DECOMPRESSED) rc = -EINVAL;
-    if (rc) goto out;
-
-    zlen = compressBound(body.len);
-    if (!outbuf_reserve(out, zlen)) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    zr = compress2((Bytef *)out->data + out->len, &zlen, (const Bytef *)body.data, body.len,
-                   ZLIB_LEVEL);
-    if (zr != Z_OK)
-        rc = -ENOMEM; /* compressBound leaves no other failure */
-    else if (zlen > WIRE_MAX_COMPRESSED)
-        rc = -EINVAL;
-    else
-        out->len += zlen;
-    out->data[out->len] = '\0'; /* keep outbuf's NUL after the content */
-out:
-    outbuf_free(&body);
-    return rc;
-}
-
-/* ---- arena ----------------------------------------------------------------------------- */
-
 void wire_arena_init(struct wire_arena *a)
 {
     memset(a, 0, sizeof(*a));
 }
 
-void wire_arena_free(struct wire_arena *a)
+void wire_arena_done(struct wire_arena *a)
 {
     for (size_t i = 0; i < a->nblocks; i++)
         free(a->blocks[i]);
@@ -473,7 +169,7 @@ static int rd_flag(struct dec *d, bool *v, const char *what)
 
 /* Length against the field's limit and the bytes left, content against its rule, and only
  * then a NUL-terminated copy in the arena. */
-static int rd_string(struct dec *d, const struct field *f, const char **out)
+static int rd_string(struct dec *d, const struct wire_field *f, const char **out)
 {
     uint64_t n;
     char *s;
@@ -553,7 +249,8 @@ static int rd_container(struct dec *d, struct wire_container *c)
 {
     int rc;
 
-    if ((rc = rd_string(d, &F_ID, &c->id)) || (rc = rd_string(d, &F_CNAME, &c->name)) ||
+    if ((rc = rd_string(d, &wire_field_id, &c->id)) ||
+        (rc = rd_string(d, &wire_field_container_name, &c->name)) ||
         (rc = rd_flag(d, &c->removed, "container removed flag")))
         return rc;
     if (c->removed) return 0;
@@ -568,8 +265,9 @@ static int rd_pod(struct dec *d, struct wire_pod *p)
     size_t dup;
     int rc;
 
-    if ((rc = rd_string(d, &F_UID, &p->uid)) || (rc = rd_string(d, &F_NS, &p->namespace_)) ||
-        (rc = rd_string(d, &F_POD_NAME, &p->name)) ||
+    if ((rc = rd_string(d, &wire_field_uid, &p->uid)) ||
+        (rc = rd_string(d, &wire_field_namespace, &p->namespace_)) ||
+        (rc = rd_string(d, &wire_field_pod_name, &p->name)) ||
         (rc = rd_flag(d, &p->removed, "pod removed flag")))
         return rc;
     if (p->removed) return 0;
@@ -587,7 +285,7 @@ static int rd_pod(struct dec *d, struct wire_pod *p)
     d->cont = NONE;
     p->containers = c;
     p->ncontainers = n;
-    dup = find_dup_container(c, n);
+    dup = wire_find_dup_container(c, n);
     if (dup != n) return fail(d, -EINVAL, "container %zu repeats an earlier container id", dup);
     return 0;
 }
@@ -599,15 +297,15 @@ static int rd_shipment(struct dec *d, struct wire_shipment *s)
     size_t dup;
     int rc;
 
-    if (left(d) < HEADER_LEN) return fail(d, -EINVAL, "truncated in header");
-    if (memcmp(d->p, HEADER, HEADER_LEN - 1) != 0) return fail(d, -EPROTO, "bad magic");
+    if (left(d) < WIRE_HEADER_LEN) return fail(d, -EINVAL, "truncated in header");
+    if (memcmp(d->p, WIRE_MAGIC, 3) != 0) return fail(d, -EPROTO, "bad magic");
     if (d->p[3] != WIRE_VERSION) return fail(d, -EPROTO, "unsupported version %u", d->p[3]);
-    d->p += HEADER_LEN;
+    d->p += WIRE_HEADER_LEN;
 
     if ((rc = rd_uvarint(d, &v, "flags"))) return rc;
     if (v & ~(uint64_t)WIRE_FULL) return fail(d, -EINVAL, "unknown flags %#" PRIx64, v);
     s->flags = (uint32_t)v;
-    if ((rc = rd_string(d, &F_NODE, &s->node_name))) return rc;
+    if ((rc = rd_string(d, &wire_field_node, &s->node_name))) return rc;
     if (left(d) < 8) return fail(d, -EINVAL, "truncated in instance");
     for (int i = 0; i < 8; i++)
         s->instance |= (uint64_t)d->p[i] << (8 * i);
@@ -646,7 +344,7 @@ static int rd_shipment(struct dec *d, struct wire_shipment *s)
     d->pod = NONE;
     s->pods = pods;
     s->npods = v;
-    if ((rc = check_dup_pods(pods, v, &dup))) return fail(d, rc, "out of memory");
+    if ((rc = wire_find_dup_pod(pods, v, &dup))) return fail(d, rc, "out of memory");
     if (dup != v) return fail(d, -EINVAL, "pod %zu repeats an earlier pod uid", dup);
 end:
     if (left(d)) return fail(d, -EINVAL, "%zu trailing bytes after the last pod", left(d));
