@@ -1,6 +1,5 @@
 #include "agg_harness.h"
 
-#include "wire/wire_encode.h"
 
 size_t ah_write_cb(char *p, size_t sz, size_t n, void *ud)
 {

@@ -17,7 +17,7 @@
 
 #include "outbuf.h"
 #include "test_util.h"
-#include "wire/wire.h"
+#include "wire/wire_encode.h"
 
 #define AH_SHIP_TOKEN "ship-token-for-tests"
 #define AH_READ_TOKEN "read-token-for-tests"
