@@ -1,6 +1,5 @@
 #include "agg_harness.h"
 
-
 size_t ah_write_cb(char *p, size_t sz, size_t n, void *ud)
 {
     outbuf_append(ud, p, sz * n);
