@@ -128,8 +128,7 @@ static struct container *add_container(struct collector *c, const char *rel,
     if (!p) return NULL;
     p->seen_walk = c->walk_gen;
     p->gone = false;
-    ct = registry_add_container(&c->reg, p, id, rel, ino, c->cfg.history_ns, c->cfg.interval_ns,
-                                &created);
+    ct = registry_add_container(&c->reg, p, id, rel, ino, &created);
     if (!ct) return NULL;
     if (created) {
         c->stats.containers_added++;
@@ -140,14 +139,14 @@ static struct container *add_container(struct collector *c, const char *rel,
         /* Its cgroup is back (a walk raced the removal, or the runtime recreated it). */
         ct->exited_mono_ns = 0;
         if (ct->cgroup_ino != ino && ino != 0) {
-            cpu_series_init(&ct->cpu, c->cfg.history_ns, c->cfg.interval_ns);
+            cpu_history_init(&ct->cpu);
             ct->has_sample = false;
             ct->cgroup_ino = ino;
         }
     } else if (ct->cgroup_ino != ino && ino != 0) {
         /* Same id, new directory: the old one was removed and recreated. New series. */
         cgroup_files_close(&ct->files);
-        cpu_series_init(&ct->cpu, c->cfg.history_ns, c->cfg.interval_ns);
+        cpu_history_init(&ct->cpu);
         ct->has_sample = false;
         ct->cgroup_ino = ino;
     }
@@ -307,7 +306,7 @@ static void sample_container(struct collector *c, struct container *ct)
         c->stats.read_errors++;
         return;
     }
-    if (cpu_series_add_at(&ct->cpu, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
+    if (cpu_history_add(&ct->cpu, &c->cpu_params, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
         c->stats.counter_resets++;
         log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
                  ct->pod->uid);
@@ -343,8 +342,8 @@ void collector_tick(struct collector *c)
 
     if (node_sample_read(&c->node_reader, &c->node) == 0) {
         c->has_node = true;
-        cpu_series_add_at(&c->node_cpu, c->node.mono_ns, c->node.real_ns,
-                          c->node.cpu.v[CPU_USAGE_USEC]);
+        cpu_history_add(&c->node_cpu, &c->cpu_params, c->node.mono_ns, c->node.real_ns,
+                        c->node.cpu.v[CPU_USAGE_USEC]);
     }
     /* memory.peak and memory.swap.current every SLOW_FILES_PERIOD, the rest every tick. */
     c->read_slow_files = c->stats.ticks % c->slow_every_ticks == 0;
@@ -440,7 +439,8 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
     rc = locate_root(c, err, errlen);
     if (rc) return rc;
     node_reader_init(&c->node_reader, c->node_fd, cfg->meminfo_path);
-    cpu_series_init(&c->node_cpu, c->cfg.history_ns, c->cfg.interval_ns);
+    cpu_history_params(&c->cpu_params, c->cfg.history_ns, c->cfg.interval_ns);
+    cpu_history_init(&c->node_cpu);
 
     c->mode = DISCOVERY_WALK;
     if (cfg->disable_bpf) {

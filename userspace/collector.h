@@ -56,7 +56,8 @@ struct collector {
     struct registry reg;
     struct node_reader node_reader;
     struct node_sample node;
-    struct cpu_series node_cpu;
+    struct cpu_series_params cpu_params; /* shared by every CPU history */
+    struct cpu_history node_cpu;
     bool has_node;
 
     enum discovery_mode mode;

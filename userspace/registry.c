@@ -66,8 +66,7 @@ struct pod *registry_add_pod(struct registry *r, const struct cgroup_identity *i
 
 struct container *registry_add_container(struct registry *r, struct pod *pod,
                                          const struct cgroup_identity *id, const char *path,
-                                         uint64_t ino, int64_t history_ns, int64_t interval_ns,
-                                         bool *created)
+                                         uint64_t ino, bool *created)
 {
     struct container *c = strmap_get(&r->containers, id->container_id);
 
@@ -81,7 +80,7 @@ struct container *registry_add_container(struct registry *r, struct pod *pod,
     c->cgroup = strdup(path);
     c->cgroup_ino = ino;
     cgroup_files_init(&c->files);
-    cpu_series_init(&c->cpu, history_ns, interval_ns);
+    cpu_history_init(&c->cpu);
     if (!c->cgroup || strmap_put(&r->containers, c->id, c)) {
         free(c->cgroup);
         free(c);

@@ -11,7 +11,7 @@
 #include "discover/cgroup_path.h"
 #include "discover/oci_bundle.h"
 #include "sample/cgroup_reader.h"
-#include "sample/series.h"
+#include "sample/cpu_history.h"
 
 enum identity_source {
     IDENTITY_PENDING = 0, /* bundle not looked up yet */
@@ -33,7 +33,7 @@ struct container {
     uint64_t seen_walk; /* walk generation that last saw it */
 
     struct cgroup_files files;
-    struct cpu_series cpu;
+    struct cpu_history cpu;
     struct cgroup_sample last;
     bool has_sample;
 
@@ -73,8 +73,7 @@ struct pod *registry_add_pod(struct registry *r, const struct cgroup_identity *i
  * existing container with the same id is returned as is. */
 struct container *registry_add_container(struct registry *r, struct pod *pod,
                                          const struct cgroup_identity *id, const char *path,
-                                         uint64_t ino, int64_t history_ns, int64_t interval_ns,
-                                         bool *created);
+                                         uint64_t ino, bool *created);
 void registry_remove_container(struct registry *r, struct container *c);
 void registry_remove_pod(struct registry *r, struct pod *p);
 

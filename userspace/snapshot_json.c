@@ -53,12 +53,13 @@ static json_t *cpu_json(const struct cpu_stat *cs, const struct cpu_rate *rate)
     return o;
 }
 
-static json_t *container_json(const struct container *ct, int64_t window_ns, uint64_t *pod_cpu,
-                              uint64_t *pod_ws, uint64_t *pod_rss, unsigned *pod_have)
+static json_t *container_json(const struct container *ct, const struct cpu_series_params *cp,
+                              int64_t window_ns, uint64_t *pod_cpu, uint64_t *pod_ws,
+                              uint64_t *pod_rss, unsigned *pod_have)
 {
     const struct cgroup_sample *s = &ct->last;
     struct cpu_rate rate;
-    bool has_rate = cpu_series_rate(&ct->cpu, window_ns, &rate);
+    bool has_rate = cpu_history_rate(&ct->cpu, cp, window_ns, &rate);
     json_t *o = json_object(), *mem = json_object();
 
     if (!o || !mem) {
@@ -72,7 +73,7 @@ static json_t *container_json(const struct container *ct, int64_t window_ns, uin
     set_new(o, "identity", json_string(ct->identity == IDENTITY_BUNDLE ? "bundle" : "cgroup"));
     set_new(o, "cgroup", json_string(ct->cgroup));
     add_time_window(o, s->real_ns, has_rate ? &rate : NULL);
-    set_new(o, "counter_resets", json_integer(ct->cpu.resets));
+    set_new(o, "counter_resets", json_integer(ct->cpu.series.resets));
     if (ct->exited_mono_ns)
         set_new(o, "exited", json_true()); /* its cgroup is gone; figures are its last ones */
     set_new(o, "cpu", cpu_json(&s->cpu, has_rate ? &rate : NULL));
@@ -98,7 +99,7 @@ static json_t *container_json(const struct container *ct, int64_t window_ns, uin
     return o;
 }
 
-static json_t *pod_json(const struct pod *p, int64_t window_ns)
+static json_t *pod_json(const struct pod *p, const struct cpu_series_params *cp, int64_t window_ns)
 {
     json_t *o = json_object(), *containers = json_array(), *cpu = json_object(),
            *mem = json_object();
@@ -111,12 +112,12 @@ static json_t *pod_json(const struct pod *p, int64_t window_ns)
     if (!o || !containers || !cpu || !mem) goto fail;
     for (const struct container *ct = p->containers; ct; ct = ct->next) {
         if (ct->sandbox || !ct->has_sample) continue;
-        json_array_append_new(containers,
-                              container_json(ct, window_ns, &cpu_sum, &ws_sum, &rss_sum, &have));
+        json_array_append_new(
+            containers, container_json(ct, cp, window_ns, &cpu_sum, &ws_sum, &rss_sum, &have));
         if (ct->last.real_ns > newest) newest = ct->last.real_ns;
         /* The pod's window is its containers' (sampled in the same tick); take the longest. */
         struct cpu_rate r;
-        if (cpu_series_rate(&ct->cpu, window_ns, &r) && r.window_ns > window_rate.window_ns) {
+        if (cpu_history_rate(&ct->cpu, cp, window_ns, &r) && r.window_ns > window_rate.window_ns) {
             window_rate = r;
             any_rate = true;
         }
@@ -150,7 +151,7 @@ static json_t *node_json(const struct collector *c, int64_t window_ns)
 {
     const struct node_sample *n = &c->node;
     struct cpu_rate rate;
-    bool has_rate = cpu_series_rate(&c->node_cpu, window_ns, &rate);
+    bool has_rate = cpu_history_rate(&c->node_cpu, &c->cpu_params, window_ns, &rate);
     json_t *o = json_object(), *mem = json_object(), *cap = json_object();
 
     if (!o || !mem || !cap) {
@@ -215,7 +216,7 @@ json_t *snapshot_to_json(const struct collector *c, int64_t window_ns)
     }
     set_new(root, "node", node_json(c, window_ns));
     for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &value);) {
-        json_t *p = pod_json(value, window_ns);
+        json_t *p = pod_json(value, &c->cpu_params, window_ns);
         if (p) json_array_append_new(pods, p);
     }
     json_object_set_new(root, "pods", pods);
@@ -237,12 +238,13 @@ int snapshot_write(FILE *out, const struct collector *c, int64_t window_ns, int 
 }
 
 static void text_row(FILE *out, const char *ns, const char *pod, const char *container,
-                     const struct container *ct, int64_t window_ns)
+                     const struct container *ct, const struct cpu_series_params *cp,
+                     int64_t window_ns)
 {
     struct cpu_rate rate;
     char cpu[32] = "-", mem[32] = "-";
 
-    if (cpu_series_rate(&ct->cpu, window_ns, &rate))
+    if (cpu_history_rate(&ct->cpu, cp, window_ns, &rate))
         snprintf(cpu, sizeof(cpu), "%llum", (unsigned long long)(rate.nanocores / 1000000));
     if (ct->last.have & SAMPLE_WORKING_SET)
         snprintf(mem, sizeof(mem), "%lluMi", (unsigned long long)(ct->last.working_set >> 20));
@@ -256,7 +258,7 @@ int snapshot_write_text(FILE *out, const struct collector *c, int64_t window_ns)
     void *value;
 
     fprintf(out, "NODE %s", c->node_name);
-    if (cpu_series_rate(&c->node_cpu, window_ns, &rate))
+    if (cpu_history_rate(&c->node_cpu, &c->cpu_params, window_ns, &rate))
         fprintf(out, "  cpu %llum", (unsigned long long)(rate.nanocores / 1000000));
     if (c->node.memory_source != NODE_MEMORY_NONE)
         fprintf(out, "  memory %lluMi", (unsigned long long)(c->node.working_set >> 20));
@@ -269,7 +271,7 @@ int snapshot_write_text(FILE *out, const struct collector *c, int64_t window_ns)
         for (const struct container *ct = p->containers; ct; ct = ct->next) {
             if (ct->sandbox || !ct->has_sample) continue;
             text_row(out, p->name[0] ? p->namespace_ : "?", p->name[0] ? p->name : p->uid,
-                     ct->name[0] ? ct->name : "?", ct, window_ns);
+                     ct->name[0] ? ct->name : "?", ct, &c->cpu_params, window_ns);
         }
     }
     fflush(out);

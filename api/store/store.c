@@ -11,86 +11,31 @@
 
 /* --- series ------------------------------------------------------------------------------- */
 
-static int64_t spacing_for(int64_t window_ns)
+static void series_add_all(struct store *s, struct store_series *ser,
+                           const struct wire_sample *samples, size_t n)
 {
-    /* STORE_POINTS - 2 gaps must span the window, leaving one spare point for jitter. */
-    return window_ns / (STORE_POINTS - 2);
-}
+    bool reset;
 
-static const struct store_point *ring_at(const struct store_series *s, unsigned i)
-{
-    return &s->ring[(s->head + i) % STORE_POINTS];
-}
-
-static void series_add(struct store_series *s, struct store_point p, int64_t spacing)
-{
-    if (s->has_latest) {
-        if (p.real_ns <= s->latest.real_ns)
-            return; /* already have it: resent shipments are harmless */
-        if (p.usage_usec < s->latest.usage_usec) {
-            s->head = 0; /* counter reset: a restarted container is a new series */
-            s->count = 0;
-        }
-    }
-    s->latest = p;
-    s->has_latest = true;
-    if (s->count == 0 || p.real_ns - ring_at(s, s->count - 1)->real_ns >= spacing) {
-        if (s->count == STORE_POINTS) {
-            s->head = (uint8_t)((s->head + 1) % STORE_POINTS);
-            s->count--;
-        }
-        s->ring[(s->head + s->count) % STORE_POINTS] = p;
-        s->count++;
-    }
-}
-
-static void series_add_all(struct store_series *s, const struct wire_sample *samples, size_t n,
-                           int64_t spacing)
-{
     for (size_t i = 0; i < n; i++)
-        series_add(s, (struct store_point){samples[i].real_ns, samples[i].usage_usec}, spacing);
+        cpu_series_add(
+            &ser->s, ser->ring, &s->cpu_params,
+            (struct cpu_point){.t_ns = samples[i].real_ns, .usage_usec = samples[i].usage_usec},
+            &reset);
 }
 
-bool store_series_rate(const struct store_series *ser, int64_t window_ns, uint64_t *nanocores,
-                       int64_t *window_out, int64_t *end_ns)
-{
-    const struct store_point *start = NULL;
-    /* Accept a start point a little older than the window rather than halve the window
-     * because of sampling jitter. */
-    int64_t limit = window_ns + window_ns / 10;
-
-    if (!ser->has_latest) return false;
-    for (unsigned i = 0; i < ser->count; i++) {
-        const struct store_point *p = ring_at(ser, i);
-        if (p->real_ns < ser->latest.real_ns && ser->latest.real_ns - p->real_ns <= limit) {
-            start = p;
-            break;
-        }
-    }
-    if (!start) {
-        /* Older history only: use the newest earlier point (a shorter, true window). */
-        for (unsigned i = ser->count; i-- > 0;) {
-            const struct store_point *p = ring_at(ser, i);
-            if (p->real_ns < ser->latest.real_ns) {
-                start = p;
-                break;
-            }
-        }
-    }
-    if (!start) return false;
-    int64_t dt = ser->latest.real_ns - start->real_ns;
-    uint64_t du = ser->latest.usage_usec - start->usage_usec;
-    *nanocores = (uint64_t)((unsigned __int128)du * 1000 * 1000000000 / (uint64_t)dt);
-    *window_out = dt;
-    *end_ns = ser->latest.real_ns;
-    return true;
-}
-
-static void series_refresh_rate(const struct store_series *ser, int64_t window_ns,
+/* Rates are computed when samples arrive (every ship interval) rather than on every read. */
+static void series_refresh_rate(const struct store *s, const struct store_series *ser,
                                 struct store_rate *r)
 {
-    if (!store_series_rate(ser, window_ns, &r->nanocores, &r->window_ns, &r->end_ns))
+    struct cpu_rate rate;
+
+    if (!cpu_series_rate(&ser->s, ser->ring, &s->cpu_params, s->window_ns, &rate)) {
         memset(r, 0, sizeof(*r));
+        return;
+    }
+    r->nanocores = rate.nanocores;
+    r->window_ns = rate.window_ns;
+    r->end_ns = rate.end_ns;
 }
 
 /* --- lifetime ----------------------------------------------------------------------------- */
@@ -99,6 +44,13 @@ void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
 {
     memset(s, 0, sizeof(*s));
     s->window_ns = window_ns;
+    /* STORE_POINTS - 2 gaps span the window, one point spare for jitter; see cpu_series.h for
+     * why the aggregator accepts a start 10 % older than the window. */
+    s->cpu_params = (struct cpu_series_params){
+        .capacity = STORE_POINTS,
+        .spacing_ns = cpu_series_spacing(window_ns, STORE_POINTS, 2, 0),
+        .slack_pct = 10,
+    };
     s->node_expiry_ns = node_expiry_ns;
     strmap_init(&s->nodes);
     strmap_init(&s->pods);
@@ -386,7 +338,7 @@ static void pod_refresh_pb(struct store *s, struct store_pod *p)
 }
 
 static int apply_pod(struct store *s, struct store_node *n, const struct wire_pod *wp, bool full,
-                     int64_t spacing, int64_t now_real)
+                     int64_t now_real)
 {
     struct store_pod *p;
 
@@ -411,8 +363,8 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
             unintern(s, c->name);
             c->name = nm;
         }
-        series_add_all(&c->cpu, wc->samples, wc->nsamples, spacing);
-        series_refresh_rate(&c->cpu, s->window_ns, &c->rate);
+        series_add_all(s, &c->cpu, wc->samples, wc->nsamples);
+        series_refresh_rate(s, &c->cpu, &c->rate);
         c->memory = wc->memory;
     }
     if (full) {
@@ -441,7 +393,6 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
                 enum store_apply_result *result)
 {
     bool full = ship->flags & WIRE_FULL;
-    int64_t spacing = spacing_for(s->window_ns);
     struct store_node *n = strmap_get(&s->nodes, ship->node_name);
 
     if (!full) {
@@ -473,11 +424,11 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
     n->cpu_cores = ship->node.cpu_cores;
     n->memory_capacity = ship->node.memory_capacity;
     n->memory = ship->node.memory;
-    series_add_all(&n->cpu, ship->node.samples, ship->node.nsamples, spacing);
-    series_refresh_rate(&n->cpu, s->window_ns, &n->rate);
+    series_add_all(s, &n->cpu, ship->node.samples, ship->node.nsamples);
+    series_refresh_rate(s, &n->cpu, &n->rate);
 
     for (size_t i = 0; i < ship->npods; i++) {
-        if (apply_pod(s, n, &ship->pods[i], full, spacing, ship->sent_ns)) {
+        if (apply_pod(s, n, &ship->pods[i], full, ship->sent_ns)) {
             node_free(s, n); /* never leave a node half-applied */
             return -ENOMEM;
         }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu_series.h"
 #include "strmap.h"
 #include "wire/wire.h"
 
@@ -17,16 +18,10 @@
 
 #define STORE_POINTS 8 /* kept CPU points per series, spaced to span the window */
 
-struct store_point {
-    int64_t real_ns;
-    uint64_t usage_usec;
-};
-
+/* CPU history on the collectors' wall-clock sample times (common/cpu_series.h). */
 struct store_series {
-    struct store_point ring[STORE_POINTS];
-    uint8_t head, count;
-    bool has_latest;
-    struct store_point latest;
+    struct cpu_series s;
+    struct cpu_point ring[STORE_POINTS];
 };
 
 /* A series' rate over the store's window, computed when samples arrive (every ship interval)
@@ -89,7 +84,8 @@ struct store_stats {
 };
 
 struct store {
-    int64_t window_ns;      /* --metric-resolution */
+    int64_t window_ns; /* --metric-resolution */
+    struct cpu_series_params cpu_params;
     int64_t node_expiry_ns; /* a node silent this long is dropped, unless its collector says
                                its ship interval (then 3 of those) */
     struct strmap nodes;    /* name -> store_node */
@@ -144,10 +140,6 @@ void store_pod_labels(const struct store *s, const struct store_pod *p,
 
 /* Drops nodes not heard from within node_expiry_ns; returns how many. */
 size_t store_expire(struct store *s, int64_t now_mono_ns);
-
-/* Rate over the window for a series; false without two points. */
-bool store_series_rate(const struct store_series *ser, int64_t window_ns, uint64_t *nanocores,
-                       int64_t *window_out, int64_t *end_ns);
 
 /* Views for rendering. The callbacks get views valid only during the call. */
 bool store_node_view(const struct store *s, const struct store_node *n,

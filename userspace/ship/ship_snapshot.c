@@ -131,16 +131,17 @@ void ship_snapshot_seal(struct ship_snapshot *s)
               cmp_container);
 }
 
-/* The newest points of a series taken within history: walking back from the newest while wall
- * time strictly decreases, so a clock step drops the older side, never the newest samples. */
-static size_t recent_samples(const struct cpu_series *series, int64_t cutoff_real_ns,
-                             struct wire_sample *out)
+/* The newest points of a history taken within history_ns: walking back from the newest while
+ * wall time strictly decreases, so a clock step drops the older side, never the newest
+ * samples. */
+static size_t recent_samples(const struct cpu_history *h, const struct cpu_series_params *cp,
+                             int64_t cutoff_real_ns, struct wire_sample *out)
 {
-    struct cpu_point pts[SERIES_POINTS + 1];
-    size_t n = cpu_series_points(series, pts), first = n;
+    struct cpu_sample pts[CPU_HISTORY_POINTS + 1];
+    size_t n = cpu_history_points(h, cp, pts), first = n;
 
     while (first > 0) {
-        const struct cpu_point *p = &pts[first - 1];
+        const struct cpu_sample *p = &pts[first - 1];
 
         if (p->real_ns < cutoff_real_ns || (first < n && p->real_ns >= pts[first].real_ns)) break;
         first--;
@@ -199,9 +200,10 @@ static size_t reported_count(const struct pod *p)
     return n < WIRE_MAX_CONTAINERS ? n : WIRE_MAX_CONTAINERS;
 }
 
-static void add_pod_from(struct ship_snapshot *s, const struct pod *p, int64_t cutoff)
+static void add_pod_from(struct ship_snapshot *s, const struct pod *p,
+                         const struct cpu_series_params *cp, int64_t cutoff)
 {
-    struct wire_sample samples[SERIES_POINTS + 1];
+    struct wire_sample samples[CPU_HISTORY_POINTS + 1];
     struct ship_pod *sp = ship_snapshot_add_pod(s, p->uid, p->namespace_, p->name);
 
     if (!sp) {
@@ -214,7 +216,7 @@ static void add_pod_from(struct ship_snapshot *s, const struct pod *p, int64_t c
         size_t n;
 
         if (!reported(ct)) continue;
-        n = recent_samples(&ct->cpu, cutoff, samples);
+        n = recent_samples(&ct->cpu, cp, cutoff, samples);
         mem = container_usage(&ct->last);
         if (!ship_snapshot_add_container(s, sp, ct->id, ct->name, samples, n, &mem))
             LOG_RATELIMITED(LOG_WARN, "not shipping container %s of pod %s", ct->id, p->uid);
@@ -224,7 +226,7 @@ static void add_pod_from(struct ship_snapshot *s, const struct pod *p, int64_t c
 
 struct ship_snapshot *ship_snapshot_build(const struct collector *c, int64_t history_ns)
 {
-    struct wire_sample node_samples[SERIES_POINTS + 1];
+    struct wire_sample node_samples[CPU_HISTORY_POINTS + 1];
     struct wire_usage node_mem = {0};
     struct ship_snapshot *s;
     size_t npods = 0, ncontainers = 0, nnode;
@@ -238,17 +240,17 @@ struct ship_snapshot *ship_snapshot_build(const struct collector *c, int64_t his
         ncontainers += n;
     }
     if (npods > WIRE_MAX_PODS) npods = WIRE_MAX_PODS;
-    s = ship_snapshot_alloc(npods, ncontainers, (ncontainers + 1) * (SERIES_POINTS + 1));
+    s = ship_snapshot_alloc(npods, ncontainers, (ncontainers + 1) * (CPU_HISTORY_POINTS + 1));
     if (!s) return NULL;
     cutoff = s->taken_real_ns - history_ns;
 
-    nnode = recent_samples(&c->node_cpu, cutoff, node_samples);
+    nnode = recent_samples(&c->node_cpu, &c->cpu_params, cutoff, node_samples);
     if (c->has_node) node_mem = node_usage(&c->node);
     ship_snapshot_set_node(s, c->has_node ? c->node.capacity_cpus : 0,
                            c->has_node ? c->node.capacity_memory : 0, node_samples, nnode,
                            &node_mem);
     for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &v);)
-        if (reported_count(v) > 0) add_pod_from(s, v, cutoff);
+        if (reported_count(v) > 0) add_pod_from(s, v, &c->cpu_params, cutoff);
     ship_snapshot_seal(s);
     return s;
 }

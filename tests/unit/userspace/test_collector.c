@@ -295,12 +295,13 @@ static void test_cpu_rate_and_counter_reset(void **state)
     write_cpu(dir, 10000000);
     collector_tick(&f->c);
     struct container *ct = row_container(f, 0, 0);
-    assert_false(cpu_series_rate(&ct->cpu, 15 * SEC_NS, &r)); /* one sample: no rate yet */
+    assert_false(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS,
+                                  &r)); /* one sample: no rate yet */
 
     usleep(100000);
     write_cpu(dir, 10000000 + 50000); /* +50 ms of CPU */
     collector_tick(&f->c);
-    assert_true(cpu_series_rate(&ct->cpu, 15 * SEC_NS, &r));
+    assert_true(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS, &r));
     assert_int_equal(r.nanocores,
                      (uint64_t)((unsigned __int128)50000 * 1000 * SEC_NS / (uint64_t)r.window_ns));
     assert_true(r.window_ns >= SEC_NS / 10 && r.window_ns < SEC_NS);
@@ -309,13 +310,14 @@ static void test_cpu_rate_and_counter_reset(void **state)
     usleep(100000);
     write_cpu(dir, 1000);
     collector_tick(&f->c);
-    assert_int_equal(ct->cpu.resets, 1);
+    assert_int_equal(ct->cpu.series.resets, 1);
     assert_int_equal(f->c.stats.counter_resets, 1);
-    assert_false(cpu_series_rate(&ct->cpu, 15 * SEC_NS, &r)); /* new series, never negative */
+    assert_false(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS,
+                                  &r)); /* new series, never negative */
     usleep(100000);
     write_cpu(dir, 1000 + 20000);
     collector_tick(&f->c);
-    assert_true(cpu_series_rate(&ct->cpu, 15 * SEC_NS, &r));
+    assert_true(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS, &r));
     assert_true(r.nanocores > 0 && r.nanocores < 1000000000ull);
 }
 

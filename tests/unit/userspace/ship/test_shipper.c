@@ -328,7 +328,7 @@ static struct container *add_container(struct collector *c, struct pod *p, unsig
 
     kl_container_id(id.container_id, seed);
     snprintf(id.pod_uid, sizeof(id.pod_uid), "%s", p->uid);
-    ct = registry_add_container(&c->reg, p, &id, "x", seed, 60 * SEC_NS, SEC_NS, &created);
+    ct = registry_add_container(&c->reg, p, &id, "x", seed, &created);
     assert_non_null(ct);
     ct->sandbox = sandbox;
     return ct;
@@ -345,11 +345,12 @@ static struct pod *add_pod(struct collector *c, unsigned seed)
     return p;
 }
 
-static void sample(struct container *ct, int64_t now_real, int64_t ago_s, uint64_t usage)
+static void sample(struct collector *c, struct container *ct, int64_t now_real, int64_t ago_s,
+                   uint64_t usage)
 {
     int64_t mono = 1000 * SEC_NS - ago_s * SEC_NS;
 
-    cpu_series_add_at(&ct->cpu, mono, now_real - ago_s * SEC_NS, usage);
+    cpu_history_add(&ct->cpu, &c->cpu_params, mono, now_real - ago_s * SEC_NS, usage);
     ct->has_sample = true;
     ct->last.real_ns = now_real - ago_s * SEC_NS;
     ct->last.have = SAMPLE_CPU | SAMPLE_WORKING_SET | SAMPLE_RSS;
@@ -369,34 +370,35 @@ static void test_build_from_collector(void **state)
     (void)state;
     assert_non_null(c);
     registry_init(&c->reg);
-    cpu_series_init(&c->node_cpu, 60 * SEC_NS, SEC_NS);
+    cpu_history_params(&c->cpu_params, 60 * SEC_NS, SEC_NS);
+    cpu_history_init(&c->node_cpu);
     c->has_node = true;
     c->node.capacity_cpus = 4;
     c->node.capacity_memory = 1ull << 33;
     c->node.memory_source = NODE_MEMORY_CGROUP;
     c->node.working_set = 77;
     c->node.rss = 66;
-    cpu_series_add_at(&c->node_cpu, 900 * SEC_NS, now - 100 * SEC_NS, 10);
-    cpu_series_add_at(&c->node_cpu, 990 * SEC_NS, now - 10 * SEC_NS, 20);
+    cpu_history_add(&c->node_cpu, &c->cpu_params, 900 * SEC_NS, now - 100 * SEC_NS, 10);
+    cpu_history_add(&c->node_cpu, &c->cpu_params, 990 * SEC_NS, now - 10 * SEC_NS, 20);
 
     p1 = add_pod(c, 1);
     snprintf(p1->namespace_, sizeof(p1->namespace_), "default");
     snprintf(p1->name, sizeof(p1->name), "web-1");
     app = add_container(c, p1, 10, false);
     snprintf(app->name, sizeof(app->name), "app");
-    sample(app, now, 100, 1000); /* older than the history: left out */
-    sample(app, now, 20, 2000);
-    sample(app, now, 10, 3000);
-    sample(add_container(c, p1, 11, true), now, 10, 5); /* the sandbox */
-    add_container(c, p1, 12, false);                    /* not sampled yet */
+    sample(c, app, now, 100, 1000); /* older than the history: left out */
+    sample(c, app, now, 20, 2000);
+    sample(c, app, now, 10, 3000);
+    sample(c, add_container(c, p1, 11, true), now, 10, 5); /* the sandbox */
+    add_container(c, p1, 12, false);                       /* not sampled yet */
 
     p2 = add_pod(c, 2); /* only a sandbox: not shipped */
-    sample(add_container(c, p2, 20, true), now, 10, 5);
+    sample(c, add_container(c, p2, 20, true), now, 10, 5);
 
     p3 = add_pod(c, 3);
     odd = add_container(c, p3, 30, false);
     snprintf(odd->name, sizeof(odd->name), "UPPER");
-    sample(odd, now, 10, 42);
+    sample(c, odd, now, 10, 42);
 
     s = ship_snapshot_build(c, 30 * SEC_NS);
     assert_non_null(s);
