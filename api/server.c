@@ -41,31 +41,11 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-h2o_iovec_t request_header(h2o_req_t *req, const h2o_token_t *token)
-{
-    ssize_t i = h2o_find_header(&req->headers, token, -1);
-    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
-}
-
-bool method_is(h2o_req_t *req, const char *m)
-{
-    return h2o_memis(req->method.base, req->method.len, m, strlen(m));
-}
-
-static struct query request_query(h2o_req_t *req)
-{
-    struct query q = {"", 0};
-
-    if (req->query_at != SIZE_MAX) {
-        q.s = req->path.base + req->query_at + 1;
-        q.len = req->path.len - req->query_at - 1;
-    }
-    return q;
-}
-
 static void route_request(h2o_req_t *req, struct route *r)
 {
-    route_path(req->path.base, req->query_at == SIZE_MAX ? req->path.len : req->query_at, r);
+    h2o_iovec_t path = request_path(req);
+
+    route_path(path.base, path.len, r);
 }
 
 /* Answers a request that is allowed to be served. */
@@ -142,9 +122,7 @@ static void access_attributes_of(h2o_req_t *req, const struct route *r, struct a
         if (r->name_len) a->name = h2o_strdup(&req->pool, r->name, r->name_len).base;
         return;
     }
-    a->path = h2o_strdup(&req->pool, req->path.base,
-                         req->query_at == SIZE_MAX ? req->path.len : req->query_at)
-                  .base;
+    a->path = h2o_strdup(&req->pool, request_path(req).base, request_path(req).len).base;
 }
 
 static void on_authorized(void *arg, h2o_req_t *req)
@@ -198,7 +176,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     /* Standalone mode: API reads need the read token; health checks and shipments (which
      * carry their own credentials) do not. */
     if (agg->cfg.read_token && r.kind != ROUTE_SHIP && !is_health(&r) &&
-        !bearer_matches(req, agg->cfg.read_token)) {
+        !request_bearer_matches(req, agg->cfg.read_token)) {
         respond_status(req, MEDIA_JSON, 401, "Unauthorized", "Unauthorized", NULL, NULL);
         selfmetrics_request(&agg->metrics, VERB_OTHER, 401,
                             (double)(clock_mono_ns() - start) / 1e9);

@@ -1,10 +1,9 @@
 /* /livez, /readyz, /healthz (with ?verbose and named checks, as the Kubernetes API server
- * answers them) and /metrics. */
+ * answers them). */
 #include <stdio.h>
 #include <string.h>
 
 #include "auth/auth_gate.h"
-#include "auth/authn_reload.h"
 #include "handlers.h"
 #include "http/respond.h"
 #include "kube/kube_labels.h"
@@ -98,23 +97,4 @@ void handle_health(struct aggregator *agg, h2o_req_t *req, const struct route *r
         outbuf_puts(&b, "ok");
     }
     respond_body(req, all_ok ? 200 : 500, "text/plain; charset=utf-8", &b);
-}
-
-void handle_self_metrics(struct aggregator *agg, h2o_req_t *req)
-{
-    struct outbuf b;
-
-    outbuf_init(&b);
-    selfmetrics_write(&agg->metrics, agg->store.nodes.len, agg->store.npods, agg->store.ncontainers,
-                      agg->store.stats.nodes_dropped_stale, &b);
-    if (agg->gate) {
-        auth_gate_write_metrics(agg->gate, &b);
-        outbuf_printf(&b,
-                      "# HELP kmetrics_authn_config_errors_total Trust configurations refused "
-                      "(bad ConfigMap or CA); the previous one stayed in force.\n"
-                      "# TYPE kmetrics_authn_config_errors_total counter\n"
-                      "kmetrics_authn_config_errors_total %llu\n",
-                      (unsigned long long)authn_reload_errors(agg->authn_reload));
-    }
-    respond_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }

@@ -116,7 +116,7 @@ enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const s
                        NULL, NULL);
         return single ? VERB_GET : VERB_LIST;
     }
-    if (!method_is(req, "GET") && !method_is(req, "HEAD")) {
+    if (!request_method_is(req, "GET") && !request_method_is(req, "HEAD")) {
         respond_status(req, m, 405, "MethodNotAllowed",
                        "the server does not allow this method on the requested resource (only "
                        "get and list)",

@@ -1,11 +1,10 @@
 /* Collector shipments: authenticate, decode, store, acknowledge. A shipment that fails any
  * step stores nothing and gets a status that says why. */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-#include <openssl/crypto.h>
 
 #include "clock.h"
 #include "log.h"
@@ -16,25 +15,12 @@
 
 #define SHIP_CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
 
-bool bearer_matches(h2o_req_t *req, const char *token)
-{
-    h2o_iovec_t auth = request_header(req, H2O_TOKEN_AUTHORIZATION);
-    size_t tl;
-
-    if (!token || auth.len < 7 || strncasecmp(auth.base, "Bearer ", 7) != 0) return false;
-    tl = strlen(token);
-    /* Constant time: a token must not leak through response timing. */
-    return auth.len - 7 == tl && CRYPTO_memcmp(auth.base + 7, token, tl) == 0;
-}
-
 void ship_reject(struct aggregator *agg, h2o_req_t *req, enum ship_reject why, int code,
                  const char *message)
 {
-    char peer[1025] = "?";
-    struct sockaddr_storage ss;
-    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    char peer[NI_MAXHOST];
 
-    if (sl > 0) h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, peer);
+    request_peer(req, peer, sizeof(peer));
     selfmetrics_reject(&agg->metrics, why);
     LOG_RATELIMITED(LOG_WARN, "shipment from %s rejected (%d): %s", peer, code, message);
     respond_status(req, MEDIA_JSON, code,
@@ -54,12 +40,12 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
     h2o_iovec_t ctype;
     int rc;
 
-    if (!method_is(req, "POST")) {
+    if (!request_method_is(req, "POST")) {
         ship_reject(agg, req, REJECT_METHOD, 405, "shipments are POSTed");
         return;
     }
     /* Kubernetes mode: auth_gate.c vouched for the collector and names its node. */
-    if (!node && !bearer_matches(req, agg->cfg.ship_token)) {
+    if (!node && !request_bearer_matches(req, agg->cfg.ship_token)) {
         ship_reject(agg, req, REJECT_UNAUTHENTICATED, 401, "shipment not authenticated");
         return;
     }

@@ -6,13 +6,8 @@
 #include <h2o.h>
 
 #include "aggregator.h"
+#include "http/request.h"
 #include "http/router.h"
-
-/* Query string of the request ("" when none), as pointer and length. */
-struct query {
-    const char *s;
-    size_t len;
-};
 
 /* Returns the verb for self-metrics. */
 enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const struct route *r,
@@ -27,11 +22,5 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node);
 /* Refuses a shipment: counts why, logs the peer and message (rate-limited), answers code. */
 void ship_reject(struct aggregator *agg, h2o_req_t *req, enum ship_reject why, int code,
                  const char *message);
-
-/* The value of a request header, or an empty iovec. */
-h2o_iovec_t request_header(h2o_req_t *req, const h2o_token_t *token);
-bool method_is(h2o_req_t *req, const char *m);
-/* Whether the request carries "Authorization: Bearer <token>" (compared in constant time). */
-bool bearer_matches(h2o_req_t *req, const char *token);
 
 #endif
