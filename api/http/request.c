@@ -22,7 +22,8 @@ bool request_method_is(h2o_req_t *req, const char *m)
 
 h2o_iovec_t request_path(h2o_req_t *req)
 {
-    return h2o_iovec_init(req->path.base, req->query_at == SIZE_MAX ? req->path.len : req->query_at);
+    return h2o_iovec_init(req->path.base,
+                          req->query_at == SIZE_MAX ? req->path.len : req->query_at);
 }
 
 struct query request_query(h2o_req_t *req)
