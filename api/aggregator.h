@@ -1,5 +1,6 @@
 /* The aggregator's shared state, handed to every request handler: the store, its
- * configuration, and the self-metrics it exports. Single-threaded: one h2o event loop. */
+ * configuration, the self-metrics it exports, and the buffers responses reuse.
+ * Single-threaded: one h2o event loop. */
 #ifndef KMETRICS_AGGREGATOR_H
 #define KMETRICS_AGGREGATOR_H
 
@@ -7,7 +8,9 @@
 #include <stdint.h>
 
 #include "auth/authn_config.h"
+#include "http/respond.h"
 #include "selfmetrics.h"
+#include "store/metrics_query.h"
 #include "store/store.h"
 
 struct auth_gate;
@@ -41,6 +44,9 @@ struct aggregator_config {
 struct aggregator {
     struct aggregator_config cfg;
     struct store store;
+    /* Kept between requests (one event loop: one request at a time). */
+    struct metrics_query_scratch query_scratch;
+    struct respond_pool responses;
     struct selfmetrics metrics;
     int64_t started_mono_ns;
     int64_t last_ship_mono_ns; /* any shipment stored: readiness */

@@ -335,7 +335,11 @@ int main(int argc, char **argv)
         }
     }
     store_init(&agg.store, cfg->metric_resolution_ns, cfg->node_expiry_ns);
+    metrics_query_scratch_init(&agg.query_scratch);
+    respond_pool_init(&agg.responses);
     rc = server_run(&agg, ssl);
+    respond_pool_done(&agg.responses);
+    metrics_query_scratch_done(&agg.query_scratch);
     store_free(&agg.store);
     SSL_CTX_free(ssl);
     free(token);

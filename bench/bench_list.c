@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "handlers/metrics_query.h"
+#include "store/metrics_query.h"
 #include "store/store.h"
 #include "wire/wire_decode.h"
 #include "wire/wire_encode.h"
@@ -19,6 +19,9 @@
 #define CONTAINERS 2
 #define SAMPLES 16
 #define SEC ((int64_t)1000000000)
+
+/* Kept across LISTs, as the aggregator keeps it. */
+static struct metrics_query_scratch scratch;
 
 static void fill_store(struct store *s)
 {
@@ -87,11 +90,13 @@ static void fill_store(struct store *s)
     outbuf_free(&enc);
 }
 
-static void time_render(struct store *s, enum media m, const char *label,
+static void time_render(struct store *s, enum query_format m, const char *label,
                         const struct selector *labels)
 {
-    struct metrics_query q = {
-        .kind = ROUTE_PODS_ALL, .version = API_V1BETA1, .media = m, .labels = labels};
+    struct metrics_query q = {.target = QUERY_PODS,
+                              .api_version = "metrics.k8s.io/v1beta1",
+                              .format = m,
+                              .labels = labels};
     struct outbuf out;
     double best = 1e18;
     size_t bytes = 0;
@@ -100,7 +105,7 @@ static void time_render(struct store *s, enum media m, const char *label,
     for (int i = 0; i < 5; i++) {
         outbuf_reset(&out);
         int64_t t0 = clock_mono_ns();
-        if (metrics_query_render(s, &q, &out) != 200) {
+        if (metrics_query_render(s, &scratch, &q, &out) != 200) {
             fprintf(stderr, "bench: render failed\n");
             exit(1);
         }
@@ -120,20 +125,22 @@ int main(void)
     int64_t t0 = clock_mono_ns();
 
     store_init(&s, 15 * SEC, 3600 * SEC);
+    metrics_query_scratch_init(&scratch);
     fill_store(&s);
     printf("store filled through decode+apply: %d nodes, %zu pods, %zu containers in %.2f s\n",
            NODES, s.npods, s.ncontainers, (double)(clock_mono_ns() - t0) / 1e9);
-    time_render(&s, MEDIA_JSON, "JSON", NULL);
-    time_render(&s, MEDIA_PROTOBUF, "protobuf", NULL);
-    time_render(&s, MEDIA_TABLE_V1, "Table", NULL);
+    time_render(&s, QUERY_JSON, "JSON", NULL);
+    time_render(&s, QUERY_PROTOBUF, "protobuf", NULL);
+    time_render(&s, QUERY_TABLE_V1, "Table", NULL);
     /* A selector nothing matches: the cost of selection and views alone, without rendering. */
     struct selector none;
     char err[64];
     if (label_selector_parse("no-such-label", 13, &none, err, sizeof(err)) == 0) {
-        time_render(&s, MEDIA_JSON, "views", &none);
+        time_render(&s, QUERY_JSON, "views", &none);
         selector_free(&none);
     }
     printf("targets: JSON < 150 ms, protobuf < 60 ms\n");
+    metrics_query_scratch_done(&scratch);
     store_free(&s);
     return 0;
 }

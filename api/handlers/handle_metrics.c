@@ -6,8 +6,8 @@
 
 #include "handlers.h"
 #include "http/respond.h"
-#include "metrics_query.h"
 #include "render/render.h"
+#include "store/metrics_query.h"
 #include "store/selector.h"
 
 #define SELECTOR_TEXT_MAX (SELECTOR_MAX_LEN + 1)
@@ -21,13 +21,12 @@ static const char *const pod_fields[] = {"metadata.name", "metadata.namespace", 
 static int parse_selectors(h2o_req_t *req, enum media m, struct query q, const char *const *fields,
                            struct selector *labels, struct selector *fsel)
 {
-    static char text[SELECTOR_TEXT_MAX]; /* single-threaded loop: one request at a time */
-    char err[256], msg[320];
+    char *text = h2o_mem_alloc_pool(&req->pool, SELECTOR_TEXT_MAX), err[256], msg[320];
     int n;
 
     memset(labels, 0, sizeof(*labels));
     memset(fsel, 0, sizeof(*fsel));
-    n = query_param(q.s, q.len, "labelSelector", text, sizeof(text));
+    n = query_param(q.s, q.len, "labelSelector", text, SELECTOR_TEXT_MAX);
     if (n == -EINVAL || n == -E2BIG) {
         respond_status(req, m, 400, "BadRequest",
                        "labelSelector is not validly encoded or too "
@@ -40,7 +39,7 @@ static int parse_selectors(h2o_req_t *req, enum media m, struct query q, const c
         respond_status(req, m, 400, "BadRequest", msg, NULL, NULL);
         return -1;
     }
-    n = query_param(q.s, q.len, "fieldSelector", text, sizeof(text));
+    n = query_param(q.s, q.len, "fieldSelector", text, SELECTOR_TEXT_MAX);
     if (n == -EINVAL || n == -E2BIG) {
         selector_free(labels);
         respond_status(req, m, 400, "BadRequest",
@@ -66,15 +65,32 @@ static const char *content_type(enum media m)
                                       : "application/json;as=Table;v=v1;g=meta.k8s.io";
 }
 
+static enum query_target query_target_of(enum route_kind k)
+{
+    return k == ROUTE_NODES            ? QUERY_NODES
+           : k == ROUTE_NODE           ? QUERY_NODE
+           : k == ROUTE_PODS_NAMESPACE ? QUERY_NAMESPACE_PODS
+           : k == ROUTE_POD            ? QUERY_POD
+                                       : QUERY_PODS;
+}
+
+static enum query_format query_format_of(enum media m)
+{
+    return m == MEDIA_PROTOBUF        ? QUERY_PROTOBUF
+           : m == MEDIA_JSON          ? QUERY_JSON
+           : m == MEDIA_TABLE_V1BETA1 ? QUERY_TABLE_V1BETA1
+                                      : QUERY_TABLE_V1;
+}
+
 static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r, enum media m,
                   const struct selector *labels, const struct selector *fields)
 {
     char ns[64], name[256], msg[400], details[64 + 1 + 256];
-    struct metrics_query q = {.kind = r->kind,
-                              .version = r->version,
+    struct metrics_query q = {.target = query_target_of(r->kind),
+                              .api_version = api_version_string(r->version),
                               .ns = ns,
                               .name = name,
-                              .media = m,
+                              .format = query_format_of(m),
                               .labels = labels,
                               .fields = fields};
     struct outbuf b;
@@ -82,10 +98,10 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
 
     snprintf(ns, sizeof(ns), "%.*s", (int)r->ns_len, r->ns ? r->ns : "");
     snprintf(name, sizeof(name), "%.*s", (int)r->name_len, r->name ? r->name : "");
-    respond_buffer_acquire(&b);
-    rc = metrics_query_render(&agg->store, &q, &b);
+    respond_buffer_acquire(&agg->responses, &b);
+    rc = metrics_query_render(&agg->store, &agg->query_scratch, &q, &b);
     if (rc == 200) {
-        respond_body(req, 200, content_type(m), &b);
+        respond_body_pooled(req, &agg->responses, 200, content_type(m), &b);
         return;
     }
     outbuf_free(&b);

@@ -39,38 +39,47 @@ const char *http_reason(int status)
 
 struct owned_body {
     struct outbuf buf;
+    struct respond_pool *pool; /* NULL: freed */
 };
 
-/* The event loop is single-threaded: a small static pool needs no locking. Buffers under
- * RECYCLE_MIN are not worth keeping; at most POOL_SIZE are kept. */
-#define POOL_SIZE 4
 #define RECYCLE_MIN (1u << 20)
-static struct outbuf pool[POOL_SIZE];
-static size_t pool_len;
 
-void respond_buffer_acquire(struct outbuf *b)
+void respond_pool_init(struct respond_pool *p)
 {
-    if (pool_len > 0) {
-        *b = pool[--pool_len];
+    memset(p, 0, sizeof(*p));
+}
+
+void respond_pool_done(struct respond_pool *p)
+{
+    while (p->len > 0)
+        outbuf_free(&p->bufs[--p->len]);
+}
+
+void respond_buffer_acquire(struct respond_pool *p, struct outbuf *b)
+{
+    if (p->len > 0) {
+        *b = p->bufs[--p->len];
         outbuf_reset(b);
     } else {
         outbuf_init(b);
     }
 }
 
-static void owned_body_dispose(void *p)
+static void owned_body_dispose(void *arg)
 {
-    struct owned_body *o = p;
+    struct owned_body *o = arg;
+    struct respond_pool *p = o->pool;
 
-    if (pool_len < POOL_SIZE && o->buf.cap >= RECYCLE_MIN)
-        pool[pool_len++] = o->buf;
+    if (p && p->len < RESPOND_POOL_SIZE && o->buf.cap >= RECYCLE_MIN)
+        p->bufs[p->len++] = o->buf;
     else
         outbuf_free(&o->buf);
 }
 
-void respond_body(h2o_req_t *req, int status, const char *content_type, struct outbuf *body)
+void respond_body_pooled(h2o_req_t *req, struct respond_pool *pool, int status,
+                         const char *content_type, struct outbuf *body)
 {
-    static h2o_generator_t generator = {NULL, NULL};
+    static h2o_generator_t generator = {NULL, NULL}; /* no callbacks: the body is sent whole */
     struct owned_body *owned;
     h2o_iovec_t iov;
 
@@ -81,6 +90,7 @@ void respond_body(h2o_req_t *req, int status, const char *content_type, struct o
     }
     owned = h2o_mem_alloc_shared(&req->pool, sizeof(*owned), owned_body_dispose);
     owned->buf = *body;
+    owned->pool = pool;
     iov = h2o_iovec_init(body->data, body->len);
     outbuf_init(body);
 
@@ -93,6 +103,11 @@ void respond_body(h2o_req_t *req, int status, const char *content_type, struct o
                    H2O_STRLIT("no-cache, private"));
     h2o_start_response(req, &generator);
     h2o_send(req, &iov, 1, H2O_SEND_STATE_FINAL);
+}
+
+void respond_body(h2o_req_t *req, int status, const char *content_type, struct outbuf *body)
+{
+    respond_body_pooled(req, NULL, status, content_type, body);
 }
 
 void respond_text(h2o_req_t *req, int status, const char *content_type, const char *text)

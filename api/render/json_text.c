@@ -1,7 +1,8 @@
 #include "json_text.h"
 
-#include "append.h"
 #include "hex.h"
+
+#include "append.h"
 #include "render.h"
 
 /* Strings as Go's encoding/json writes them (minus HTML escaping): \" \\ \n \r \t, other control

@@ -5,8 +5,9 @@
 
 #include <stdbool.h>
 
-#include "metrics_model.h"
 #include "outbuf.h"
+
+#include "metrics_model.h"
 #include "quantity.h"
 
 /* A JSON string literal, quotes included; NULL as "". */

@@ -2,8 +2,9 @@
 
 #include <string.h>
 
-#include "append.h"
 #include "clock.h"
+
+#include "append.h"
 #include "render.h"
 
 /* Writes v's decimal digits so that they end at end; returns the count. */

@@ -56,6 +56,7 @@ void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
     strmap_init(&s->pods);
     strmap_init(&s->uids);
     strmap_init(&s->names);
+    outbuf_init(&s->pb_scratch);
 }
 
 /* Interned container names: the count of users sits before the characters. */
@@ -154,6 +155,7 @@ void store_free(struct store *s)
     strmap_free(&s->uids);
     strmap_free(&s->names); /* empty: every name was released with its container */
     free(s->sorted);
+    outbuf_free(&s->pb_scratch);
 }
 
 static int cmp_pod_key(const void *a, const void *b)
@@ -318,7 +320,7 @@ static struct store_container *pod_container(struct store *s, struct store_pod *
  * simply not cached (LISTs then fall back to rendering it). */
 static void pod_refresh_pb(struct store *s, struct store_pod *p)
 {
-    static struct outbuf scratch; /* one event loop: one at a time */
+    struct outbuf *scratch = &s->pb_scratch;
     struct container_metrics_view views[WIRE_MAX_CONTAINERS];
     char names[WIRE_MAX_CONTAINERS][32];
     struct pod_metrics_view view;
@@ -328,13 +330,14 @@ static void pod_refresh_pb(struct store *s, struct store_pod *p)
     p->pb = NULL;
     p->pb_len = 0;
     if (p->ncontainers > WIRE_MAX_CONTAINERS || !store_pod_view(s, p, views, names, &view)) return;
-    outbuf_reset(&scratch);
-    render_pod_item_pb(&scratch, &view);
-    if (scratch.failed || scratch.len > UINT32_MAX || !(pb = malloc(scratch.len ? scratch.len : 1)))
+    outbuf_reset(scratch);
+    render_pod_item_pb(scratch, &view);
+    if (scratch->failed || scratch->len > UINT32_MAX ||
+        !(pb = malloc(scratch->len ? scratch->len : 1)))
         return;
-    memcpy(pb, scratch.data, scratch.len);
+    memcpy(pb, scratch->data, scratch->len);
     p->pb = pb;
-    p->pb_len = (uint32_t)scratch.len;
+    p->pb_len = (uint32_t)scratch->len;
 }
 
 static int apply_pod(struct store *s, struct store_node *n, const struct wire_pod *wp, bool full,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cpu_series.h"
+#include "outbuf.h"
 #include "strmap.h"
 #include "wire/wire.h"
 
@@ -105,6 +106,7 @@ struct store {
      * the API object of its namespace/name, unless both uids are UUIDs and differ (another
      * pod of that name); pods the API server does not know are served without labels. */
     const struct label_index *labels;
+    struct outbuf pb_scratch; /* one pod's message being rendered, reused */
 };
 
 void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);

@@ -20,7 +20,7 @@
 #include "lib/kube_cluster.h"
 #include "kube/kube_labels.h"
 #include "log.h"
-#include "handlers/metrics_query.h"
+#include "store/metrics_query.h"
 #include "store/selector.h"
 #include "lib/store_fixture.h"
 #include "lib/test_util.h"
@@ -38,6 +38,18 @@ static char uid_web[64], uid_db[64], uid_late[64];
 static uint64_t seq;
 
 /* --- the API server ----------------------------------------------------------------------- */
+
+/* metrics_query_render with scratch arrays of its own. */
+static int render_query(struct store *st, const struct metrics_query *q, struct outbuf *out)
+{
+    struct metrics_query_scratch x;
+    int rc;
+
+    metrics_query_scratch_init(&x);
+    rc = metrics_query_render(st, &x, q, out);
+    metrics_query_scratch_done(&x);
+    return rc;
+}
 
 static void create_pod(const char *name, const char *labels_json, char *uid, size_t n)
 {
@@ -64,28 +76,31 @@ static void ship(const char *const *names, const char *const *uids, size_t n)
                      0);
 }
 
-static struct outbuf render(enum route_kind kind, enum media media, const char *selector)
+static struct outbuf render(enum query_target kind, enum query_format media, const char *selector)
 {
     struct selector sel;
     char err[256];
     struct outbuf out;
-    struct metrics_query q = {
-        .kind = kind, .ns = NS, .media = media, .labels = selector ? &sel : NULL};
+    struct metrics_query q = {.target = kind,
+                              .api_version = "metrics.k8s.io/v1beta1",
+                              .ns = NS,
+                              .format = media,
+                              .labels = selector ? &sel : NULL};
 
     if (selector)
         assert_int_equal(label_selector_parse(selector, strlen(selector), &sel, err, sizeof(err)),
                          0);
     outbuf_init(&out);
-    assert_int_equal(metrics_query_render(&store, &q, &out), 200);
+    assert_int_equal(render_query(&store, &q, &out), 200);
     if (selector) selector_free(&sel);
     return out;
 }
 
 /* labels of name in a JSON list as "k=v,...", "" for none, "-" when not listed. */
-static const char *labels_in(enum route_kind kind, const char *name)
+static const char *labels_in(enum query_target kind, const char *name)
 {
     static char buf[512];
-    struct outbuf o = render(kind, MEDIA_JSON, NULL);
+    struct outbuf o = render(kind, QUERY_JSON, NULL);
     json_t *j = json_loadb(o.data, o.len, 0, NULL), *it, *v;
     const char *k;
     size_t i;
@@ -107,7 +122,8 @@ static const char *labels_in(enum route_kind kind, const char *name)
 }
 
 /* Runs the loop until the pod (or node) shows want, or secs pass. */
-static bool pump_until_labels(enum route_kind kind, const char *name, const char *want, double secs)
+static bool pump_until_labels(enum query_target kind, const char *name, const char *want,
+                              double secs)
 {
     double end = tu_mono_s() + secs;
     do {
@@ -131,7 +147,7 @@ static bool pump_until_connected(bool want, double secs, char *why, size_t n)
 /* The protobuf LIST (from the messages rendered at ingest) holds the label entry k=v. */
 static bool pb_list_has(const char *selector, const char *k, const char *v)
 {
-    struct outbuf o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, selector);
+    struct outbuf o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, selector);
     bool found = sf_pb_has_label(o.data, o.len, k, v);
     outbuf_free(&o);
     return found;
@@ -189,10 +205,10 @@ static void test_labels_reach_the_store(void **state)
     assert_true(kube_labels_synced(kl));
     assert_string_equal(why, "connected");
 
-    assert_string_equal(labels_in(ROUTE_PODS_NAMESPACE, "web-a"), "app=web,tier=fe");
-    assert_string_equal(labels_in(ROUTE_PODS_NAMESPACE, "db-a"), "app=db");
-    assert_string_equal(labels_in(ROUTE_PODS_NAMESPACE, "ghost"), ""); /* unknown: no labels */
-    assert_string_equal(labels_in(ROUTE_NODES, NODE), "zone=a");
+    assert_string_equal(labels_in(QUERY_NAMESPACE_PODS, "web-a"), "app=web,tier=fe");
+    assert_string_equal(labels_in(QUERY_NAMESPACE_PODS, "db-a"), "app=db");
+    assert_string_equal(labels_in(QUERY_NAMESPACE_PODS, "ghost"), ""); /* unknown: no labels */
+    assert_string_equal(labels_in(QUERY_NODES, NODE), "zone=a");
     assert_true(pb_list_has(NULL, "tier", "fe"));
     assert_true(pb_list_has("app=db", "app", "db"));
     assert_false(pb_list_has("app=db", "app", "web"));
@@ -205,13 +221,13 @@ static void test_changes_follow(void **state)
 
     (void)state;
     relabel("/api/v1/namespaces/" NS "/pods/web-a", "{\"app\":\"web\",\"tier\":\"be\"}");
-    assert_true(pump_until_labels(ROUTE_PODS_NAMESPACE, "web-a", "app=web,tier=be", 5));
+    assert_true(pump_until_labels(QUERY_NAMESPACE_PODS, "web-a", "app=web,tier=be", 5));
     assert_true(pb_list_has(NULL, "tier", "be")); /* the stored message was rendered again */
     assert_false(pb_list_has(NULL, "tier", "fe"));
     assert_true(pb_list_has("tier=be", "app", "web"));
 
     delete_object("/api/v1/namespaces/" NS "/pods/db-a?gracePeriodSeconds=0");
-    assert_true(pump_until_labels(ROUTE_PODS_NAMESPACE, "db-a", "", 5)); /* still served */
+    assert_true(pump_until_labels(QUERY_NAMESPACE_PODS, "db-a", "", 5)); /* still served */
     assert_false(pb_list_has(NULL, "app", "db"));
 
     /* A pod the API server knew first gets its labels in the message rendered at ingest. */
@@ -222,9 +238,9 @@ static void test_changes_follow(void **state)
     assert_true(pb_list_has("app=late", "app", "late"));
 
     relabel("/api/v1/nodes/" NODE, "{\"zone\":\"b\",\"kubernetes.io/hostname\":\"" NODE "\"}");
-    assert_true(pump_until_labels(ROUTE_NODES, NODE, "kubernetes.io/hostname=" NODE ",zone=b", 5));
+    assert_true(pump_until_labels(QUERY_NODES, NODE, "kubernetes.io/hostname=" NODE ",zone=b", 5));
     delete_object("/api/v1/nodes/" NODE);
-    assert_true(pump_until_labels(ROUTE_NODES, NODE, "", 5));
+    assert_true(pump_until_labels(QUERY_NODES, NODE, "", 5));
 }
 
 static void test_readiness_follows_an_outage(void **state)
@@ -237,11 +253,11 @@ static void test_readiness_follows_an_outage(void **state)
     fprintf(stderr, "during the outage: %s\n", why);
     assert_true(strncmp(why, "pods: ", 6) == 0 || strncmp(why, "nodes: ", 7) == 0);
     assert_true(kube_labels_synced(kl)); /* what was known stays served */
-    assert_string_equal(labels_in(ROUTE_PODS_NAMESPACE, "web-a"), "app=web,tier=be");
+    assert_string_equal(labels_in(QUERY_NAMESPACE_PODS, "web-a"), "app=web,tier=be");
     assert_int_equal(kcl_script(&cl, "start-apiserver"), 0);
     assert_true(pump_until_connected(true, 20, why, sizeof(why)));
     relabel("/api/v1/namespaces/" NS "/pods/web-a", "{\"app\":\"web\"}");
-    assert_true(pump_until_labels(ROUTE_PODS_NAMESPACE, "web-a", "app=web", 5));
+    assert_true(pump_until_labels(QUERY_NAMESPACE_PODS, "web-a", "app=web", 5));
     delete_object("/api/v1/namespaces/" NS "/pods/web-a?gracePeriodSeconds=0");
     delete_object("/api/v1/namespaces/" NS "/pods/late?gracePeriodSeconds=0");
 }

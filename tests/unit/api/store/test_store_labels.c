@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "store/label_index.h"
-#include "handlers/metrics_query.h"
+#include "store/metrics_query.h"
 #include "store/selector.h"
 #include "store/store.h"
 #include "lib/store_fixture.h"
@@ -34,6 +34,18 @@ static const char *const pod_uids[NPODS] = {UID_WEB1, UID_WEB2, UID_DB, UID_STAT
 
 static struct store s;
 static struct label_index *li;
+
+/* metrics_query_render with scratch arrays of its own. */
+static int render_query(struct store *st, const struct metrics_query *q, struct outbuf *out)
+{
+    struct metrics_query_scratch x;
+    int rc;
+
+    metrics_query_scratch_init(&x);
+    rc = metrics_query_render(st, &x, q, out);
+    metrics_query_scratch_done(&x);
+    return rc;
+}
 
 static void on_change(void *arg, enum label_kind kind, const char *key)
 {
@@ -73,24 +85,24 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct outbuf render(enum route_kind kind, enum media media, const char *selector,
+static struct outbuf render(enum query_target kind, enum query_format media, const char *selector,
                             const char *name)
 {
     struct selector sel;
     char err[256];
     struct outbuf out;
-    struct metrics_query q = {.kind = kind,
-                              .version = API_V1BETA1,
+    struct metrics_query q = {.target = kind,
+                              .api_version = "metrics.k8s.io/v1beta1",
                               .ns = "ns",
                               .name = name,
-                              .media = media,
+                              .format = media,
                               .labels = selector ? &sel : NULL};
 
     if (selector)
         assert_int_equal(label_selector_parse(selector, strlen(selector), &sel, err, sizeof(err)),
                          0);
     outbuf_init(&out);
-    assert_int_equal(metrics_query_render(&s, &q, &out), 200);
+    assert_int_equal(render_query(&s, &q, &out), 200);
     if (selector) selector_free(&sel);
     return out;
 }
@@ -148,7 +160,7 @@ static void test_json_list_and_single(void **state)
     struct outbuf o;
 
     (void)state;
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_JSON, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_JSON, NULL, NULL);
     assert_string_equal(json_labels(&o, "web-1"), "app=web,tier=fe");
     assert_string_equal(json_labels(&o, "web-2"), ""); /* uid mismatch */
     assert_string_equal(json_labels(&o, "db-0"), "app=db");
@@ -156,18 +168,18 @@ static void test_json_list_and_single(void **state)
     assert_string_equal(json_labels(&o, "loner"), ""); /* unknown to the API: still served */
     outbuf_free(&o);
 
-    o = render(ROUTE_POD, MEDIA_JSON, NULL, "web-1");
+    o = render(QUERY_POD, QUERY_JSON, NULL, "web-1");
     assert_non_null(strstr(o.data, "\"labels\":{\"app\":\"web\",\"tier\":\"fe\"}"));
     outbuf_free(&o);
 
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_TABLE_V1, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_TABLE_V1, NULL, NULL);
     assert_string_equal(json_labels(&o, "web-1"), "app=web,tier=fe");
     outbuf_free(&o);
 
-    o = render(ROUTE_NODES, MEDIA_JSON, NULL, NULL);
+    o = render(QUERY_NODES, QUERY_JSON, NULL, NULL);
     assert_string_equal(json_labels(&o, "n1"), "kubernetes.io/hostname=n1,zone=a");
     outbuf_free(&o);
-    o = render(ROUTE_NODE, MEDIA_PROTOBUF, NULL, "n1");
+    o = render(QUERY_NODE, QUERY_PROTOBUF, NULL, "n1");
     assert_true(pb_has_label(&o, "zone", "a"));
     outbuf_free(&o);
 }
@@ -177,12 +189,12 @@ static void test_protobuf_list_and_single(void **state)
     struct outbuf o;
 
     (void)state;
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_true(pb_has_label(&o, "tier", "fe"));
     assert_true(pb_has_label(&o, "app", "db"));
     assert_true(pb_has_label(&o, "component", "etcd"));
     outbuf_free(&o);
-    o = render(ROUTE_POD, MEDIA_PROTOBUF, NULL, "db-0");
+    o = render(QUERY_POD, QUERY_PROTOBUF, NULL, "db-0");
     assert_true(pb_has_label(&o, "app", "db"));
     outbuf_free(&o);
 }
@@ -204,9 +216,9 @@ static void test_selectors_on_both_paths(void **state)
 
     (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        struct outbuf j = render(ROUTE_PODS_NAMESPACE, MEDIA_JSON, cases[c].sel, NULL);
-        struct outbuf p = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, cases[c].sel, NULL);
-        struct outbuf a = render(ROUTE_PODS_ALL, MEDIA_PROTOBUF, cases[c].sel, NULL);
+        struct outbuf j = render(QUERY_NAMESPACE_PODS, QUERY_JSON, cases[c].sel, NULL);
+        struct outbuf p = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, cases[c].sel, NULL);
+        struct outbuf a = render(QUERY_PODS, QUERY_PROTOBUF, cases[c].sel, NULL);
         for (int i = 0; i < NPODS; i++) {
             char word[32];
             snprintf(word, sizeof(word), "%s", pod_names[i]);
@@ -221,10 +233,10 @@ static void test_selectors_on_both_paths(void **state)
         outbuf_free(&a);
     }
     /* Nodes too. */
-    struct outbuf n = render(ROUTE_NODES, MEDIA_JSON, "zone=a", NULL);
+    struct outbuf n = render(QUERY_NODES, QUERY_JSON, "zone=a", NULL);
     assert_string_equal(json_labels(&n, "n1"), "kubernetes.io/hostname=n1,zone=a");
     outbuf_free(&n);
-    n = render(ROUTE_NODES, MEDIA_JSON, "zone=b", NULL);
+    n = render(QUERY_NODES, QUERY_JSON, "zone=b", NULL);
     assert_string_equal(json_labels(&n, "n1"), "-");
     outbuf_free(&n);
 }
@@ -241,38 +253,38 @@ static void test_rerendered_when_labels_change(void **state)
     assert_int_equal(label_index_upsert(li, LABEL_POD, "ns", "web-1", UID_WEB1,
                                         L({"app", "web"}, {"tier", "be"}), 2),
                      0);
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_true(pb_has_label(&o, "tier", "be"));
     assert_false(pb_has_label(&o, "tier", "fe"));
     outbuf_free(&o);
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, "tier=be", NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, "tier=be", NULL);
     assert_true(pb_has_name(&o, "web-1"));
     outbuf_free(&o);
 
     /* The API object goes: served on without labels. */
     label_index_delete(li, LABEL_POD, "ns", "web-1", UID_WEB1);
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_true(pb_has_name(&o, "web-1"));
     assert_false(pb_has_label(&o, "tier", "be"));
     outbuf_free(&o);
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_JSON, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_JSON, NULL, NULL);
     assert_string_equal(json_labels(&o, "web-1"), "");
     outbuf_free(&o);
 
     /* The API learns of the right web-2 (the uid matches now): labels appear. */
     assert_int_equal(
         label_index_upsert(li, LABEL_POD, "ns", "web-2", UID_WEB2, L({"app", "web"}), 1), 0);
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, "app=web", NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, "app=web", NULL);
     assert_true(pb_has_name(&o, "web-2"));
     outbuf_free(&o);
 
     /* Detached: everything is rendered again without labels. */
     store_set_label_index(&s, NULL);
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_false(pb_has_label(&o, "app", "web"));
     outbuf_free(&o);
     store_set_label_index(&s, li);
-    o = render(ROUTE_PODS_NAMESPACE, MEDIA_PROTOBUF, NULL, NULL);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_true(pb_has_label(&o, "app", "db"));
     outbuf_free(&o);
 }

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/render.h"
-
 struct pod_fields_obj {
     const struct pod_metrics_view *view;
     const char *node;
@@ -41,35 +39,35 @@ static int cmp_node_view(const void *a, const void *b)
                   ((const struct node_metrics_view *)b)->meta.name);
 }
 
-static const char *table_version(enum media m)
+static const char *table_version(enum query_format f)
 {
-    return m == MEDIA_TABLE_V1BETA1 ? "meta.k8s.io/v1beta1" : "meta.k8s.io/v1";
+    return f == QUERY_TABLE_V1BETA1 ? "meta.k8s.io/v1beta1" : "meta.k8s.io/v1";
 }
 
 static void render_nodes(const struct metrics_query *q, const struct node_metrics_view *views,
                          size_t n, bool single, struct outbuf *out)
 {
-    const char *v = api_version_string(q->version);
+    const char *v = q->api_version;
 
-    if (q->media == MEDIA_PROTOBUF)
+    if (q->format == QUERY_PROTOBUF)
         single ? render_node_pb(out, v, views) : render_node_list_pb(out, v, views, n);
-    else if (q->media == MEDIA_JSON)
+    else if (q->format == QUERY_JSON)
         single ? render_node_json(out, v, views) : render_node_list_json(out, v, views, n);
     else
-        render_node_table(out, table_version(q->media), views, n);
+        render_node_table(out, table_version(q->format), views, n);
 }
 
 static void render_pods(const struct metrics_query *q, const struct pod_metrics_view *views,
                         size_t n, bool single, struct outbuf *out)
 {
-    const char *v = api_version_string(q->version);
+    const char *v = q->api_version;
 
-    if (q->media == MEDIA_PROTOBUF)
+    if (q->format == QUERY_PROTOBUF)
         single ? render_pod_pb(out, v, views) : render_pod_list_pb(out, v, views, n);
-    else if (q->media == MEDIA_JSON)
+    else if (q->format == QUERY_JSON)
         single ? render_pod_json(out, v, views) : render_pod_list_json(out, v, views, n);
     else
-        render_pod_table(out, table_version(q->media), views, n);
+        render_pod_table(out, table_version(q->format), views, n);
 }
 
 static int query_nodes(const struct store *s, const struct metrics_query *q, struct outbuf *out)
@@ -79,7 +77,7 @@ static int query_nodes(const struct store *s, const struct metrics_query *q, str
     const char *k;
     void *val;
 
-    if (q->kind == ROUTE_NODE) {
+    if (q->target == QUERY_NODE) {
         struct node_metrics_view view;
         struct store_node *node = strmap_get(&s->nodes, q->name);
         if (!node || !store_node_view(s, node, &view)) return 404;
@@ -115,51 +113,55 @@ static void add_pod(const struct store *s, const struct metrics_query *q, const 
     (*nviews)++;
 }
 
-/* Scratch arrays for pod views, kept between requests: a LIST of every pod needs tens of
- * MB of them, and fresh allocations that size cost page faults each time. The aggregator
- * answers one request at a time on its event loop, so one set is enough. */
-static struct {
-    struct pod_metrics_view *views;
-    struct container_metrics_view *containers;
-    char (*names)[32];
-    size_t views_cap, containers_cap;
-} scratch;
-
-static bool scratch_reserve(size_t nviews, size_t ncontainers)
+void metrics_query_scratch_init(struct metrics_query_scratch *x)
 {
-    if (nviews > scratch.views_cap) {
-        void *p = realloc(scratch.views, nviews * sizeof(*scratch.views));
+    memset(x, 0, sizeof(*x));
+}
+
+void metrics_query_scratch_done(struct metrics_query_scratch *x)
+{
+    free(x->views);
+    free(x->containers);
+    free(x->names);
+    free(x->slices);
+    metrics_query_scratch_init(x);
+}
+
+static bool scratch_reserve(struct metrics_query_scratch *scratch, size_t nviews,
+                            size_t ncontainers)
+{
+    if (nviews > scratch->views_cap) {
+        void *p = realloc(scratch->views, nviews * sizeof(*scratch->views));
         if (!p) return false;
-        scratch.views = p;
-        scratch.views_cap = nviews;
+        scratch->views = p;
+        scratch->views_cap = nviews;
     }
-    if (ncontainers > scratch.containers_cap) {
-        void *c = realloc(scratch.containers, ncontainers * sizeof(*scratch.containers));
+    if (ncontainers > scratch->containers_cap) {
+        void *c = realloc(scratch->containers, ncontainers * sizeof(*scratch->containers));
         if (!c) return false;
-        scratch.containers = c;
-        void *n = realloc(scratch.names, ncontainers * sizeof(*scratch.names));
+        scratch->containers = c;
+        void *n = realloc(scratch->names, ncontainers * sizeof(*scratch->names));
         if (!n) return false;
-        scratch.names = n;
-        scratch.containers_cap = ncontainers;
+        scratch->names = n;
+        scratch->containers_cap = ncontainers;
     }
     return true;
 }
 
 /* LIST in protobuf from each pod's stored message (rendered when its shipment arrived): only
  * selection and framing happen per request. */
-static int query_pods_pb_cached(struct store *s, const struct metrics_query *q, struct outbuf *out)
+static int query_pods_pb_cached(struct store *s, struct metrics_query_scratch *x,
+                                const struct metrics_query *q, struct outbuf *out)
 {
-    static struct pb_slice *slices;
-    static size_t cap;
     size_t n, nsel = 0;
     struct store_pod *const *sorted =
-        store_sorted_pods(s, q->kind == ROUTE_PODS_NAMESPACE ? q->ns : NULL, &n);
+        store_sorted_pods(s, q->target == QUERY_NAMESPACE_PODS ? q->ns : NULL, &n);
 
-    if (n > cap) {
-        struct pb_slice *grown = realloc(slices, n * sizeof(*slices));
+    if (n > x->slices_cap) {
+        struct pb_slice *grown = realloc(x->slices, n * sizeof(*x->slices));
         if (!grown) return -ENOMEM;
-        slices = grown;
-        cap = n;
+        x->slices = grown;
+        x->slices_cap = n;
     }
     for (size_t i = 0; i < n; i++) {
         const struct store_pod *p = sorted[i];
@@ -169,22 +171,23 @@ static int query_pods_pb_cached(struct store *s, const struct metrics_query *q, 
         if (!p->pb) continue;
         if (q->labels) store_pod_labels(s, p, &v.meta.labels, &v.meta.nlabels);
         if (!selected(q, &v.meta, pod_field, &obj)) continue;
-        slices[nsel++] = (struct pb_slice){p->pb, p->pb_len};
+        x->slices[nsel++] = (struct pb_slice){p->pb, p->pb_len};
     }
-    render_pod_list_pb_items(out, api_version_string(q->version), slices, nsel);
+    render_pod_list_pb_items(out, q->api_version, x->slices, nsel);
     return out->failed ? -ENOMEM : 200;
 }
 
-static int query_pods(struct store *s, const struct metrics_query *q, struct outbuf *out)
+static int query_pods(struct store *s, struct metrics_query_scratch *x,
+                      const struct metrics_query *q, struct outbuf *out)
 {
-    bool single = q->kind == ROUTE_POD;
+    bool single = q->target == QUERY_POD;
     size_t npods = single ? 1 : s->npods, nconts = s->ncontainers, nviews = 0, ncontainers = 0;
     struct pod_metrics_view *views = NULL;
     struct container_metrics_view *containers = NULL;
     char(*names)[32] = NULL;
     int rc = 200;
 
-    if (!single && q->media == MEDIA_PROTOBUF) return query_pods_pb_cached(s, q, out);
+    if (!single && q->format == QUERY_PROTOBUF) return query_pods_pb_cached(s, x, q, out);
     if (single) {
         char key[64 + 1 + 256];
         snprintf(key, sizeof(key), "%s/%s", q->ns, q->name);
@@ -192,10 +195,10 @@ static int query_pods(struct store *s, const struct metrics_query *q, struct out
         if (!p) return 404;
         nconts = p->ncontainers;
     }
-    if (!scratch_reserve(npods + 1, nconts + 1)) return -ENOMEM;
-    views = scratch.views;
-    containers = scratch.containers;
-    names = scratch.names;
+    if (!scratch_reserve(x, npods + 1, nconts + 1)) return -ENOMEM;
+    views = x->views;
+    containers = x->containers;
+    names = x->names;
     if (single) {
         char key[64 + 1 + 256];
         snprintf(key, sizeof(key), "%s/%s", q->ns, q->name);
@@ -208,7 +211,7 @@ static int query_pods(struct store *s, const struct metrics_query *q, struct out
         /* Already in namespace/name order: no per-request sort. */
         size_t n;
         struct store_pod *const *sorted =
-            store_sorted_pods(s, q->kind == ROUTE_PODS_NAMESPACE ? q->ns : NULL, &n);
+            store_sorted_pods(s, q->target == QUERY_NAMESPACE_PODS ? q->ns : NULL, &n);
         for (size_t i = 0; i < n; i++)
             add_pod(s, q, sorted[i], views, &nviews, containers, names, &ncontainers);
     }
@@ -218,8 +221,9 @@ out:
     return rc;
 }
 
-int metrics_query_render(struct store *s, const struct metrics_query *q, struct outbuf *out)
+int metrics_query_render(struct store *s, struct metrics_query_scratch *x,
+                         const struct metrics_query *q, struct outbuf *out)
 {
-    if (q->kind == ROUTE_NODES || q->kind == ROUTE_NODE) return query_nodes(s, q, out);
-    return query_pods(s, q, out);
+    if (q->target == QUERY_NODES || q->target == QUERY_NODE) return query_nodes(s, q, out);
+    return query_pods(s, x, q, out);
 }
