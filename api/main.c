@@ -274,7 +274,7 @@ int main(int argc, char **argv)
         }
         rc = kube_config_load(cfg->kubeconfig, NULL, &kcfg, err, sizeof(err));
         if (rc == 0) agg.kube = kube_client_new(&kcfg, err, sizeof(err));
-        kube_config_free(&kcfg);
+        kube_config_done(&kcfg);
         if (!agg.kube) {
             log_error("Kubernetes API access (%s): %s",
                       cfg->kubeconfig ? cfg->kubeconfig : "in-cluster", err);
@@ -340,12 +340,12 @@ int main(int argc, char **argv)
     rc = server_run(&agg, ssl);
     respond_pool_done(&agg.responses);
     metrics_query_scratch_done(&agg.query_scratch);
-    store_free(&agg.store);
+    store_done(&agg.store);
     SSL_CTX_free(ssl);
     free(token);
     free(read_token);
     free(collector_sa);
-    authn_source_free(af);
+    authn_source_done(af);
     kube_client_free(agg.kube);
     return rc ? 1 : 0;
 }

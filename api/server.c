@@ -207,7 +207,8 @@ static int start_kube_mode(struct aggregator *agg, h2o_loop_t *loop, SSL_CTX *ss
     };
     char err[256];
 
-    if (tls_peer_install(ssl_ctx) != 0 || !(agg->kube_async = kube_async_new(loop, agg->kube, 2)) ||
+    if (tls_peer_install(ssl_ctx) != 0 ||
+        !(agg->kube_async = kube_async_start(loop, agg->kube, 2)) ||
         !(agg->gate = auth_gate_new(&gc, agg->kube_async, ssl_ctx))) {
         log_error("cannot set up authentication: out of memory");
         return -1;
@@ -232,7 +233,7 @@ static void stop_kube_mode(struct aggregator *agg)
     kube_labels_stop(agg->labels);
     agg->labels = NULL;
     authn_reload_stop(agg->authn_reload);
-    kube_async_free(agg->kube_async);
+    kube_async_stop(agg->kube_async);
     auth_gate_free(agg->gate);
     agg->authn_reload = NULL;
     agg->kube_async = NULL;

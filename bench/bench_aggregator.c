@@ -182,12 +182,12 @@ static double time_get(struct agg_harness *h, const char *path, const char *acce
 
     if (ah_get(h, path, accept, NULL, &r) != 0 || r.status != 200) {
         fprintf(stderr, "bench: GET %s failed (%ld)\n", path, r.status);
-        outbuf_free(&r.body);
+        outbuf_done(&r.body);
         return -1;
     }
     double ms = (double)(clock_real_ns() - t0) / 1e6;
     *bytes = r.body.len;
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     return ms;
 }
 
@@ -241,7 +241,7 @@ int main(void)
     printf("GET one pod over HTTP/2 (h2load, 8 connections x 32 streams, 1 aggregator thread):\n"
            "%s",
            out.data ? out.data : "(h2load not found)\n");
-    outbuf_free(&out);
+    outbuf_done(&out);
     printf("targets: GET >= 50000 req/s; LIST JSON < 150 ms, protobuf < 60 ms; ingest < 5%% "
            "of a core; RSS < 150 MiB\n");
     ah_stop(&h);

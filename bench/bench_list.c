@@ -87,7 +87,7 @@ static void fill_store(struct store *s)
         }
         wire_arena_done(&arena);
     }
-    outbuf_free(&enc);
+    outbuf_done(&enc);
 }
 
 static void time_render(struct store *s, enum query_format m, const char *label,
@@ -116,7 +116,7 @@ static void time_render(struct store *s, enum query_format m, const char *label,
     printf("LIST all pods (%zu pods), %-8s %7.1f ms server-side per full response, %zu bytes "
            "(best of 5)\n",
            s->npods, label, best, bytes);
-    outbuf_free(&out);
+    outbuf_done(&out);
 }
 
 int main(void)
@@ -137,10 +137,10 @@ int main(void)
     char err[64];
     if (label_selector_parse("no-such-label", 13, &none, err, sizeof(err)) == 0) {
         time_render(&s, QUERY_JSON, "views", &none);
-        selector_free(&none);
+        selector_done(&none);
     }
     printf("targets: JSON < 150 ms, protobuf < 60 ms\n");
     metrics_query_scratch_done(&scratch);
-    store_free(&s);
+    store_done(&s);
     return 0;
 }

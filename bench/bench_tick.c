@@ -171,7 +171,7 @@ static void bench_tree(const char *label, const char *root, const char *runtime,
     collector_tick(&c); /* initial walk, opens every file */
     run_ticks(&c, label, 0);
     run_ticks(&c, label, 1);
-    collector_destroy(&c);
+    collector_done(&c);
 }
 
 /* Runs the real daemon on the tree at 100 ms for a few seconds and reads its memory. */

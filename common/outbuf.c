@@ -10,7 +10,7 @@ void outbuf_init(struct outbuf *b)
     memset(b, 0, sizeof(*b));
 }
 
-void outbuf_free(struct outbuf *b)
+void outbuf_done(struct outbuf *b)
 {
     free(b->data);
     outbuf_init(b);

@@ -15,7 +15,7 @@ struct outbuf {
 };
 
 void outbuf_init(struct outbuf *b);
-void outbuf_free(struct outbuf *b);
+void outbuf_done(struct outbuf *b);
 void outbuf_reset(struct outbuf *b); /* len = 0, keeps the memory */
 bool outbuf_reserve(struct outbuf *b, size_t extra);
 void outbuf_append(struct outbuf *b, const void *data, size_t len);

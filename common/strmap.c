@@ -24,7 +24,7 @@ void strmap_init(struct strmap *m)
     memset(m, 0, sizeof(*m));
 }
 
-void strmap_free(struct strmap *m)
+void strmap_done(struct strmap *m)
 {
     free(m->slots);
     strmap_init(m);

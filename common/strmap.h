@@ -19,7 +19,7 @@ struct strmap {
 };
 
 void strmap_init(struct strmap *m);
-void strmap_free(struct strmap *m);
+void strmap_done(struct strmap *m);
 void *strmap_get(const struct strmap *m, const char *key);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
 int strmap_put(struct strmap *m, const char *key, void *value);

@@ -1,4 +1,4 @@
-/* libFuzzer harness for authn_source_from_configmap, then authn_config_build on what it
+/* libFuzzer harness for authn_source_from_configmap, then authn_config_new on what it
  * accepts.
  *
  * Invariants checked on every input:
@@ -11,7 +11,7 @@
  *   not given, NULL-terminated lists with lower-case header names (the defaults when a
  *   requestheader CA is given and a list is empty), and a CA name per store at least;
  *   a build that fails says why, and only fails when a CA bundle was given;
- * - authn_source_free leaves the struct all-zero. */
+ * - authn_source_done leaves the struct all-zero. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_source_list(s.extra_prefixes);
 
     memset(err, 0, sizeof(err));
-    c = authn_config_build(&s, err, sizeof(err));
+    c = authn_config_new(&s, err, sizeof(err));
     if (!c) {
         CHECK(err[0] != '\0');
         CHECK(s.client_ca_pem || s.requestheader_ca_pem);
@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           true);
         authn_config_free(c);
     }
-    authn_source_free(&s);
+    authn_source_done(&s);
     CHECK(all_zero(&s));
     return 0;
 }

@@ -123,8 +123,8 @@ static void fuzz_token(const char *s, size_t n, bool with_aud)
     free(doc);
     free(doc2);
     free(key);
-    user_info_free(&copy);
-    user_info_free(&u);
+    user_info_done(&copy);
+    user_info_done(&u);
     CHECK(all_zero(&u));
 }
 

@@ -106,7 +106,7 @@ static void fuzz_event(const char *data, size_t size)
         CHECK(!kube_event_is_expired(&ev));
         if (ev.type != KUBE_EVENT_BOOKMARK) check_meta(&ev.meta);
     }
-    kube_event_free(&ev);
+    kube_event_done(&ev);
     CHECK(memcmp(&ev, &zero, sizeof(ev)) == 0);
 }
 
@@ -139,7 +139,7 @@ static void fuzz_list(const char *data, size_t size)
             check_meta(&m);
         }
     }
-    kube_list_free(&l);
+    kube_list_done(&l);
     CHECK(memcmp(&l, &zero, sizeof(l)) == 0);
 }
 

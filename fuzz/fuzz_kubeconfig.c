@@ -6,7 +6,7 @@
  * - on success server is set and starts with https:// or http://, every string is
  *   NUL-terminated at its length, the client certificate and key come as a pair, a CA and
  *   insecure-skip-tls-verify never come together, and the token is visible ASCII;
- * - kube_config_free leaves the struct all-zero.
+ * - kube_config_done leaves the struct all-zero.
  *
  * base_dir is an empty scratch directory, so relative file references fail cleanly. */
 #include <errno.h>
@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_string(c.namespace_);
     for (const char *t = c.token; t && *t; t++)
         if (*t < 0x21 || *t > 0x7e) abort();
-    kube_config_free(&c);
+    kube_config_done(&c);
     if (!all_zero(&c)) abort();
     return 0;
 }

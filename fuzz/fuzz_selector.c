@@ -197,7 +197,7 @@ static void fuzz_labels(const char *text, size_t size, char *buf, size_t cap)
     check_label_selector(&s);
     CHECK(label_selector_parse(text, size, &again, err, sizeof(err)) == 0);
     CHECK(again.nreqs == s.nreqs && same(&s, &again));
-    selector_free(&again);
+    selector_done(&again);
 
     if (render(&s, false, buf, cap, &n) && n <= SELECTOR_MAX_LEN) {
         if (label_selector_parse(buf, n, &back, err, sizeof(err)) != 0) {
@@ -205,12 +205,12 @@ static void fuzz_labels(const char *text, size_t size, char *buf, size_t cap)
             abort();
         }
         CHECK(same(&s, &back));
-        selector_free(&back);
+        selector_done(&back);
     }
 
     CHECK(selector_matches_labels(&s, LABELS, NLABELS) == ref_matches(&s));
     selector_matches_labels(&s, NULL, 0);
-    selector_free(&s);
+    selector_done(&s);
     CHECK(s.reqs == NULL && s.nreqs == 0);
 }
 
@@ -239,15 +239,15 @@ static void fuzz_fields(const char *text, size_t size, char *buf, size_t cap)
     }
     CHECK(field_selector_parse(text, size, FIELD_KEYS, &again, err, sizeof(err)) == 0);
     CHECK(again.nreqs == s.nreqs && same(&s, &again));
-    selector_free(&again);
+    selector_done(&again);
 
     if (render(&s, true, buf, cap, &n) && n <= SELECTOR_MAX_LEN) {
         CHECK(field_selector_parse(buf, n, FIELD_KEYS, &back, err, sizeof(err)) == 0);
         CHECK(same(&s, &back));
-        selector_free(&back);
+        selector_done(&back);
     }
     selector_matches_fields(&s, obj_field, &o);
-    selector_free(&s);
+    selector_done(&s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -144,7 +144,7 @@ static void decode_one(const uint8_t *data, size_t size)
     CHECK(rc == 0);
     check_same(&s, &again);
     wire_arena_done(&a2);
-    outbuf_free(&z);
+    outbuf_done(&z);
     wire_arena_done(&a);
 }
 
@@ -159,6 +159,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(outbuf_reserve(&z, zlen));
     CHECK(compress2((Bytef *)z.data, &zlen, size ? data : (const Bytef *)"", size, 1) == Z_OK);
     decode_one((const uint8_t *)z.data, zlen);
-    outbuf_free(&z);
+    outbuf_done(&z);
     return 0;
 }

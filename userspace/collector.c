@@ -464,12 +464,12 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
     return 0;
 }
 
-void collector_destroy(struct collector *c)
+void collector_done(struct collector *c)
 {
     cgroup_events_close(c->events);
     c->events = NULL;
-    registry_free(&c->reg);
-    node_reader_close(&c->node_reader);
+    registry_done(&c->reg);
+    node_reader_done(&c->node_reader);
     if (c->root_fd >= 0) close(c->root_fd);
     if (c->node_fd >= 0) close(c->node_fd);
     c->root_fd = c->node_fd = -1;

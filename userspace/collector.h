@@ -82,7 +82,7 @@ void collector_tick(struct collector *c);
 int collector_events_fd(const struct collector *c);
 /* Applies waiting lifecycle events now (new containers are known before the next tick). */
 void collector_handle_events(struct collector *c);
-void collector_destroy(struct collector *c);
+void collector_done(struct collector *c);
 
 /* For tests and benchmarks: force a full walk on the next tick. */
 void collector_request_walk(struct collector *c);

@@ -485,7 +485,7 @@ int main(int argc, char **argv)
     }
     if (collector_init(&c, &o.cfg, err, sizeof(err)) != 0) {
         log_error("%s", err);
-        collector_destroy(&c);
+        collector_done(&c);
         free_options(&o);
         return 1;
     }
@@ -498,7 +498,7 @@ int main(int argc, char **argv)
         rc = run_daemon(&o, &c, sh);
     }
     shipper_stop(sh); /* joins the thread (abandoning a transfer under way) first */
-    collector_destroy(&c);
+    collector_done(&c);
     free_options(&o);
     return rc;
 }

@@ -16,7 +16,7 @@ static void container_free(struct container *c)
     free(c);
 }
 
-void registry_free(struct registry *r)
+void registry_done(struct registry *r)
 {
     const char *key;
     void *value;
@@ -30,8 +30,8 @@ void registry_free(struct registry *r)
         free(p->cgroup);
         free(p);
     }
-    strmap_free(&r->pods);
-    strmap_free(&r->containers);
+    strmap_done(&r->pods);
+    strmap_done(&r->containers);
 }
 
 struct pod *registry_pod(struct registry *r, const char *uid)

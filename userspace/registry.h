@@ -60,7 +60,7 @@ struct registry {
 };
 
 void registry_init(struct registry *r);
-void registry_free(struct registry *r);
+void registry_done(struct registry *r);
 
 struct pod *registry_pod(struct registry *r, const char *uid);
 struct container *registry_container(struct registry *r, const char *id);

@@ -73,7 +73,7 @@ struct waiter {
 static void entry_free(struct entry *e)
 {
     free(e->key);
-    user_info_free(&e->user);
+    user_info_done(&e->user);
     free(e->pod_name);
     free(e->pod_uid);
     free(e->node);
@@ -112,7 +112,7 @@ static void cache_free(struct cache *c)
             h2o_linklist_unlink(e->waiters.next);
         entry_free(e);
     }
-    strmap_free(&c->map);
+    strmap_done(&c->map);
 }
 
 /* The live entry for key, or NULL (an expired one is dropped). */
@@ -154,7 +154,7 @@ static void waiter_dispose(void *p)
     struct waiter *w = p;
 
     if (h2o_linklist_is_linked(&w->link)) h2o_linklist_unlink(&w->link);
-    user_info_free(&w->user);
+    user_info_done(&w->user);
 }
 
 static struct waiter *waiter_new(struct auth_gate *g, h2o_req_t *req, enum waiter_stage stage)

@@ -170,7 +170,7 @@ enum authn_result authn_request(const struct authn_config *cfg, h2o_req_t *req,
     if ((verdict & VERDICT_PROXY) && name_allowed(cfg, peer->user)) {
         int rc = proxy_user(cfg, req, out);
         if (rc < 0) {
-            user_info_free(out);
+            user_info_done(out);
             *how_or_why = "front-proxy headers malformed or over the limits";
             return AUTHN_ERROR;
         }
@@ -178,7 +178,7 @@ enum authn_result authn_request(const struct authn_config *cfg, h2o_req_t *req,
             *how_or_why = "front-proxy";
             return AUTHN_USER;
         }
-        user_info_free(out);
+        user_info_done(out);
     }
     if ((verdict & VERDICT_CLIENT) && peer->user) {
         out->name = strdup(peer->user);

@@ -33,7 +33,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-void authn_source_free(struct authn_source *s)
+void authn_source_done(struct authn_source *s)
 {
     free(s->client_ca_pem);
     free(s->requestheader_ca_pem);
@@ -145,7 +145,7 @@ int authn_source_from_configmap(const char *json, size_t len, struct authn_sourc
         (rc = parse_list(data, "requestheader-group-headers", &out->group_headers, err, errlen)) ||
         (rc = parse_list(data, "requestheader-extra-headers-prefix", &out->extra_prefixes, err,
                          errlen))) {
-        authn_source_free(out);
+        authn_source_done(out);
     }
     json_decref(root);
     return rc;
@@ -167,7 +167,7 @@ void authn_source_merge(struct authn_source *over, struct authn_source *base)
     TAKE(username_headers);
     TAKE(group_headers);
     TAKE(extra_prefixes);
-    authn_source_free(base);
+    authn_source_done(base);
 }
 
 X509_STORE *authn_pem_store(const char *pem, size_t len, STACK_OF(X509_NAME) * names, char *err,
@@ -237,7 +237,7 @@ fail:
     return NULL;
 }
 
-struct authn_config *authn_config_build(const struct authn_source *src, char *err, size_t errlen)
+struct authn_config *authn_config_new(const struct authn_source *src, char *err, size_t errlen)
 {
     struct authn_config *c = calloc(1, sizeof(*c));
     char e[200];

@@ -39,7 +39,7 @@ struct authn_config {
     STACK_OF(X509_NAME) * ca_names; /* both CAs' subjects, for the TLS CertificateRequest */
 };
 
-void authn_source_free(struct authn_source *s);
+void authn_source_done(struct authn_source *s);
 
 /* Parses the ConfigMap object (JSON, as the API server returns it). The lists in it are JSON
  * arrays encoded as strings ("[\"front-proxy-client\"]"). Returns 0, or -EINVAL/-E2BIG with a
@@ -55,7 +55,7 @@ void authn_source_merge(struct authn_source *over, struct authn_source *base);
  * lower-cases header names. Applies the kube-apiserver defaults for header names only when
  * a requestheader CA is given and the lists are empty ("X-Remote-User", "X-Remote-Group",
  * "X-Remote-Extra-"). Returns a new configuration, or NULL with err set. */
-struct authn_config *authn_config_build(const struct authn_source *src, char *err, size_t errlen);
+struct authn_config *authn_config_new(const struct authn_source *src, char *err, size_t errlen);
 void authn_config_free(struct authn_config *c);
 
 /* Parses a PEM bundle of certificates into a store. NULL with err set when it holds none or

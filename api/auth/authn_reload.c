@@ -105,8 +105,8 @@ static void consider(struct authn_reload *r, json_t *cm)
     memset(&merged, 0, sizeof(merged));
     copy_source(&merged, &r->flags);
     authn_source_merge(&merged, &from_cm);
-    c = authn_config_build(&merged, err, sizeof(err));
-    authn_source_free(&merged);
+    c = authn_config_new(&merged, err, sizeof(err));
+    authn_source_done(&merged);
     if (!c) {
         __atomic_fetch_add(&r->errors, 1, __ATOMIC_RELAXED);
         log_error("ConfigMap kube-system/extension-apiserver-authentication refused (keeping "
@@ -169,7 +169,7 @@ static void *run(void *arg)
             json_load_bounded(resp.body, resp.len, &body_bounds, &cm, err, sizeof(err));
             consider(r, cm);
             json_decref(cm);
-            kube_response_free(&resp);
+            kube_response_done(&resp);
             snprintf(path, sizeof(path), "%s&resourceVersion=%s", WATCH_PATH, r->rv);
             rc = kube_client_stream(r->kc, path, NULL, 330000, MAX_BODY, on_event, r,
                                     &r->stop.raised, &status, err, sizeof(err));
@@ -179,7 +179,7 @@ static void *run(void *arg)
             }
         } else if (rc == 0) {
             snprintf(err, sizeof(err), "HTTP %ld", resp.status);
-            kube_response_free(&resp);
+            kube_response_done(&resp);
         }
         if (stop_flag_raised(&r->stop)) break;
         LOG_RATELIMITED(LOG_WARN,
@@ -210,7 +210,7 @@ struct authn_reload *authn_reload_start(h2o_loop_t *loop, struct kube_client *kc
     r->queue = h2o_multithread_create_queue(loop);
     h2o_multithread_register_receiver(r->queue, &r->receiver, on_messages);
     if (flags->client_ca_pem && flags->requestheader_ca_pem) {
-        struct authn_config *c = authn_config_build(flags, err, errlen);
+        struct authn_config *c = authn_config_new(flags, err, errlen);
         if (!c) {
             authn_reload_stop(r);
             return NULL;
@@ -239,7 +239,7 @@ void authn_reload_stop(struct authn_reload *r)
     if (r->running) pthread_join(r->thread, NULL);
     stop_flag_done(&r->stop);
     loop_queue_close(r->queue, &r->receiver, drop_config);
-    authn_source_free(&r->flags);
+    authn_source_done(&r->flags);
     free(r->last_data);
     free(r);
 }

@@ -44,7 +44,7 @@ static void call_free(struct call *c)
     free(c->method);
     free(c->path);
     free(c->body);
-    kube_response_free(&c->resp);
+    kube_response_done(&c->resp);
     free(c);
 }
 
@@ -92,7 +92,7 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
     }
 }
 
-struct kube_async *kube_async_new(h2o_loop_t *loop, struct kube_client *kc, int nthreads)
+struct kube_async *kube_async_start(h2o_loop_t *loop, struct kube_client *kc, int nthreads)
 {
     struct kube_async *ka = calloc(1, sizeof(*ka));
 
@@ -109,13 +109,13 @@ struct kube_async *kube_async_new(h2o_loop_t *loop, struct kube_client *kc, int 
         ka->nthreads++;
     }
     if (ka->nthreads == 0) {
-        kube_async_free(ka);
+        kube_async_stop(ka);
         return NULL;
     }
     return ka;
 }
 
-void kube_async_free(struct kube_async *ka)
+void kube_async_stop(struct kube_async *ka)
 {
     if (!ka) return;
     pthread_mutex_lock(&ka->lock);

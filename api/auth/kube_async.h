@@ -15,10 +15,11 @@ struct kube_async;
  * errno with err. resp is freed after the callback returns. */
 typedef void (*kube_async_cb)(void *arg, int rc, const struct kube_response *resp, const char *err);
 
-/* kc is borrowed and must outlive the pool. */
-struct kube_async *kube_async_new(h2o_loop_t *loop, struct kube_client *kc, int nthreads);
-/* Stops the workers (calls in flight finish; their callbacks do not run). */
-void kube_async_free(struct kube_async *ka);
+/* Starts nthreads workers (kc is borrowed and must outlive them); NULL when out of memory. */
+struct kube_async *kube_async_start(h2o_loop_t *loop, struct kube_client *kc, int nthreads);
+/* Stops and joins the workers (calls in flight finish; their callbacks do not run), frees
+ * the pool; NULL is fine. */
+void kube_async_stop(struct kube_async *ka);
 
 /* Queues a call. path and body (may be NULL) are copied. 0, or -ENOMEM / -EAGAIN when the
  * queue is full (the caller answers 503/denies: nothing is allowed for lack of an answer). */

@@ -145,7 +145,7 @@ int token_review_parse(const char *json, size_t len, const char *const *audience
     rc = parse_user(json_object_get(status, "user"), user);
     if (rc == 0) rc = 1;
 out:
-    if (rc <= 0) user_info_free(user);
+    if (rc <= 0) user_info_done(user);
     json_decref(root);
     return rc;
 }

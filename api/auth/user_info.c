@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void user_info_free(struct user_info *u)
+void user_info_done(struct user_info *u)
 {
     free(u->name);
     free(u->uid);
@@ -83,6 +83,6 @@ int user_info_copy(struct user_info *dst, const struct user_info *src)
                 goto oom;
     return 0;
 oom:
-    user_info_free(dst);
+    user_info_done(dst);
     return -ENOMEM;
 }

@@ -24,7 +24,7 @@ struct user_info {
     size_t nextra;
 };
 
-void user_info_free(struct user_info *u);
+void user_info_done(struct user_info *u);
 /* Deep copy. Returns 0 or -ENOMEM (dst then empty). */
 int user_info_copy(struct user_info *dst, const struct user_info *src);
 /* Appends a group / an extra value (key joined with an existing entry). 0, -ENOMEM, or -E2BIG

@@ -81,7 +81,7 @@ void handle_health(struct aggregator *agg, h2o_req_t *req, const struct route *r
                 return;
             }
         }
-        outbuf_free(&b);
+        outbuf_done(&b);
         respond_text(req, 404, "text/plain; charset=utf-8", "404 page not found\n");
         return;
     }

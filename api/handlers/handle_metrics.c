@@ -41,7 +41,7 @@ static int parse_selectors(h2o_req_t *req, enum media m, struct query q, const c
     }
     n = query_param(q.s, q.len, "fieldSelector", text, SELECTOR_TEXT_MAX);
     if (n == -EINVAL || n == -E2BIG) {
-        selector_free(labels);
+        selector_done(labels);
         respond_status(req, m, 400, "BadRequest",
                        "fieldSelector is not validly encoded or too "
                        "long",
@@ -49,7 +49,7 @@ static int parse_selectors(h2o_req_t *req, enum media m, struct query q, const c
         return -1;
     }
     if (n >= 0 && field_selector_parse(text, (size_t)n, fields, fsel, err, sizeof(err)) != 0) {
-        selector_free(labels);
+        selector_done(labels);
         snprintf(msg, sizeof(msg), "unable to parse fieldSelector: %s", err);
         respond_status(req, m, 400, "BadRequest", msg, NULL, NULL);
         return -1;
@@ -104,7 +104,7 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
         respond_body_pooled(req, &agg->responses, 200, content_type(m), &b);
         return;
     }
-    outbuf_free(&b);
+    outbuf_done(&b);
     if (rc == 404 && r->kind == ROUTE_NODE) {
         snprintf(msg, sizeof(msg), "nodemetrics.metrics.k8s.io \"%s\" not found", name);
         respond_status(req, m, 404, "NotFound", msg, name, "nodes");
@@ -147,7 +147,7 @@ enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const s
                         &fsel))
         return VERB_LIST;
     serve(agg, req, r, m, &labels, &fsel);
-    selector_free(&labels);
-    selector_free(&fsel);
+    selector_done(&labels);
+    selector_done(&fsel);
     return VERB_LIST;
 }

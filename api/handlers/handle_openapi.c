@@ -104,7 +104,7 @@ void handle_openapi(struct aggregator *agg, h2o_req_t *req, const struct route *
         schemas(&v1, "#/definitions/", "v1");
         const char *cut = strstr(v1.data ? v1.data : "", ",\"io.k8s.apimachinery");
         outbuf_append(&b, v1.data, cut ? (size_t)(cut - v1.data) : v1.len);
-        outbuf_free(&v1);
+        outbuf_done(&v1);
         outbuf_puts(&b, "}}");
     } else if (r->kind == ROUTE_OPENAPI_V3) {
         outbuf_puts(&b, "{\"paths\":{\"apis/metrics.k8s.io/v1beta1\":{\"serverRelativeURL\":"

@@ -52,7 +52,7 @@ void respond_pool_init(struct respond_pool *p)
 void respond_pool_done(struct respond_pool *p)
 {
     while (p->len > 0)
-        outbuf_free(&p->bufs[--p->len]);
+        outbuf_done(&p->bufs[--p->len]);
 }
 
 void respond_buffer_acquire(struct respond_pool *p, struct outbuf *b)
@@ -73,7 +73,7 @@ static void owned_body_dispose(void *arg)
     if (p && p->len < RESPOND_POOL_SIZE && o->buf.cap >= RECYCLE_MIN)
         p->bufs[p->len++] = o->buf;
     else
-        outbuf_free(&o->buf);
+        outbuf_done(&o->buf);
 }
 
 void respond_body_pooled(h2o_req_t *req, struct respond_pool *pool, int status,
@@ -84,7 +84,7 @@ void respond_body_pooled(h2o_req_t *req, struct respond_pool *pool, int status,
     h2o_iovec_t iov;
 
     if (body->failed) {
-        outbuf_free(body);
+        outbuf_done(body);
         respond_text(req, 500, "text/plain", "out of memory\n");
         return;
     }

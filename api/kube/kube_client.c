@@ -182,7 +182,7 @@ void kube_client_free(struct kube_client *kc)
     free(kc);
 }
 
-void kube_response_free(struct kube_response *r)
+void kube_response_done(struct kube_response *r)
 {
     if (!r) return;
     free(r->body);

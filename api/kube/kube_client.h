@@ -38,7 +38,7 @@ struct kube_response {
     char *body;  /* malloc'd, NUL-terminated (not counted in len); never NULL after success */
     size_t len;
 };
-void kube_response_free(struct kube_response *r);
+void kube_response_done(struct kube_response *r);
 
 /* Blocking request from any thread. method "GET"/"POST"/...; path starts with '/' and
  * includes the query; body NULL or JSON (sent with Content-Type: application/json); accept

@@ -56,7 +56,7 @@ static int fail(struct kctx *k, int code, const char *fmt, ...)
     return code;
 }
 
-void kube_config_free(struct kube_config *cfg)
+void kube_config_done(struct kube_config *cfg)
 {
     if (!cfg) return;
     free(cfg->server);
@@ -612,7 +612,7 @@ int kube_config_parse(const char *yaml, size_t len, const char *context, const c
     rc = interpret(&k, root, context, &cfg);
     node_free(root);
     if (rc) {
-        kube_config_free(&cfg);
+        kube_config_done(&cfg);
         return rc;
     }
     *out = cfg;
@@ -707,7 +707,7 @@ int kube_config_in_cluster(const char *sa_dir, struct kube_config *out, char *er
     memset(out, 0, sizeof(*out));
     rc = in_cluster(&k, sa_dir ? sa_dir : KUBE_CONFIG_SA_DIR, &cfg);
     if (rc) {
-        kube_config_free(&cfg);
+        kube_config_done(&cfg);
         return rc;
     }
     *out = cfg;

@@ -53,7 +53,7 @@ struct kube_config {
 };
 
 /* Frees every field and zeroes the struct; safe on a zeroed or already freed struct. */
-void kube_config_free(struct kube_config *cfg);
+void kube_config_done(struct kube_config *cfg);
 
 /* Parses kubeconfig bytes (need not be NUL-terminated) and resolves context (NULL: the file's
  * current-context). base_dir (NULL: the working directory) anchors relative file paths,

@@ -184,7 +184,7 @@ static int do_list(struct kube_watch *w)
         if (r.status == 406 && !w->beta) {
             log_info("list %s: meta.k8s.io/v1 partial metadata refused, using v1beta1", w->path);
             w->beta = true;
-            kube_response_free(&r);
+            kube_response_done(&r);
             free(cont);
             cont = NULL;
             continue;
@@ -192,7 +192,7 @@ static int do_list(struct kube_watch *w)
         if (r.status == 410 && cont && ++restarts <= LIST_RESTARTS_MAX) {
             /* The continue token outlived etcd's history: start the list again. */
             stat_inc(&w->stats.expired);
-            kube_response_free(&r);
+            kube_response_done(&r);
             free(cont);
             cont = NULL;
             continue;
@@ -200,11 +200,11 @@ static int do_list(struct kube_watch *w)
         if (r.status != 200) {
             excerpt(err, sizeof(err), r.body, r.len);
             snprintf(w->why, sizeof(w->why), "list: HTTP %ld: %s", r.status, err);
-            kube_response_free(&r);
+            kube_response_done(&r);
             break;
         }
         e = kube_list_parse(r.body, r.len, &page, err, sizeof(err));
-        kube_response_free(&r);
+        kube_response_done(&r);
         if (e) {
             snprintf(w->why, sizeof(w->why), "list: bad response: %s", err);
             break;
@@ -215,19 +215,19 @@ static int do_list(struct kube_watch *w)
         free(cont);
         cont = page.continue_ ? strdup(page.continue_) : NULL;
         if (page.continue_ && !cont) {
-            kube_list_free(&page);
+            kube_list_done(&page);
             snprintf(w->why, sizeof(w->why), "list: out of memory");
             break;
         }
         if (!cont) {
             snprintf(w->rv, sizeof(w->rv), "%s", page.resource_version);
-            kube_list_free(&page);
+            kube_list_done(&page);
             if (w->cb.relist_end) w->cb.relist_end(w->arg);
             stat_inc(&w->stats.lists);
             rc = 0;
             break;
         }
-        kube_list_free(&page);
+        kube_list_done(&page);
         if (stop_flag_raised(&w->stop)) {
             rc = -ECANCELED;
             break;
@@ -277,19 +277,19 @@ static int on_line(void *arg, const char *line, size_t len)
         /* fall through */
     case KUBE_EVENT_BOOKMARK:
         snprintf(w->rv, sizeof(w->rv), "%s", ev.resource_version);
-        kube_event_free(&ev);
+        kube_event_done(&ev);
         return 0;
     case KUBE_EVENT_ERROR:
         break;
     }
     if (kube_event_is_expired(&ev)) {
         w->expired = true;
-        kube_event_free(&ev);
+        kube_event_done(&ev);
         return LINE_EXPIRED;
     }
     snprintf(w->why, sizeof(w->why), "watch: error event %ld %s: %.300s", ev.code,
              ev.reason ? ev.reason : "", ev.message ? ev.message : "");
-    kube_event_free(&ev);
+    kube_event_done(&ev);
     return LINE_ERROR;
 }
 

@@ -157,7 +157,7 @@ static json_t *load(const char *text, size_t len, size_t max, char *err, size_t 
     return j;
 }
 
-void kube_event_free(struct kube_event *ev)
+void kube_event_done(struct kube_event *ev)
 {
     if (!ev) return;
     json_decref(ev->json_);
@@ -240,7 +240,7 @@ int kube_event_parse(const char *line, size_t len, struct kube_event *ev, char *
     }
     return 0;
 fail:
-    kube_event_free(ev);
+    kube_event_done(ev);
     return rc;
 }
 
@@ -253,7 +253,7 @@ bool kube_event_is_expired(const struct kube_event *ev)
 
 /* --- lists --------------------------------------------------------------------------------- */
 
-void kube_list_free(struct kube_list *l)
+void kube_list_done(struct kube_list *l)
 {
     if (!l) return;
     json_decref(l->json_);
@@ -288,7 +288,7 @@ int kube_list_parse(const char *body, size_t len, struct kube_list *out, char *e
     out->nitems = json_array_size(items);
     return 0;
 fail:
-    kube_list_free(out);
+    kube_list_done(out);
     return rc;
 }
 

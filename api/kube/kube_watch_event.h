@@ -47,7 +47,7 @@ enum kube_event_type {
     KUBE_EVENT_ERROR,
 };
 
-/* One parsed line. Strings point into memory the struct owns until kube_event_free. */
+/* One parsed line. Strings point into memory the struct owns until kube_event_done. */
 struct kube_event {
     enum kube_event_type type;
     const char *resource_version; /* every type but ERROR */
@@ -61,7 +61,7 @@ struct kube_event {
 
 /* 0, or -EINVAL (bad input) / -ENOMEM with the event zeroed and a reason in err. */
 int kube_event_parse(const char *line, size_t len, struct kube_event *ev, char *err, size_t errlen);
-void kube_event_free(struct kube_event *ev);
+void kube_event_done(struct kube_event *ev);
 
 /* An ERROR saying the resourceVersion is too old (410 Gone, reason Expired or Gone): only a
  * new list helps. */
@@ -79,9 +79,9 @@ struct kube_list {
 /* 0, or -EINVAL / -ENOMEM with the list zeroed and a reason in err. Items are not checked
  * here: kube_list_item checks each, so one bad item does not lose the page. */
 int kube_list_parse(const char *body, size_t len, struct kube_list *out, char *err, size_t errlen);
-/* Item i's metadata, valid until the next call or kube_list_free; -EINVAL for a bad item. */
+/* Item i's metadata, valid until the next call or kube_list_done; -EINVAL for a bad item. */
 int kube_list_item(struct kube_list *l, size_t i, struct kube_object_meta *m, char *err,
                    size_t errlen);
-void kube_list_free(struct kube_list *l);
+void kube_list_done(struct kube_list *l);
 
 #endif

@@ -252,7 +252,7 @@ void render_node_pb(struct outbuf *b, api_version_t v, const struct node_metrics
     rw_item(&w, &x, 0);
     pb_envelope_head(&w, mark, v, "NodeMetrics");
     rw_finish(&w);
-    outbuf_free(&x.item);
+    outbuf_done(&x.item);
 }
 
 void render_node_list_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *items,
@@ -273,7 +273,7 @@ void render_node_list_pb(struct outbuf *b, api_version_t v, const struct node_me
     rw_bytes(&w, "\x0a\x00", 2); /* empty ListMeta */
     pb_envelope_head(&w, mark, v, "NodeMetricsList");
     rw_finish(&w);
-    outbuf_free(&x.item);
+    outbuf_done(&x.item);
 }
 
 void render_pod_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *p)
@@ -290,7 +290,7 @@ void render_pod_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_v
     rw_item(&w, &x, 0);
     pb_envelope_head(&w, mark, v, "PodMetrics");
     rw_finish(&w);
-    outbuf_free(&x.item);
+    outbuf_done(&x.item);
 }
 
 void render_pod_item_pb(struct outbuf *b, const struct pod_metrics_view *p)
@@ -303,7 +303,7 @@ void render_pod_item_pb(struct outbuf *b, const struct pod_metrics_view *p)
         b->failed = true;
     else
         outbuf_append(b, x.item.data, x.item.len);
-    outbuf_free(&x.item);
+    outbuf_done(&x.item);
 }
 
 void render_pod_list_pb_items(struct outbuf *b, api_version_t v, const struct pb_slice *items,
@@ -345,5 +345,5 @@ void render_pod_list_pb(struct outbuf *b, api_version_t v, const struct pod_metr
     rw_bytes(&w, "\x0a\x00", 2); /* empty ListMeta */
     pb_envelope_head(&w, mark, v, "PodMetricsList");
     rw_finish(&w);
-    outbuf_free(&x.item);
+    outbuf_done(&x.item);
 }

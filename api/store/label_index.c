@@ -73,9 +73,9 @@ void label_index_free(struct label_index *li)
     for (int kind = 0; kind < 2; kind++) {
         for (size_t it = 0; strmap_next(&li->map[kind], &it, &k, &v);)
             entry_free(li, v);
-        strmap_free(&li->map[kind]);
+        strmap_done(&li->map[kind]);
     }
-    strmap_free(&li->sets); /* empty: every set went with its last entry */
+    strmap_done(&li->sets); /* empty: every set went with its last entry */
     free(li->scratch);
     free(li);
 }

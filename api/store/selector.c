@@ -178,7 +178,7 @@ static void req_free(struct selector_requirement *r)
     memset(r, 0, sizeof(*r));
 }
 
-void selector_free(struct selector *s)
+void selector_done(struct selector *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nreqs; i++)
@@ -578,7 +578,7 @@ int label_selector_parse(const char *text, size_t len, struct selector *out, cha
     if (rc) return rc;
     if (!text) p.s = "";
     rc = parse_labels(&p, out);
-    if (rc) selector_free(out);
+    if (rc) selector_done(out);
     return rc;
 }
 
@@ -699,7 +699,7 @@ int field_selector_parse(const char *text, size_t len, const char *const allowed
             rc = field_term(sel, (struct span){text + start, i - start}, allowed_keys, out, err,
                             errlen);
             if (rc) {
-                selector_free(out);
+                selector_done(out);
                 return rc;
             }
         }

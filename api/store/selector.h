@@ -44,7 +44,7 @@ int label_selector_parse(const char *text, size_t len, struct selector *out, cha
  * the key (as the API server says "field label not supported: <key>"). */
 int field_selector_parse(const char *text, size_t len, const char *const allowed_keys[],
                          struct selector *out, char *err, size_t errlen);
-void selector_free(struct selector *s);
+void selector_done(struct selector *s);
 
 /* Label selectors against a sorted label set. */
 bool selector_matches_labels(const struct selector *s, const struct label_view *labels,

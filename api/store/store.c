@@ -143,19 +143,19 @@ static void node_free(struct store *s, struct store_node *n)
     free(n);
 }
 
-void store_free(struct store *s)
+void store_done(struct store *s)
 {
     const char *k;
     void *v;
 
     for (size_t it = 0; strmap_next(&s->nodes, &it, &k, &v);)
         node_free(s, v);
-    strmap_free(&s->nodes);
-    strmap_free(&s->pods);
-    strmap_free(&s->uids);
-    strmap_free(&s->names); /* empty: every name was released with its container */
+    strmap_done(&s->nodes);
+    strmap_done(&s->pods);
+    strmap_done(&s->uids);
+    strmap_done(&s->names); /* empty: every name was released with its container */
     free(s->sorted);
-    outbuf_free(&s->pb_scratch);
+    outbuf_done(&s->pb_scratch);
 }
 
 static int cmp_pod_key(const void *a, const void *b)

@@ -110,7 +110,7 @@ struct store {
 };
 
 void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);
-void store_free(struct store *s);
+void store_done(struct store *s);
 
 enum store_apply_result {
     STORE_APPLIED = 0,

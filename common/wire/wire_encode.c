@@ -182,6 +182,6 @@ int wire_encode(const struct wire_shipment *s, struct outbuf *out)
         out->len += zlen;
     out->data[out->len] = '\0'; /* keep outbuf's NUL after the content */
 out:
-    outbuf_free(&body);
+    outbuf_done(&body);
     return rc;
 }

@@ -111,7 +111,7 @@ static json_t *get_json(const char *path, long want_status)
         fail_msg("GET %s: %ld, want %ld: %s", path, r.status, want_status,
                  r.body.data ? r.body.data : "");
     doc = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_non_null(doc);
     return doc;
 }
@@ -167,7 +167,7 @@ static void test_discovery_over_http2(void **state)
     assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1", NULL, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.http_version, CURL_HTTP_VERSION_2_0);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     json_t *apis = get_json("/apis", 200);
     assert_string_equal(jstr(json_array_get(json_object_get(apis, "groups"), 0), "name"),
                         "metrics.k8s.io");
@@ -195,24 +195,24 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
     assert_int_equal(
         ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "", &r), 0);
     assert_int_equal(r.status, 401);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(
         ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "nope", &r), 0);
     assert_int_equal(r.status, 401);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(ah_post_ship_raw(&h, b.data, b.len, "application/json", AH_SHIP_TOKEN, &r), 0);
     assert_int_equal(r.status, 415);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(ah_post_ship_raw(&h, "garbage!", 8, "application/vnd.kmetrics.shipment.v1",
                                       AH_SHIP_TOKEN, &r),
                      0);
     assert_int_equal(r.status, 400);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(ah_post_ship_raw(&h, b.data, b.len / 2, "application/vnd.kmetrics.shipment.v1",
                                       AH_SHIP_TOKEN, &r),
                      0);
     assert_int_equal(r.status, 400);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     /* A decompression bomb: 200 MiB of zeros in a few hundred KiB. */
     {
         z_stream z = {0};
@@ -237,10 +237,10 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
                                           &r),
                          0);
         assert_int_equal(r.status, 413);
-        outbuf_free(&r.body);
-        outbuf_free(&bomb);
+        outbuf_done(&r.body);
+        outbuf_done(&bomb);
     }
-    outbuf_free(&b);
+    outbuf_done(&b);
     /* Nothing was stored from any of them. */
     json_t *nodes = get_json("/apis/metrics.k8s.io/v1beta1/nodes/node-bad", 404);
     assert_string_equal(jstr(nodes, "reason"), "NotFound");
@@ -253,7 +253,7 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
         strstr(r.body.data, "kmetrics_shipments_rejected_total{reason=\"too_large\"} 1"));
     assert_non_null(
         strstr(r.body.data, "kmetrics_shipments_rejected_total{reason=\"malformed\"} 2"));
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
 }
 
 static void test_full_then_delta_serves_exact_json(void **state)
@@ -341,13 +341,13 @@ static void test_selectors_and_errors(void **state)
     json_decref(l);
     assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/nodes", "text/html", NULL, &r), 0);
     assert_int_equal(r.status, 406);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/nodes", NULL, "wrong", &r), 0);
     assert_int_equal(r.status, 401);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(ah_post_ship_raw(&h, "x", 1, "application/json", NULL, &r), 0);
     assert_int_equal(r.status, 401); /* /ship without credentials */
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
 }
 
 static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
@@ -425,7 +425,7 @@ static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
         outbuf_reset(&out);
         fprintf(stderr, "%s: ok\n", kubectl);
     }
-    outbuf_free(&out);
+    outbuf_done(&out);
 }
 
 static void test_silent_node_dropped_and_health(void **state)
@@ -438,7 +438,7 @@ static void test_silent_node_dropped_and_health(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body.data, "[+]data-received ok"));
     assert_non_null(strstr(r.body.data, "readyz check passed"));
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     /* --node-expiry=3s: after 4 s without shipments node-1 and its pods are gone. */
     sleep(4);
     json_t *l = get_json("/apis/metrics.k8s.io/v1beta1/pods", 200);
@@ -448,10 +448,10 @@ static void test_silent_node_dropped_and_health(void **state)
     json_decref(l);
     assert_int_equal(ah_get(&h, "/readyz/collectors-fresh", NULL, NULL, &r), 0);
     assert_int_equal(r.status, 500);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(ah_get(&h, "/metrics", NULL, NULL, &r), 0);
     assert_non_null(strstr(r.body.data, "kmetrics_stale_nodes_dropped_total 1"));
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
 }
 
 /* Oversized headers and many streams: refused or capped by the server, which keeps serving. */
@@ -489,10 +489,10 @@ static void test_header_and_stream_limits(void **state)
                            AH_READ_TOKEN, h.base_url),
                      0);
     assert_non_null(strstr(out.data, "300 2xx"));
-    outbuf_free(&out);
+    outbuf_done(&out);
     assert_int_equal(ah_get(&h, "/livez", NULL, NULL, &r), 0);
     assert_int_equal(r.status, 200); /* still serving */
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
 }
 
 int main(void)

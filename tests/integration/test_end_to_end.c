@@ -83,7 +83,7 @@ static double served_cpu_by(struct agg_harness *a)
         }
         json_decref(doc);
     }
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     return nc;
 }
 
@@ -214,7 +214,7 @@ static void test_collector_ships_and_clients_see_it(void **state)
                            h.dir),
                      0);
     assert_non_null(strstr(out.data, "e2e-node"));
-    outbuf_free(&out);
+    outbuf_done(&out);
 }
 
 static void test_aggregator_restart_resyncs_within_an_interval(void **state)
@@ -285,7 +285,7 @@ static double agg_counter(const char *series)
         const char *at = strstr(r.body.data, series);
         if (at && at[strlen(series)] == ' ') v = strtod(at + strlen(series) + 1, NULL);
     }
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     return v;
 }
 

@@ -60,7 +60,7 @@ static long status_of(const char *path, const char *cert, const char *token, con
 {
     struct http_result r;
     long s = call(path, cert, token, &r, h1, h2, NULL);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     return s;
 }
 
@@ -75,7 +75,7 @@ static double counter(const char *series)
     for (char *l = r.body.data; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
         if (strncmp(l, series, strlen(series)) == 0 && l[strlen(series)] == ' ')
             v = strtod(l + strlen(series) + 1, NULL);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     return v;
 }
 
@@ -88,7 +88,7 @@ static void sh_ok(const char *fmt, const char *a, const char *b, const char *c)
     snprintf(cmd, sizeof(cmd), fmt, a, b, c);
     int rc = ah_sh(&out, "%s", cmd);
     if (rc != 0) fprintf(stderr, "%s\n-> %.*s\n", cmd, (int)out.len, out.data);
-    outbuf_free(&out);
+    outbuf_done(&out);
     assert_int_equal(rc, 0);
 }
 
@@ -122,7 +122,7 @@ static void token_request(const char *ns, const char *sa, const char *spec, char
     assert_non_null(t);
     snprintf(out, n, "%s", t);
     json_decref(j);
-    kube_response_free(&r);
+    kube_response_done(&r);
 }
 
 static int setup(void **state)
@@ -174,7 +174,7 @@ static int setup(void **state)
              "\"kauth-collector\",\"uid\":\"%s\"}}}",
              json_string_value(json_object_get(json_object_get(pod, "metadata"), "uid")));
     json_decref(pod);
-    kube_response_free(&r);
+    kube_response_done(&r);
     token_request("kube-system", "kmetrics-collector", spec, collector_token,
                   sizeof(collector_token));
     token_request("kube-system", "kmetrics-collector",
@@ -231,7 +231,7 @@ static void test_anonymous_is_401_health_is_open(void **state)
 
     call(METRICS "/nodes", NULL, NULL, &r, NULL);
     assert_status_reason(&r, 401, "Unauthorized", NULL);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     assert_int_equal(status_of("/livez", NULL, NULL, NULL, NULL), 200);
     assert_int_equal(status_of("/healthz", NULL, NULL, NULL, NULL), 200);
     assert_int_equal(status_of("/metrics", NULL, NULL, NULL, NULL), 401);
@@ -248,7 +248,7 @@ static void test_client_certificates(void **state)
     assert_status_reason(&r, 403, "Forbidden",
                          "User \"nobody\" cannot list resource \"nodes\" in API group "
                          "\"metrics.k8s.io\" at the cluster scope");
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     /* Every authenticated user is in system:authenticated, which RBAC lets read discovery and
      * OpenAPI: nobody's certificate names no group, and neither does this proxied user. */
     assert_int_equal(status_of(METRICS, "/nobody", NULL, NULL, NULL), 200);
@@ -258,7 +258,7 @@ static void test_client_certificates(void **state)
     /* /metrics is a non-resource URL: nobody may not get it either. */
     call("/metrics", "/nobody", NULL, &r, NULL);
     assert_status_reason(&r, 403, "Forbidden", "cannot get path \"/metrics\"");
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
 }
 
 static void test_front_proxy_headers_trusted_only_from_the_proxy(void **state)
@@ -273,14 +273,14 @@ static void test_front_proxy_headers_trusted_only_from_the_proxy(void **state)
          NULL);
     assert_status_reason(&r, 403, "Forbidden", "User \"alice\" cannot list resource \"pods\"");
     assert_non_null(strstr(r.body.data, "in the namespace \\\"default\\\""));
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     /* The proxy's certificate without a user header authenticates no one. */
     assert_int_equal(status_of(METRICS "/nodes", "front-proxy-client", NULL, NULL, NULL), 401);
     /* A certificate from the client CA claiming to be someone else: the claim is ignored. */
     call(METRICS "/nodes", "/nobody", NULL, &r, "X-Remote-User: system:admin",
          "X-Remote-Group: system:masters", NULL);
     assert_status_reason(&r, 403, "Forbidden", "User \"nobody\"");
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     /* And with no certificate at all, headers alone are nobody. */
     assert_int_equal(status_of(METRICS "/nodes", NULL, NULL, "X-Remote-User: system:admin",
                                "X-Remote-Group: system:masters"),
@@ -296,10 +296,10 @@ static void test_bearer_tokens_reviewed(void **state)
     call(METRICS "/nodes", NULL, reader_token, &r, NULL);
     assert_status_reason(&r, 403, "Forbidden",
                          "User \"system:serviceaccount:default:metrics-reader\"");
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     call(METRICS "/pods", NULL, "not-a-real-token", &r, NULL);
     assert_status_reason(&r, 401, "Unauthorized", NULL);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     /* A collector's token is for the collector audience only, not for reading. */
     assert_int_equal(status_of(METRICS "/pods", NULL, collector_token, NULL, NULL), 401);
 }
@@ -340,7 +340,7 @@ static void test_burst_shares_one_review(void **state)
         curl_multi_remove_handle(m, easy[i]);
         curl_easy_cleanup(easy[i]);
         curl_slist_free_all(hdrs[i]);
-        outbuf_free(&res[i].body);
+        outbuf_done(&res[i].body);
     }
     curl_multi_cleanup(m);
     double calls = counter("kmetrics_auth_api_calls_total{kind=\"subjectaccessreview\"}") - before;
@@ -371,9 +371,9 @@ static long ship(const char *token, const char *node)
         ah_post_ship_raw(&agg, b.data, b.len, "application/vnd.kmetrics.shipment.v1", token, &r) ==
             0) {
         status = r.status;
-        outbuf_free(&r.body);
+        outbuf_done(&r.body);
     }
-    outbuf_free(&b);
+    outbuf_done(&b);
     return status;
 }
 
@@ -437,7 +437,7 @@ static void test_bad_ca_in_configmap_keeps_current_trust(void **state)
 
     assert_int_equal(get_configmap(&r), 200);
     json_t *cm = json_loadb(r.body, r.len, 0, &e);
-    kube_response_free(&r);
+    kube_response_done(&r);
     json_t *orig = json_deep_copy(cm);
     json_object_set_new(json_object_get(cm, "data"), "requestheader-client-ca-file",
                         json_string("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n"
@@ -499,7 +499,7 @@ static void *bg_read(void *arg)
                      "X-Remote-Group: system:masters", NULL);
     b->took = clock_mono_ns() - t0;
     snprintf(b->message, sizeof(b->message), "%.*s", (int)r.body.len, r.body.data);
-    outbuf_free(&r.body);
+    outbuf_done(&r.body);
     return NULL;
 }
 

@@ -88,7 +88,7 @@ static void test_version_and_namespaces(void **state)
     j = parse_body(&r);
     assert_string_equal(json_string_value(json_object_get(j, "gitVersion")), "v1.20.2");
     json_decref(j);
-    kube_response_free(&r);
+    kube_response_done(&r);
     assert_null(r.body);
 
     assert_int_equal(kube_client_request(cl.admin, "GET", "/api/v1/namespaces", NULL, NULL, 5000,
@@ -105,7 +105,7 @@ static void test_version_and_namespaces(void **state)
     }
     assert_true(found);
     json_decref(j);
-    kube_response_free(&r);
+    kube_response_done(&r);
 
     /* Any status is a response: 404 comes back with its Status body. */
     assert_int_equal(kube_client_request(cl.admin, "GET", "/api/v1/namespaces/no-such-ns", NULL,
@@ -113,7 +113,7 @@ static void test_version_and_namespaces(void **state)
                      0);
     assert_int_equal(r.status, 404);
     assert_non_null(strstr(r.body, "NotFound"));
-    kube_response_free(&r);
+    kube_response_done(&r);
 }
 
 /* A ServiceAccount's token from the TokenRequest API, written to path. */
@@ -142,7 +142,7 @@ static void sa_token_to_file(const char *sa, const char *path)
     assert_int_equal(tu_write_file(tmpfile, tok, (size_t)-1), 0);
     assert_int_equal(rename(tmpfile, path), 0);
     json_decref(j);
-    kube_response_free(&r);
+    kube_response_done(&r);
 }
 
 /* Who the API server thinks the client is: the 403 for reading secrets names the user. */
@@ -158,7 +158,7 @@ static void expect_user(struct kube_client *kc, const char *sa)
     snprintf(want, sizeof(want), "User \\\"system:serviceaccount:default:%s\\\"", sa);
     if (!strstr(r.body, want)) fprintf(stderr, "403 body: %s\n", r.body);
     assert_non_null(strstr(r.body, want));
-    kube_response_free(&r);
+    kube_response_done(&r);
 }
 
 static void test_token_user_and_rotation(void **state)
@@ -180,7 +180,7 @@ static void test_token_user_and_rotation(void **state)
     kc = kube_client_new(&tok, errbuf, sizeof(errbuf));
     assert_non_null(kc);
     free(tok.token);
-    kube_config_free(&cfg); /* the client keeps copies */
+    kube_config_done(&cfg); /* the client keeps copies */
 
     expect_user(kc, "kc-test-a");
     sa_token_to_file("kc-test-b", path);
@@ -216,7 +216,7 @@ static void test_wrong_ca_is_eproto(void **state)
     assert_null(r.body);
     assert_non_null(strstr(errbuf, "GET /version: "));
     kube_client_free(kc);
-    kube_config_free(&cfg);
+    kube_config_done(&cfg);
 }
 
 static void test_tls_server_name(void **state)
@@ -235,7 +235,7 @@ static void test_tls_server_name(void **state)
         kube_client_request(kc, "GET", "/version", NULL, NULL, 5000, 0, &r, errbuf, sizeof(errbuf)),
         0);
     assert_int_equal(r.status, 200);
-    kube_response_free(&r);
+    kube_response_done(&r);
     kube_client_free(kc);
     /* ... as a name it does not carry fails verification, though the address is the same. */
     free(cfg.tls_server_name);
@@ -246,7 +246,7 @@ static void test_tls_server_name(void **state)
         kube_client_request(kc, "GET", "/version", NULL, NULL, 5000, 0, &r, errbuf, sizeof(errbuf)),
         -EPROTO);
     kube_client_free(kc);
-    kube_config_free(&cfg);
+    kube_config_done(&cfg);
 }
 
 static int count_line(void *arg, const char *line, size_t len)
@@ -279,7 +279,7 @@ static void test_nothing_listening(void **state)
                      -ECONNREFUSED);
     assert_int_equal(lines, 0);
     kube_client_free(kc);
-    kube_config_free(&cfg);
+    kube_config_done(&cfg);
 }
 
 static void test_max_body(void **state)
@@ -301,12 +301,12 @@ static void test_max_body(void **state)
                                          errbuf, sizeof(errbuf)),
                      0);
     size_t exact = r.len;
-    kube_response_free(&r);
+    kube_response_done(&r);
     assert_int_equal(kube_client_request(cl.admin, "GET", "/version", NULL, NULL, 5000, exact, &r,
                                          errbuf, sizeof(errbuf)),
                      0);
     assert_int_equal(r.len, exact);
-    kube_response_free(&r);
+    kube_response_done(&r);
 }
 
 static void test_request_timeout(void **state)
@@ -416,7 +416,7 @@ static void list_rv(char *rv, size_t n)
     snprintf(rv, n, "%s",
              json_string_value(json_object_get(json_object_get(j, "metadata"), "resourceVersion")));
     json_decref(j);
-    kube_response_free(&r);
+    kube_response_done(&r);
 }
 
 static void test_watch_sees_new_namespace(void **state)
@@ -524,7 +524,7 @@ static void *hammer(void *arg)
         int rc = kube_client_request(cl.admin, "GET", i % 2 ? "/version" : "/api/v1/namespaces",
                                      NULL, NULL, 10000, 1 << 20, &r, err, sizeof(err));
         if (rc || r.status != 200 || r.len == 0) __atomic_add_fetch(&thread_failures, 1, 0);
-        kube_response_free(&r);
+        kube_response_done(&r);
     }
     return NULL;
 }

@@ -92,7 +92,7 @@ static struct outbuf render(enum query_target kind, enum query_format media, con
                          0);
     outbuf_init(&out);
     assert_int_equal(render_query(&store, &q, &out), 200);
-    if (selector) selector_free(&sel);
+    if (selector) selector_done(&sel);
     return out;
 }
 
@@ -117,7 +117,7 @@ static const char *labels_in(enum query_target kind, const char *name)
             buf + len, sizeof(buf) - len, "%s%s=%s", len ? "," : "", k, json_string_value(v));
     }
     json_decref(j);
-    outbuf_free(&o);
+    outbuf_done(&o);
     return buf;
 }
 
@@ -149,7 +149,7 @@ static bool pb_list_has(const char *selector, const char *k, const char *v)
 {
     struct outbuf o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, selector);
     bool found = sf_pb_has_label(o.data, o.len, k, v);
-    outbuf_free(&o);
+    outbuf_done(&o);
     return found;
 }
 
@@ -175,7 +175,7 @@ static int teardown(void **state)
     (void)state;
     kube_labels_stop(kl);
     h2o_evloop_run(loop, 0); /* lets the queue's socket go */
-    store_free(&store);
+    store_done(&store);
     kcl_down(&cl);
     return 0;
 }

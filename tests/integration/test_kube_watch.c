@@ -348,7 +348,7 @@ static void test_forbidden_reports_reason(void **state)
     cfg.ca_pem_len = adm.ca_pem_len;
     kc = kube_client_new(&cfg, err, sizeof(err));
     assert_non_null(kc);
-    kube_config_free(&adm);
+    kube_config_done(&adm);
     memset(&rec.connected, 0, sizeof(rec.connected));
     rec.why[0] = '\0';
     w = kube_watch_start_opts(kc, "/api/v1/pods", &rec_cb, NULL, &o, err, sizeof(err));

@@ -54,10 +54,10 @@ int ah_start_flags(struct agg_harness *h, const char *flags)
     for (int i = 0; i < 100; i++) {
         struct http_result r;
         if (ah_get(h, "/livez", NULL, NULL, &r) == 0 && r.status == 200) {
-            outbuf_free(&r.body);
+            outbuf_done(&r.body);
             return 0;
         }
-        outbuf_free(&r.body);
+        outbuf_done(&r.body);
         usleep(50000);
     }
     return -1;
@@ -168,8 +168,8 @@ long ah_ship(struct agg_harness *h, const struct wire_shipment *s)
         ah_post_ship_raw(h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", AH_SHIP_TOKEN,
                          &r) == 0)
         status = r.status;
-    outbuf_free(&b);
-    outbuf_free(&r.body);
+    outbuf_done(&b);
+    outbuf_done(&r.body);
     return status;
 }
 

@@ -65,7 +65,7 @@ static struct kube_client *kcl_client_from(const char *kubeconfig)
     }
     kc = kube_client_new(&cfg, err, sizeof(err));
     if (!kc) fprintf(stderr, "client: %s\n", err);
-    kube_config_free(&cfg);
+    kube_config_done(&cfg);
     return kc;
 }
 
@@ -143,7 +143,7 @@ long kcl_call(struct kube_cluster *c, const char *method, const char *path, cons
     if (out)
         *out = r;
     else
-        kube_response_free(&r);
+        kube_response_done(&r);
     return status;
 }
 
@@ -184,7 +184,7 @@ long kcl_create_pod(struct kube_cluster *c, const char *ns, const char *name,
         snprintf(uid, uidlen, "%s", u ? u : "");
         json_decref(j);
     }
-    kube_response_free(&r);
+    kube_response_done(&r);
     return st;
 }
 
@@ -197,7 +197,7 @@ long kcl_relabel(struct kube_cluster *c, const char *path, const char *labels_js
 
     if (st != 200) return st;
     j = json_loadb(r.body, r.len, 0, NULL);
-    kube_response_free(&r);
+    kube_response_done(&r);
     if (!j) return -1;
     json_object_set_new(json_object_get(j, "metadata"), "labels", json_loads(labels_json, 0, NULL));
     body = json_dumps(j, JSON_COMPACT);

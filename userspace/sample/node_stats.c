@@ -18,7 +18,7 @@ void node_reader_init(struct node_reader *r, int cgroup_fd, const char *meminfo_
              meminfo_path ? meminfo_path : "/proc/meminfo");
 }
 
-void node_reader_close(struct node_reader *r)
+void node_reader_done(struct node_reader *r)
 {
     cgroup_files_close(&r->files);
     if (r->meminfo_fd >= 0) close(r->meminfo_fd);

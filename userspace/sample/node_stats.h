@@ -35,7 +35,7 @@ struct node_reader {
 };
 
 void node_reader_init(struct node_reader *r, int cgroup_fd, const char *meminfo_path);
-void node_reader_close(struct node_reader *r);
+void node_reader_done(struct node_reader *r);
 /* Returns 0 when CPU was read; memory fields as available (errors logged, rate-limited). */
 int node_sample_read(struct node_reader *r, struct node_sample *out);
 

@@ -778,8 +778,8 @@ void h2_conn_free(struct h2_conn *c)
 {
     if (!c) return;
     close_conn(c);
-    outbuf_free(&c->out);
-    outbuf_free(&c->resp.body);
+    outbuf_done(&c->out);
+    outbuf_done(&c->resp.body);
     free(c->host);
     free(c->connect_addr);
     free(c);

@@ -24,7 +24,7 @@ static void copy_name(char *dst, size_t cap, const char *src, bool ok)
 
 /* ---- building ---------------------------------------------------------------------------- */
 
-struct ship_snapshot *ship_snapshot_alloc(size_t npods, size_t ncontainers, size_t nsamples)
+struct ship_snapshot *ship_snapshot_new(size_t npods, size_t ncontainers, size_t nsamples)
 {
     struct ship_snapshot *s = calloc(1, sizeof(*s));
 
@@ -240,7 +240,7 @@ struct ship_snapshot *ship_snapshot_build(const struct collector *c, int64_t his
         ncontainers += n;
     }
     if (npods > WIRE_MAX_PODS) npods = WIRE_MAX_PODS;
-    s = ship_snapshot_alloc(npods, ncontainers, (ncontainers + 1) * (CPU_HISTORY_POINTS + 1));
+    s = ship_snapshot_new(npods, ncontainers, (ncontainers + 1) * (CPU_HISTORY_POINTS + 1));
     if (!s) return NULL;
     cutoff = s->taken_real_ns - history_ns;
 

@@ -60,7 +60,7 @@ void ship_snapshot_unref(struct ship_snapshot *s); /* NULL is fine */
 
 /* Building one by hand (ship_snapshot_build uses these; tests do too). An empty snapshot with
  * room for npods pods, ncontainers containers and nsamples CPU samples in all. */
-struct ship_snapshot *ship_snapshot_alloc(size_t npods, size_t ncontainers, size_t nsamples);
+struct ship_snapshot *ship_snapshot_new(size_t npods, size_t ncontainers, size_t nsamples);
 /* Node figures; samples are copied (ascending real_ns). Returns 0 or -ENOSPC. */
 int ship_snapshot_set_node(struct ship_snapshot *s, uint32_t cpu_cores, uint64_t memory_capacity,
                            const struct wire_sample *samples, size_t n,

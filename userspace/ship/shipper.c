@@ -177,7 +177,7 @@ static void target_free(struct target *t)
 {
     if (!t) return;
     h2_conn_free(t->conn);
-    outbuf_free(&t->body);
+    outbuf_done(&t->body);
     ship_snapshot_unref(t->acked);
     ship_snapshot_unref(t->sending);
     free(t);
@@ -703,14 +703,14 @@ not_url:
 /* The encoder is the judge of a node name: try an empty shipment. */
 static bool node_name_ok(const char *node_name)
 {
-    struct ship_snapshot *empty = ship_snapshot_alloc(0, 0, 0);
+    struct ship_snapshot *empty = ship_snapshot_new(0, 0, 0);
     struct ship_meta m = {.node_name = node_name, .seq = 1};
     struct outbuf out;
     int rc = -ENOMEM;
 
     outbuf_init(&out);
     if (empty) rc = ship_snapshot_encode(NULL, empty, &m, &out);
-    outbuf_free(&out);
+    outbuf_done(&out);
     ship_snapshot_unref(empty);
     return rc != -EINVAL;
 }

@@ -46,7 +46,7 @@ static void test_strmap_put_get_del_churn(void **state)
         count++;
     assert_int_equal(count, N / 2);
     assert_null(strmap_del(&m, "absent"));
-    strmap_free(&m);
+    strmap_done(&m);
 }
 
 static void test_duration_valid(void **state)

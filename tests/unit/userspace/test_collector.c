@@ -174,7 +174,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    if (f->started) collector_destroy(&f->c);
+    if (f->started) collector_done(&f->c);
     tu_rm_rf(f->root);
     tu_rm_rf(f->runtime);
     unlink(f->meminfo);
@@ -358,7 +358,7 @@ static void test_hostile_files_skip_only_what_is_bad(void **state)
     write_file(dir, "cpu.stat", "usage_us");
 
     /* A fresh collector so every file is opened anew. */
-    collector_destroy(&f->c);
+    collector_done(&f->c);
     f->started = 0;
     start(f);
     warns_before = log_lines_written(LOG_WARN);
@@ -443,7 +443,7 @@ static void test_permission_denied_skips_container(void **state)
                  : !good->has_sample        ? 15
                  : c.stats.read_errors != 1 ? 16
                                             : 0;
-        collector_destroy(&c);
+        collector_done(&c);
         _exit(rc);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -205,8 +205,8 @@ static struct authn_config *config_of(const char *client, const char *proxy, cha
 
     s.client_ca_pem = client ? strdup(client) : NULL;
     s.requestheader_ca_pem = proxy ? strdup(proxy) : NULL;
-    c = authn_config_build(&s, errbuf, sizeof(errbuf));
-    authn_source_free(&s);
+    c = authn_config_new(&s, errbuf, sizeof(errbuf));
+    authn_source_done(&s);
     assert_non_null(c);
     return c;
 }
@@ -218,7 +218,7 @@ static struct authn_config *kubeadm_config(void)
     return config_of(client_ca.pem, proxy_ca.pem, list_of("front-proxy-client", NULL), NULL);
 }
 
-/* --- authn_config_build ------------------------------------------------------------------ */
+/* --- authn_config_new ------------------------------------------------------------------ */
 
 static void test_build(void **state)
 {
@@ -234,7 +234,7 @@ static void test_build(void **state)
     s.username_headers = list_of("X-Remote-User", "X-FORWARDED-USER");
     s.group_headers = list_of("X-Remote-Group", NULL);
     s.extra_prefixes = list_of("X-Remote-Extra-", NULL);
-    c = authn_config_build(&s, errbuf, sizeof(errbuf));
+    c = authn_config_new(&s, errbuf, sizeof(errbuf));
     assert_non_null(c);
     assert_non_null(c->client_ca);
     assert_non_null(c->requestheader_ca);
@@ -262,13 +262,13 @@ static void test_build(void **state)
     assert_false(authn_cert_verified(c->client_ca, front_proxy.cert, NULL));
 
     /* each build is a new generation */
-    c2 = authn_config_build(&s, errbuf, sizeof(errbuf));
+    c2 = authn_config_new(&s, errbuf, sizeof(errbuf));
     assert_non_null(c2);
     assert_true(c->generation > 0);
     assert_int_equal(c2->generation, c->generation + 1);
     authn_config_free(c2);
     authn_config_free(c);
-    authn_source_free(&s);
+    authn_source_done(&s);
     authn_config_free(NULL);
 }
 
@@ -280,7 +280,7 @@ static void test_build_defaults(void **state)
     (void)state;
     /* a requestheader CA and no header lists: the kube-apiserver defaults */
     s.requestheader_ca_pem = strdup(proxy_ca.pem);
-    c = authn_config_build(&s, errbuf, sizeof(errbuf));
+    c = authn_config_new(&s, errbuf, sizeof(errbuf));
     assert_non_null(c);
     assert_null(c->client_ca);
     assert_null(c->allowed_names[0]); /* any name the CA signed */
@@ -297,7 +297,7 @@ static void test_build_defaults(void **state)
     s.username_headers = list_of(NULL, NULL);
     s.group_headers = list_of(NULL, NULL);
     s.extra_prefixes = list_of(NULL, NULL);
-    c = authn_config_build(&s, errbuf, sizeof(errbuf));
+    c = authn_config_new(&s, errbuf, sizeof(errbuf));
     assert_non_null(c);
     assert_string_equal(c->username_headers[0], "x-remote-user");
     assert_string_equal(c->group_headers[0], "x-remote-group");
@@ -308,7 +308,7 @@ static void test_build_defaults(void **state)
     free(s.requestheader_ca_pem);
     s.requestheader_ca_pem = NULL;
     s.client_ca_pem = strdup(client_ca.pem);
-    c = authn_config_build(&s, errbuf, sizeof(errbuf));
+    c = authn_config_new(&s, errbuf, sizeof(errbuf));
     assert_non_null(c);
     assert_non_null(c->client_ca);
     assert_null(c->requestheader_ca);
@@ -316,10 +316,10 @@ static void test_build_defaults(void **state)
     assert_null(c->group_headers[0]);
     assert_null(c->extra_prefixes[0]);
     authn_config_free(c);
-    authn_source_free(&s);
+    authn_source_done(&s);
 
     /* nothing at all: a configuration that trusts no certificate */
-    c = authn_config_build(&s, errbuf, sizeof(errbuf));
+    c = authn_config_new(&s, errbuf, sizeof(errbuf));
     assert_non_null(c);
     assert_null(c->client_ca);
     assert_null(c->requestheader_ca);
@@ -335,9 +335,9 @@ static void expect_build_fail(const char *client, const char *proxy, const char 
     s.client_ca_pem = client ? strdup(client) : NULL;
     s.requestheader_ca_pem = proxy ? strdup(proxy) : NULL;
     memset(errbuf, 0, sizeof(errbuf));
-    assert_null(authn_config_build(&s, errbuf, sizeof(errbuf)));
+    assert_null(authn_config_new(&s, errbuf, sizeof(errbuf)));
     assert_string_equal(errbuf, msg);
-    authn_source_free(&s);
+    authn_source_done(&s);
 }
 
 static void test_build_bad_pem(void **state)
@@ -380,11 +380,11 @@ static void test_build_bad_pem(void **state)
     snprintf(buf, 2 * n + 64, "# cluster CA\n%s\n# end\n", client_ca.pem);
     {
         struct authn_source s = {.client_ca_pem = strdup(buf)};
-        struct authn_config *c = authn_config_build(&s, errbuf, sizeof(errbuf));
+        struct authn_config *c = authn_config_new(&s, errbuf, sizeof(errbuf));
         assert_non_null(c);
         assert_true(authn_cert_verified(c->client_ca, alice.cert, NULL));
         authn_config_free(c);
-        authn_source_free(&s);
+        authn_source_done(&s);
     }
     free(buf);
 
@@ -540,7 +540,7 @@ static void expect_user_free(const struct authn_config *c, h2o_req_t *req, const
                              const char *how, const char *name, size_t ngroups)
 {
     struct user_info u = expect_user(c, req, cert, how, name, ngroups);
-    user_info_free(&u);
+    user_info_done(&u);
 }
 
 /* The request must authenticate no one, with result r; returns why. */
@@ -582,14 +582,14 @@ static void test_front_proxy(void **state)
     assert_string_equal(u.extra[0].values[1], "two");
     assert_string_equal(user_info_extra(&u, "scopes"), "read");
     assert_string_equal(user_info_extra(&u, "aAb"), "escaped upper case stays");
-    user_info_free(&u);
+    user_info_done(&u);
     req_free(req);
 
     /* mixed-case header names (HTTP/1 clients send them so) still count */
     req = REQ("X-Remote-User", "carol", "X-REMOTE-GROUP", "ops");
     u = expect_user(c, req, &front_proxy, "front-proxy", "carol", 1);
     assert_string_equal(u.groups[0], "ops");
-    user_info_free(&u);
+    user_info_done(&u);
     req_free(req);
 
     /* an empty username is no username: the proxy authenticates no one, and its certificate
@@ -665,7 +665,7 @@ static void test_client_certificate(void **state)
     assert_string_equal(u.groups[0], "dev");
     assert_string_equal(u.groups[1], "ops");
     assert_int_equal(u.nextra, 0);
-    user_info_free(&u);
+    user_info_done(&u);
 
     /* the front proxy's name on a certificate of the client CA: a client, not a proxy */
     expect_user_free(c, req, &client_as_proxy, "client-certificate", "front-proxy-client", 0);
@@ -680,7 +680,7 @@ static void test_client_certificate(void **state)
     assert_int_equal(o.r, AUTHN_USER);
     assert_string_equal(o.u.name, "carol");
     assert_int_equal(o.u.ngroups, 0);
-    user_info_free(&o.u);
+    user_info_done(&o.u);
     sk_X509_free(peer.chain);
     peer_clear(&peer);
 
@@ -713,7 +713,7 @@ static void test_any_proxy_name(void **state)
     expect_user_free(c, req, &proxy_as_client, "front-proxy", "system:admin", 1);
     u = expect_user(c, req, &alice, "client-certificate", "alice", 2);
     assert_string_equal(u.groups[0], "dev");
-    user_info_free(&u);
+    user_info_done(&u);
     expect_no_user(c, req, &rogue_proxy, AUTHN_NONE);
     req_free(req);
     authn_config_free(c);
@@ -731,7 +731,7 @@ static void test_verdict_follows_reload(void **state)
     (void)state;
     assert_int_equal(authn_request(c, req, &peer, &u, &token, &why), AUTHN_USER);
     assert_int_equal(peer.generation, c->generation);
-    user_info_free(&u);
+    user_info_done(&u);
     /* the same connection after a reload that no longer trusts the front-proxy CA */
     c2 = config_of(client_ca.pem, NULL, NULL, NULL);
     assert_int_equal(authn_request(c2, req, &peer, &u, &token, &why), AUTHN_NONE);
@@ -739,7 +739,7 @@ static void test_verdict_follows_reload(void **state)
     assert_int_equal(peer.generation, c2->generation);
     /* and back */
     assert_int_equal(authn_request(c, req, &peer, &u, &token, &why), AUTHN_USER);
-    user_info_free(&u);
+    user_info_done(&u);
     peer_clear(&peer);
     authn_config_free(c2);
     authn_config_free(c);
@@ -779,7 +779,7 @@ static void test_front_proxy_limits(void **state)
     req = REQ("x-remote-user", "bob", name, "v");
     u = expect_user(c, req, &front_proxy, "front-proxy", "bob", 0);
     assert_int_equal(u.nextra, 0);
-    user_info_free(&u);
+    user_info_done(&u);
     req_free(req);
     authn_config_free(c);
 }
@@ -873,14 +873,14 @@ static void test_configmap_end_to_end(void **state)
     assert_non_null(json);
     assert_int_equal(authn_source_from_configmap(json, strlen(json), &s, errbuf, sizeof(errbuf)),
                      0);
-    c = authn_config_build(&s, errbuf, sizeof(errbuf));
+    c = authn_config_new(&s, errbuf, sizeof(errbuf));
     assert_non_null(c);
     expect_user_free(c, req, &front_proxy, "front-proxy", "system:kube-aggregator", 1);
     expect_user_free(c, req, &alice, "client-certificate", "alice", 2);
     expect_no_user(c, req, &other_proxy, AUTHN_NONE);
     req_free(req);
     authn_config_free(c);
-    authn_source_free(&s);
+    authn_source_done(&s);
     free(json);
     json_decref(cm);
 }

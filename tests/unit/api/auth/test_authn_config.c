@@ -114,16 +114,16 @@ static void test_kube_apiserver_1_20(void **state)
     assert_non_null(strstr(s.requestheader_ca_pem, "dC1wcm94eS1jYTAe"));
     assert_int_equal(list_len(s.allowed_names), 1);
     assert_string_equal(s.allowed_names[0], "front-proxy-client");
-    /* names as given: lower-casing is authn_config_build's business */
+    /* names as given: lower-casing is authn_config_new's business */
     assert_int_equal(list_len(s.username_headers), 1);
     assert_string_equal(s.username_headers[0], "X-Remote-User");
     assert_int_equal(list_len(s.group_headers), 1);
     assert_string_equal(s.group_headers[0], "X-Remote-Group");
     assert_int_equal(list_len(s.extra_prefixes), 1);
     assert_string_equal(s.extra_prefixes[0], "X-Remote-Extra-");
-    authn_source_free(&s);
+    authn_source_done(&s);
     assert_true(all_zero(&s));
-    authn_source_free(&s);
+    authn_source_done(&s);
 }
 
 static void test_partial_and_empty(void **state)
@@ -141,7 +141,7 @@ static void test_partial_and_empty(void **state)
     assert_null(s.username_headers);
     assert_null(s.group_headers);
     assert_null(s.extra_prefixes);
-    authn_source_free(&s);
+    authn_source_done(&s);
     free(json);
 
     /* null is "not given"; "[]" is given and empty; other keys are ignored */
@@ -155,7 +155,7 @@ static void test_partial_and_empty(void **state)
     assert_null(s.username_headers);
     assert_int_equal(list_len(s.group_headers), 2);
     assert_string_equal(s.group_headers[1], "X-B");
-    authn_source_free(&s);
+    authn_source_done(&s);
     free(json);
 
     /* an empty data object is a configuration that trusts nothing */
@@ -264,7 +264,7 @@ static void test_list_limits(void **state)
     json = cm_with(m);
     assert_int_equal(parse(json, strlen(json), &s), 0);
     assert_int_equal(list_len(s.allowed_names), AUTHN_CONFIG_MAX_NAMES);
-    authn_source_free(&s);
+    authn_source_done(&s);
     free(json);
     free(m);
 
@@ -277,7 +277,7 @@ static void test_list_limits(void **state)
     json = cm_with(m);
     assert_int_equal(parse(json, strlen(json), &s), 0);
     assert_int_equal(strlen(s.group_headers[1]), 256);
-    authn_source_free(&s);
+    authn_source_done(&s);
     free(json);
     free(m);
 
@@ -318,7 +318,7 @@ static void test_size_limits(void **state)
     json = big_cm("client-ca-file", AUTHN_CONFIG_MAX_PEM, 0, &len);
     assert_int_equal(parse(json, len, &s), 0);
     assert_int_equal(strlen(s.client_ca_pem), AUTHN_CONFIG_MAX_PEM);
-    authn_source_free(&s);
+    authn_source_done(&s);
     free(json);
 
     json = big_cm("client-ca-file", AUTHN_CONFIG_MAX_PEM + 1, 0, &len);
@@ -333,7 +333,7 @@ static void test_size_limits(void **state)
     json = big_cm("client-ca-file", 100, 4 * MIB, &len);
     assert_int_equal(parse(json, len, &s), 0);
     assert_int_equal(strlen(s.client_ca_pem), 100);
-    authn_source_free(&s);
+    authn_source_done(&s);
     free(json);
     json = big_cm("client-ca-file", 100, 4 * MIB + 1, &len);
     expect_fail_len(json, len, -E2BIG, "ConfigMap larger than 4194304 bytes");
@@ -375,14 +375,14 @@ static void test_merge(void **state)
     assert_int_equal(list_len(flags.group_headers), 2);
     assert_string_equal(flags.group_headers[1], "X-Other-Group");
     assert_string_equal(flags.extra_prefixes[0], "X-Remote-Extra-");
-    authn_source_free(&flags);
+    authn_source_done(&flags);
 
     /* no flags: the ConfigMap as it is; nothing in either: nothing */
     cm.requestheader_ca_pem = strdup("CM-PROXY-CA");
     authn_source_merge(&flags, &cm);
     assert_string_equal(flags.requestheader_ca_pem, "CM-PROXY-CA");
     assert_null(flags.client_ca_pem);
-    authn_source_free(&flags);
+    authn_source_done(&flags);
     authn_source_merge(&flags, &cm);
     assert_true(all_zero(&flags));
     assert_true(all_zero(&cm));
@@ -400,7 +400,7 @@ static void test_merge(void **state)
     assert_string_equal(flags.requestheader_ca_pem, "B");
     assert_string_equal(flags.allowed_names[0], "n");
     assert_string_equal(flags.extra_prefixes[0], "e");
-    authn_source_free(&flags);
+    authn_source_done(&flags);
 }
 
 int main(void)

@@ -118,11 +118,11 @@ static void test_token_review_parse(void **state)
                         "kmetrics-collector-x7k2p");
     assert_string_equal(user_info_extra(&u, "authentication.kubernetes.io/pod-uid"),
                         "0e9d8c7b-6a5f-4e3d-2c1b-0a9f8e7d6c5b");
-    user_info_free(&u);
+    user_info_done(&u);
 
     /* no audiences asked: whatever the answer says about them */
     assert_int_equal(tr_parse(token_ok, strlen(token_ok), NULL, &u), 1);
-    user_info_free(&u);
+    user_info_done(&u);
 
     /* a minimal answer: username only; an empty uid is none */
     static const char minimal[] =
@@ -132,7 +132,7 @@ static void test_token_review_parse(void **state)
     assert_null(u.uid);
     assert_int_equal(u.ngroups, 0);
     assert_int_equal(u.nextra, 0);
-    user_info_free(&u);
+    user_info_done(&u);
 }
 
 /* The request as the API server sees it, answered with the audiences it asked for. */
@@ -152,7 +152,7 @@ static void test_token_review_round_trip(void **state)
     assert_int_equal(tr_parse(answer, strlen(answer), aud, &u), 1);
     assert_string_equal(u.name, "bob");
     assert_int_equal(u.ngroups, 1);
-    user_info_free(&u);
+    user_info_done(&u);
     free(answer);
     json_decref(j);
     free(req);
@@ -297,7 +297,7 @@ static void expect_user_rc(char *json, int rc)
 
     assert_int_equal(tr_parse(json, strlen(json), NULL, &u), rc);
     if (rc == 1)
-        user_info_free(&u);
+        user_info_done(&u);
     else
         assert_true(all_zero(&u));
     free(json);
@@ -328,7 +328,7 @@ static void test_token_review_limits(void **state)
         struct user_info u;
         assert_int_equal(tr_parse(big, KUBE_REVIEW_MAX_BODY, NULL, &u), 1);
         assert_int_equal(u.ngroups, 3);
-        user_info_free(&u);
+        user_info_done(&u);
         assert_int_equal(tr_parse(big, KUBE_REVIEW_MAX_BODY + 1, NULL, &u), -EINVAL);
         assert_true(all_zero(&u));
     }
@@ -419,7 +419,7 @@ static void test_access_review_request_resource(void **state)
     assert_string_equal(str_at(ra, "resource"), "nodes");
     json_decref(j);
     free(s);
-    user_info_free(&u);
+    user_info_done(&u);
 }
 
 static void test_access_review_request_non_resource(void **state)
@@ -476,26 +476,26 @@ static void test_access_review_request_not_utf8(void **state)
     a.path = "/metrics\xe2\x82";
     assert_null(access_review_request(&u, &a));
     a = pods_get;
-    user_info_free(&u);
+    user_info_done(&u);
 
     other.name = strdup("bob");
     assert_int_equal(user_info_add_group(&other, "dev\xff", 4), 0);
     assert_null(access_review_request(&other, &a));
-    user_info_free(&other);
+    user_info_done(&other);
     other.name = strdup("bob");
     assert_int_equal(user_info_add_extra(&other, "k\xff", 2, "v", 1), 0);
     assert_null(access_review_request(&other, &a));
-    user_info_free(&other);
+    user_info_done(&other);
     other.name = strdup("bob");
     assert_int_equal(user_info_add_extra(&other, "k", 1, "v\xff", 2), 0);
     assert_null(access_review_request(&other, &a));
     /* and valid multi-byte UTF-8 is fine */
-    user_info_free(&other);
+    user_info_done(&other);
     other.name = strdup("b\xc3\xb6rje");
     char *s = access_review_request(&other, &a);
     assert_non_null(s);
     free(s);
-    user_info_free(&other);
+    user_info_done(&other);
 }
 
 static int ar_parse(const char *json)
@@ -677,12 +677,12 @@ static void test_access_cache_key(void **state)
     free(v.name);
     v.name = strdup("system:serviceaccount:monitoring:other");
     seen[nseen++] = access_cache_key(&v, &a);
-    user_info_free(&v);
+    user_info_done(&v);
     assert_int_equal(user_info_copy(&v, &u1), 0);
     free(v.uid);
     v.uid = NULL;
     seen[nseen++] = access_cache_key(&v, &a);
-    user_info_free(&v);
+    user_info_done(&v);
     /* a group more, a group different, a group fewer */
     assert_int_equal(user_info_copy(&v, &u1), 0);
     assert_int_equal(user_info_add_group(&v, "system:masters", 14), 0);
@@ -693,7 +693,7 @@ static void test_access_cache_key(void **state)
     v.ngroups = 1; /* the others stay allocated: put them back before freeing */
     seen[nseen++] = access_cache_key(&v, &a);
     v.ngroups = 3;
-    user_info_free(&v);
+    user_info_done(&v);
     /* an extra value differs, or one more */
     assert_int_equal(user_info_copy(&v, &u1), 0);
     assert_int_equal(user_info_add_extra(&v, "scopes", 6, "c", 1), 0);
@@ -703,7 +703,7 @@ static void test_access_cache_key(void **state)
     v.extra[1].nvalues = 2;
     seen[nseen++] = access_cache_key(&v, &a);
     v.extra[1].nvalues = 3;
-    user_info_free(&v);
+    user_info_done(&v);
     /* names that would run together if the key were a plain concatenation */
     struct user_info ab = {.name = "a"}, a_b = {.name = "a,b"};
     char *g1[] = {"b,c"}, *g2[] = {"b", "c"};
@@ -723,8 +723,8 @@ static void test_access_cache_key(void **state)
     }
     for (size_t i = 0; i < nseen; i++)
         free(seen[i]);
-    user_info_free(&u1);
-    user_info_free(&u2);
+    user_info_done(&u1);
+    user_info_done(&u2);
 }
 
 int main(void)

@@ -38,9 +38,9 @@ static void test_groups(void **state)
     assert_int_equal(user_info_add_group(&u, "one-too-many", 12), -E2BIG);
     assert_int_equal(u.ngroups, USER_INFO_MAX_GROUPS);
     assert_string_equal(u.groups[USER_INFO_MAX_GROUPS - 1], "g255");
-    user_info_free(&u);
+    user_info_done(&u);
     assert_true(all_zero(&u));
-    user_info_free(&u); /* freeing an empty struct is harmless */
+    user_info_done(&u); /* freeing an empty struct is harmless */
 }
 
 static void test_extra_join_and_limits(void **state)
@@ -86,7 +86,7 @@ static void test_extra_join_and_limits(void **state)
     /* an existing key still takes values when the key table is full */
     assert_int_equal(user_info_add_extra(&u, "pod", 3, "q", 1), 0);
     assert_int_equal(u.extra[2].nvalues, 2);
-    user_info_free(&u);
+    user_info_done(&u);
     assert_true(all_zero(&u));
 }
 
@@ -105,7 +105,7 @@ static void test_copy(void **state)
 
     memset(&dst, 0x5a, sizeof(dst)); /* garbage in: overwritten, never freed */
     assert_int_equal(user_info_copy(&dst, &src), 0);
-    user_info_free(&src); /* the copy shares nothing with its source */
+    user_info_done(&src); /* the copy shares nothing with its source */
     assert_string_equal(dst.name, "system:serviceaccount:kmetrics:collector");
     assert_string_equal(dst.uid, "0b9c6a0e-6f8e-4e8c-9f1e-2b0b3a1c8d7e");
     assert_int_equal(dst.ngroups, 2);
@@ -117,7 +117,7 @@ static void test_copy(void **state)
     assert_string_equal(dst.extra[0].values[1], "2");
     assert_string_equal(dst.extra[1].key, "b");
     assert_string_equal(dst.extra[1].values[0], "3");
-    user_info_free(&dst);
+    user_info_done(&dst);
 
     /* no name: an empty one; no uid stays none */
     assert_int_equal(user_info_copy(&dst, &empty), 0);
@@ -125,7 +125,7 @@ static void test_copy(void **state)
     assert_null(dst.uid);
     assert_int_equal(dst.ngroups, 0);
     assert_int_equal(dst.nextra, 0);
-    user_info_free(&dst);
+    user_info_done(&dst);
 }
 
 int main(void)

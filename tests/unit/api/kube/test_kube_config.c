@@ -110,9 +110,9 @@ static void test_kind_inline(void **state)
     assert_null(c.namespace_);
     assert_null(c.tls_server_name);
     assert_false(c.insecure_skip_tls_verify);
-    kube_config_free(&c);
+    kube_config_done(&c);
     assert_true(all_zero(&c));
-    kube_config_free(&c); /* twice is harmless */
+    kube_config_done(&c); /* twice is harmless */
 }
 
 /* kubeadm's admin.conf plus a second context; the non-current one is selected. */
@@ -157,7 +157,7 @@ static void test_kubeadm_select_context(void **state)
     assert_string_equal(c.server, "https://10.0.0.10:6443");
     assert_non_null(c.client_key_pem);
     assert_null(c.token);
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     assert_int_equal(parse(yaml, "staging-ci", &c), 0);
     assert_string_equal(c.server, "https://staging.example.com");
@@ -169,7 +169,7 @@ static void test_kubeadm_select_context(void **state)
     assert_string_equal(c.token, "eyJhbGciOiJSUzI1NiJ9.payload.sig");
     assert_null(c.token_file);
     assert_string_equal(c.namespace_, "monitoring");
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     assert_int_equal(parse(yaml, "nope", &c), -EINVAL);
     assert_string_equal(errbuf, "context \"nope\" not found");
@@ -199,7 +199,7 @@ static void test_file_references(void **state)
     assert_int_equal(c.ca_pem_len, strlen(CA_PEM));
     assert_string_equal(c.client_cert_pem, CERT_PEM);
     assert_string_equal(c.client_key_pem, KEY_PEM);
-    kube_config_free(&c);
+    kube_config_done(&c);
 }
 
 static void test_token_users(void **state)
@@ -215,7 +215,7 @@ static void test_token_users(void **state)
         parse(CTX CLUSTER "users: [{name: u, user: {tokenFile: tokens/sa}}]\n", NULL, &c), 0);
     assert_string_equal(c.token, "rotated-token");
     assert_string_equal(c.token_file, path);
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     /* both: the file wins, it is the one that rotates */
     assert_int_equal(parse(CTX CLUSTER
@@ -223,13 +223,13 @@ static void test_token_users(void **state)
                            NULL, &c),
                      0);
     assert_string_equal(c.token, "rotated-token");
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     assert_int_equal(parse(CTX CLUSTER USER, NULL, &c), 0);
     assert_string_equal(c.token, "abc");
     assert_null(c.token_file);
     assert_string_equal(c.server, "https://h:6443");
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     /* no user in the context: anonymous */
     assert_int_equal(
@@ -237,7 +237,7 @@ static void test_token_users(void **state)
               &c),
         0);
     assert_null(c.token);
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     expect_fail(CTX CLUSTER "users: [{name: u, user: {tokenFile: tokens/missing}}]\n", -ENOENT,
                 "users[0].user.tokenFile: /tmp/*");
@@ -263,7 +263,7 @@ static void test_load_from_file(void **state)
                      0);
     assert_int_equal(kube_config_load(path, NULL, &c, errbuf, sizeof(errbuf)), 0);
     assert_string_equal(c.ca_pem, CA_PEM); /* relative to the kubeconfig, not the cwd */
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     snprintf(path, sizeof(path), "%s/home/.kube/nope", dir);
     assert_int_equal(kube_config_load(path, NULL, &c, errbuf, sizeof(errbuf)), -ENOENT);
@@ -301,17 +301,17 @@ static void test_in_cluster(void **state)
     snprintf(path, sizeof(path), "%s/token", sa);
     assert_string_equal(c.token_file, path);
     assert_string_equal(c.namespace_, "kmetrics");
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     setenv("KUBERNETES_SERVICE_HOST", "fd00:10:96::1", 1);
     setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
     assert_int_equal(kube_config_in_cluster(sa, &c, errbuf, sizeof(errbuf)), 0);
     assert_string_equal(c.server, "https://[fd00:10:96::1]:6443");
-    kube_config_free(&c);
+    kube_config_done(&c);
     setenv("KUBERNETES_SERVICE_HOST", "[fd00::1]", 1);
     assert_int_equal(kube_config_in_cluster(sa, &c, errbuf, sizeof(errbuf)), 0);
     assert_string_equal(c.server, "https://[fd00::1]:6443");
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     /* no namespace file: fine, left unset */
     snprintf(sa2, sizeof(sa2), "%s/sa2", dir);
@@ -319,7 +319,7 @@ static void test_in_cluster(void **state)
     assert_int_equal(kube_config_in_cluster(sa2, &c, errbuf, sizeof(errbuf)), 0);
     assert_null(c.namespace_);
     assert_string_equal(errbuf, "");
-    kube_config_free(&c);
+    kube_config_done(&c);
 
     setenv("KUBERNETES_SERVICE_PORT", "99999", 1);
     assert_int_equal(kube_config_in_cluster(sa, &c, errbuf, sizeof(errbuf)), -EINVAL);
@@ -501,7 +501,7 @@ static void test_unsupported_auth(void **state)
                                NULL, &c),
                          0);
         assert_string_equal(c.token, "t");
-        kube_config_free(&c);
+        kube_config_done(&c);
     }
 }
 
@@ -543,7 +543,7 @@ static void test_file_limits(void **state)
 
         assert_int_equal(parse(yaml, NULL, &c), 0);
         assert_int_equal(c.client_cert_pem_len, KUBE_CONFIG_MAX_FILE);
-        kube_config_free(&c);
+        kube_config_done(&c);
     }
 
     /* a FIFO must neither hang nor be read */

@@ -64,9 +64,9 @@ static void test_real_added_sorted_labels(void **state)
     assert_string_equal(ev.meta.labels[2].key, "controller-revision-hash");
     assert_string_equal(ev.meta.labels[3].key, "zone");
     assert_false(kube_event_is_expired(&ev));
-    kube_event_free(&ev);
+    kube_event_done(&ev);
     assert_true(zeroed(&ev));
-    kube_event_free(&ev); /* twice is harmless */
+    kube_event_done(&ev); /* twice is harmless */
 }
 
 static void test_types(void **state)
@@ -83,7 +83,7 @@ static void test_types(void **state)
     assert_null(ev.meta.uid);
     assert_int_equal(ev.meta.nlabels, 0);
     assert_null(ev.meta.labels);
-    kube_event_free(&ev);
+    kube_event_done(&ev);
     assert_int_equal(parse("{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"n1\","
                            "\"namespace\":\"\",\"uid\":\"\",\"resourceVersion\":\"8\",\"labels\":"
                            "null}}}",
@@ -92,13 +92,13 @@ static void test_types(void **state)
     assert_int_equal(ev.type, KUBE_EVENT_DELETED);
     assert_null(ev.meta.namespace_);
     assert_null(ev.meta.uid);
-    kube_event_free(&ev);
+    kube_event_done(&ev);
 
     assert_int_equal(parse(real_bookmark, &ev), 0);
     assert_int_equal(ev.type, KUBE_EVENT_BOOKMARK);
     assert_string_equal(ev.resource_version, "12746");
     assert_null(ev.meta.name);
-    kube_event_free(&ev);
+    kube_event_done(&ev);
 
     assert_int_equal(parse(real_expired, &ev), 0);
     assert_int_equal(ev.type, KUBE_EVENT_ERROR);
@@ -107,23 +107,23 @@ static void test_types(void **state)
     assert_string_equal(ev.message, "too old resource version: 1 (211)");
     assert_null(ev.resource_version);
     assert_true(kube_event_is_expired(&ev));
-    kube_event_free(&ev);
+    kube_event_done(&ev);
 
     /* Expired by reason alone, or by code alone; other errors are not. */
     assert_int_equal(parse("{\"type\":\"ERROR\",\"object\":{\"code\":0,\"reason\":\"Gone\"}}", &ev),
                      0);
     assert_true(kube_event_is_expired(&ev));
-    kube_event_free(&ev);
+    kube_event_done(&ev);
     assert_int_equal(parse("{\"type\":\"ERROR\",\"object\":{\"code\":410}}", &ev), 0);
     assert_true(kube_event_is_expired(&ev));
     assert_null(ev.reason);
-    kube_event_free(&ev);
+    kube_event_done(&ev);
     assert_int_equal(parse("{\"type\":\"ERROR\",\"object\":{\"code\":500,\"reason\":"
                            "\"InternalError\",\"message\":null}}",
                            &ev),
                      0);
     assert_false(kube_event_is_expired(&ev));
-    kube_event_free(&ev);
+    kube_event_done(&ev);
 }
 
 /* Must be refused with -EINVAL, the event zeroed, and a reason containing want. */
@@ -257,7 +257,7 @@ static void test_label_count_and_size_limits(void **state)
             assert_int_equal(ev.meta.nlabels, KUBE_META_MAX_LABELS);
             for (size_t i = 1; i < ev.meta.nlabels; i++)
                 assert_true(strcmp(ev.meta.labels[i - 1].key, ev.meta.labels[i].key) < 0);
-            kube_event_free(&ev);
+            kube_event_done(&ev);
         } else {
             refused(line, n, "more than 1024");
         }
@@ -306,7 +306,7 @@ static void test_list_page(void **state)
     assert_int_equal(m.nlabels, 0);
     assert_int_equal(kube_list_item(&l, 3, &m, errbuf, sizeof(errbuf)), -EINVAL);
     assert_int_equal(kube_list_item(&l, 4, &m, errbuf, sizeof(errbuf)), -EINVAL);
-    kube_list_free(&l);
+    kube_list_done(&l);
     assert_null(l.json_);
 }
 
@@ -343,7 +343,7 @@ static void test_list_hostile(void **state)
     assert_int_equal(kube_list_parse(last, sizeof(last) - 1, &l, errbuf, sizeof(errbuf)), 0);
     assert_null(l.continue_);
     assert_int_equal(l.nitems, 0);
-    kube_list_free(&l);
+    kube_list_done(&l);
 }
 
 int main(void)

@@ -53,7 +53,7 @@ static void check_u64(fmt_u64_fn f, uint64_t v, const char *want)
     assert_false(b.failed);
     if (strcmp(b.data, want) != 0)
         fail_msg("%llu: got \"%s\", want \"%s\"", (unsigned long long)v, b.data, want);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void check_dur(int64_t ns, const char *want)
@@ -64,7 +64,7 @@ static void check_dur(int64_t ns, const char *want)
     format_go_duration(&b, ns);
     if (strcmp(b.data, want) != 0)
         fail_msg("%lld: got \"%s\", want \"%s\"", (long long)ns, b.data, want);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 /* ---- a minimal protobuf reader ----------------------------------------------------------- */
@@ -307,7 +307,7 @@ static void expect_json(void (*render)(struct outbuf *), const char *want)
     if (strcmp(b.data, want) != 0) fail_msg("got:\n%s\nwant:\n%s", b.data, want);
     j = parse_ok(&b);
     json_decref(j);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 /* ---- value formats --------------------------------------------------------------------------- */
@@ -452,7 +452,7 @@ static void test_rfc3339(void **state)
         format_rfc3339(&b, s * NS + 7);
         if (strcmp(b.data, want) != 0) fail_msg("%lld: got %s want %s", (long long)s, b.data, want);
     }
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_json_escape(void **state)
@@ -480,7 +480,7 @@ static void test_json_escape(void **state)
     outbuf_reset(&b);
     json_put_string(&b, "");
     assert_string_equal(b.data, "\"\"");
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 /* ---- JSON objects ------------------------------------------------------------------------- */
@@ -628,7 +628,7 @@ static void test_hostile_names_json(void **state)
     j = parse_ok(&b);
     assert_string_equal(json_string_value(json_object_get(j, "message")), hostile);
     json_decref(j);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_creation_now_and_prefix(void **state)
@@ -654,7 +654,7 @@ static void test_creation_now_and_prefix(void **state)
     t = timegm(&tm);
     assert_true(llabs((long long)(t - time(NULL))) <= 5);
     json_decref(j);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 /* ---- Table and Status --------------------------------------------------------------------- */
@@ -729,7 +729,7 @@ static void test_tables(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "rows")), 0);
     assert_int_equal(json_array_size(json_object_get(j, "columnDefinitions")), 4);
     json_decref(j);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void r_status_404(struct outbuf *b)
@@ -801,7 +801,7 @@ static void test_node_pb(void **state)
     } else {
         print_message("protoc not installed: skipped --decode_raw cross-check\n");
     }
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_pod_list_pb(void **state)
@@ -871,7 +871,7 @@ static void test_pod_list_pb(void **state)
         expect_contains(txt, "1: 18446744073709551615"); /* window -1 as raw varint */
         free(txt);
     }
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_single_pod_and_empty_lists_pb(void **state)
@@ -893,7 +893,7 @@ static void test_single_pod_and_empty_lists_pb(void **state)
     render_pod_list_pb(&b, V1B1, NULL, 0);
     raw = pb_unwrap(&b, 0, V1B1, "PodMetricsList");
     assert_int_equal(raw.n, 2);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_node_list_pb_and_growth(void **state)
@@ -922,7 +922,7 @@ static void test_node_list_pb_and_growth(void **state)
     meta = pb_expect_msg(item.p, item.n, 1, 0);
     pb_expect_str(meta.p, meta.n, 1, bigname);
     assert_int_equal(b.data[b.len], '\0');
-    outbuf_free(&b);
+    outbuf_done(&b);
     free(bigname);
 }
 
@@ -964,7 +964,7 @@ static void test_status_pb(void **state)
     raw = pb_unwrap(&b, 0, "v1", "Status");
     assert_int_equal(pb_count(raw.p, raw.n, 5), 0);
     assert_int_equal(pb_expect_varint(raw.p, raw.n, 6), 403);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 /* ---- scale ------------------------------------------------------------------------------- */
@@ -1041,7 +1041,7 @@ static void test_scale_timing(void **state)
             assert_int_equal(json_array_size(json_object_get(j, f ? "rows" : "items")), PODS);
             json_decref(j);
         }
-        outbuf_free(&b[f]);
+        outbuf_done(&b[f]);
     }
     free(names);
     free(cs);
@@ -1098,9 +1098,9 @@ static void test_pod_list_pb_from_items_matches(void **state)
     assert_int_equal(framed.len, whole.len);
     assert_memory_equal(framed.data, whole.data, whole.len);
     for (int i = 0; i < 3; i++)
-        outbuf_free(&items[i]);
-    outbuf_free(&whole);
-    outbuf_free(&framed);
+        outbuf_done(&items[i]);
+    outbuf_done(&whole);
+    outbuf_done(&framed);
 }
 
 int main(void)

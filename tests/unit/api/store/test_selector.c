@@ -81,7 +81,7 @@ static void bad_n(bool labels, const char *text, size_t len, const char *want)
     char err[ERRLEN];
 
     if (parse_n(labels, text, len, &sel, err) == 0) {
-        selector_free(&sel);
+        selector_done(&sel);
         fail_msg("selector \"%.*s\" accepted", (int)len, text);
     }
     if (want && !strstr(err, want))
@@ -129,7 +129,7 @@ static void one(const char *text, enum selector_op op, const char *key, const ch
     ok_labels(text, &s);
     assert_int_equal(s.nreqs, 1);
     expect_req(&s, 0, op, key, v0, v1, NULL);
-    selector_free(&s);
+    selector_done(&s);
 }
 
 static char *repeat(const char *unit, size_t times, const char *head, const char *tail)
@@ -180,7 +180,7 @@ static void test_label_whitespace(void **state)
     expect_req(&s, 1, SEL_DOES_NOT_EXIST, "b", NULL);
     expect_req(&s, 2, SEL_EQUALS, "c", "d", NULL);
     expect_req(&s, 3, SEL_IN, "e", "f", NULL);
-    selector_free(&s);
+    selector_done(&s);
     /* \v and \f are not whitespace to the Kubernetes lexer: they join the identifier. */
     bad_labels("a=\vb", "invalid label value");
 }
@@ -201,13 +201,13 @@ static void test_label_empty_values(void **state)
 
     ok_labels("a notin (x,,y)", &s);
     expect_req(&s, 0, SEL_NOT_IN, "a", "", "x", "y", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_labels("a=,b!=,c", &s);
     assert_int_equal(s.nreqs, 3);
     expect_req(&s, 0, SEL_EQUALS, "a", "", NULL);
     expect_req(&s, 1, SEL_NOT_EQUALS, "b", "", NULL);
     expect_req(&s, 2, SEL_EXISTS, "c", NULL);
-    selector_free(&s);
+    selector_done(&s);
 }
 
 static void test_label_sets_sorted_unique(void **state)
@@ -217,10 +217,10 @@ static void test_label_sets_sorted_unique(void **state)
     (void)state;
     ok_labels("a in (z, y, z, x, y)", &s);
     expect_req(&s, 0, SEL_IN, "a", "x", "y", "z", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_labels("a in (ab, a, b, A, aa)", &s); /* bytewise: uppercase first, prefix first */
     expect_req(&s, 0, SEL_IN, "a", "A", "a", "aa", "ab", "b", NULL);
-    selector_free(&s);
+    selector_done(&s);
 }
 
 static void test_label_k8s_examples(void **state)
@@ -238,14 +238,14 @@ static void test_label_k8s_examples(void **state)
     assert_int_equal(s.nreqs, 2);
     expect_req(&s, 0, SEL_EQUALS, "app", "web", NULL);
     expect_req(&s, 1, SEL_NOT_EQUALS, "tier", "db", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_labels("environment=production,tier!=frontend", &s);
     assert_int_equal(s.nreqs, 2);
-    selector_free(&s);
+    selector_done(&s);
     ok_labels("partition in (customerA, customerB),environment!=qa", &s);
     expect_req(&s, 0, SEL_IN, "partition", "customerA", "customerB", NULL);
     expect_req(&s, 1, SEL_NOT_EQUALS, "environment", "qa", NULL);
-    selector_free(&s);
+    selector_done(&s);
 }
 
 static void test_label_keywords_as_identifiers(void **state)
@@ -262,7 +262,7 @@ static void test_label_keywords_as_identifiers(void **state)
     ok_labels("in,notin", &s);
     expect_req(&s, 0, SEL_EXISTS, "in", NULL);
     expect_req(&s, 1, SEL_EXISTS, "notin", NULL);
-    selector_free(&s);
+    selector_done(&s);
     one("a in (b)", SEL_IN, "a", "b", NULL);
     one("ain=b", SEL_EQUALS, "ain", "b", NULL);
     bad_labels("a inn (b)", "found 'inn', expected: in, notin, =, ==, !=");
@@ -306,12 +306,12 @@ static void test_label_key_and_value_lengths(void **state)
     (void)state;
     assert_int_equal(strlen(prefix253), 253);
     ok_labels(name63, &s);
-    selector_free(&s);
+    selector_done(&s);
     bad_labels(name64, "name part must be no more than 63 characters");
     snprintf(buf, sizeof(buf), "%s/%s", prefix253, name63);
     ok_labels(buf, &s);
     expect_req(&s, 0, SEL_EXISTS, buf, NULL);
-    selector_free(&s);
+    selector_done(&s);
     snprintf(buf, sizeof(buf), "%s/a", prefix254);
     bad_labels(buf, "prefix part must be no more than 253 characters");
 
@@ -389,10 +389,10 @@ static void test_label_empty_and_blank(void **state)
     assert_int_equal(s.nreqs, 0);
     assert_true(selector_matches_labels(&s, NULL, 0));
     assert_true(selector_matches_labels(&s, &l, 1));
-    selector_free(&s);
+    selector_done(&s);
     ok_labels(" \t\r\n ", &s);
     assert_int_equal(s.nreqs, 0);
-    selector_free(&s);
+    selector_done(&s);
     /* NULL text is only acceptable with len 0. */
     assert_int_equal(label_selector_parse(NULL, 0, &s, err, sizeof(err)), 0);
     assert_int_equal(s.nreqs, 0);
@@ -415,7 +415,7 @@ static void test_limits_requirements(void **state)
     t = repeat("k,", SELECTOR_MAX_REQUIREMENTS - 1, "", "k");
     ok_labels(t, &s);
     assert_int_equal(s.nreqs, SELECTOR_MAX_REQUIREMENTS);
-    selector_free(&s);
+    selector_done(&s);
     free(t);
     t = repeat("k,", SELECTOR_MAX_REQUIREMENTS, "", "k");
     bad_labels(t, "more than 64 requirements");
@@ -429,7 +429,7 @@ static void test_limits_requirements(void **state)
     t = repeat("metadata.name=x,", 63, "", "spec.nodeName=y");
     ok_fields(t, &s);
     assert_int_equal(s.nreqs, 64);
-    selector_free(&s);
+    selector_done(&s);
     free(t);
 }
 
@@ -447,7 +447,7 @@ static void test_limits_values(void **state)
     buf[o] = '\0';
     ok_labels(buf, &s);
     assert_int_equal(s.reqs[0].nvalues, SELECTOR_MAX_VALUES);
-    selector_free(&s);
+    selector_done(&s);
 
     o = (size_t)snprintf(buf, sizeof(buf), "a notin (");
     for (int i = 0; i < 100; i++)
@@ -461,7 +461,7 @@ static void test_limits_values(void **state)
 
     ok_labels(t, &s);
     expect_req(&s, 0, SEL_IN, "a", "x", NULL);
-    selector_free(&s);
+    selector_done(&s);
     free(t);
     /* 64 distinct plus the empty value from ",," is one too many. */
     o = (size_t)snprintf(buf, sizeof(buf), "a in (");
@@ -483,13 +483,13 @@ static void test_limits_length(void **state)
     t[0] = 'a';
     assert_int_equal(parse_n(true, t, SELECTOR_MAX_LEN, &s, err), 0);
     expect_req(&s, 0, SEL_EXISTS, "a", NULL);
-    selector_free(&s);
+    selector_done(&s);
     bad_n(true, t, SELECTOR_MAX_LEN + 1, "more than the limit of 8192");
     memcpy(t, "metadata.name=", 14);
     memset(t + 14, 'x', SELECTOR_MAX_LEN + 1 - 14);
     assert_int_equal(parse_n(false, t, SELECTOR_MAX_LEN, &s, err), 0);
     assert_int_equal(strlen(s.reqs[0].values[0]), SELECTOR_MAX_LEN - 14);
-    selector_free(&s);
+    selector_done(&s);
     bad_n(false, t, SELECTOR_MAX_LEN + 1, "more than the limit of 8192");
     free(t);
 }
@@ -564,7 +564,7 @@ static void test_hostile_random(void **state)
                 accepted++;
                 assert_true(s.nreqs <= SELECTOR_MAX_REQUIREMENTS);
                 selector_matches_labels(&s, NULL, 0);
-                selector_free(&s);
+                selector_done(&s);
                 assert_null(s.reqs);
             }
         }
@@ -609,11 +609,11 @@ static void test_free_is_idempotent(void **state)
 
     (void)state;
     ok_labels("a in (b,c),d", &s);
-    selector_free(&s);
+    selector_done(&s);
     assert_null(s.reqs);
     assert_int_equal(s.nreqs, 0);
-    selector_free(&s);
-    selector_free(NULL);
+    selector_done(&s);
+    selector_done(NULL);
 }
 
 /* ---- label matching --------------------------------------------------------------------- */
@@ -682,7 +682,7 @@ static void test_label_matching_table(void **state)
         if (full != cases[i].full || empty != cases[i].empty)
             fail_msg("\"%s\": full %d empty %d, want %d %d", cases[i].sel, full, empty,
                      cases[i].full, cases[i].empty);
-        selector_free(&s);
+        selector_done(&s);
     }
 }
 
@@ -700,7 +700,7 @@ static void test_label_matching_each_position(void **state)
             ok_labels(buf, &s);
             assert_true(selector_matches_labels(&s, FULL, size));
             assert_false(selector_matches_labels(&s, FULL + i + 1, size - i - 1));
-            selector_free(&s);
+            selector_done(&s);
         }
     }
 }
@@ -715,33 +715,33 @@ static void test_field_basic(void **state)
     ok_fields("metadata.name=x", &s);
     assert_int_equal(s.nreqs, 1);
     expect_req(&s, 0, SEL_EQUALS, "metadata.name", "x", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields("metadata.namespace!=y", &s);
     expect_req(&s, 0, SEL_NOT_EQUALS, "metadata.namespace", "y", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields("spec.nodeName==n", &s);
     expect_req(&s, 0, SEL_EQUALS, "spec.nodeName", "n", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields("metadata.name=a,metadata.namespace!=b,spec.nodeName==c", &s);
     assert_int_equal(s.nreqs, 3);
     expect_req(&s, 0, SEL_EQUALS, "metadata.name", "a", NULL);
     expect_req(&s, 1, SEL_NOT_EQUALS, "metadata.namespace", "b", NULL);
     expect_req(&s, 2, SEL_EQUALS, "spec.nodeName", "c", NULL);
-    selector_free(&s);
+    selector_done(&s);
     /* Values are not label values: anything but bare ',' and '='. */
     ok_fields("metadata.name=Has Spaces/and!stuff()", &s);
     expect_req(&s, 0, SEL_EQUALS, "metadata.name", "Has Spaces/and!stuff()", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields("metadata.name=", &s);
     expect_req(&s, 0, SEL_EQUALS, "metadata.name", "", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields("metadata.name!=", &s);
     expect_req(&s, 0, SEL_NOT_EQUALS, "metadata.name", "", NULL);
-    selector_free(&s);
+    selector_done(&s);
     /* The first operator splits: "=!x" is "=" then "!x". */
     ok_fields("metadata.name=!x", &s);
     expect_req(&s, 0, SEL_EQUALS, "metadata.name", "!x", NULL);
-    selector_free(&s);
+    selector_done(&s);
 }
 
 static void test_field_empty_terms(void **state)
@@ -751,13 +751,13 @@ static void test_field_empty_terms(void **state)
     (void)state;
     ok_fields("", &s);
     assert_int_equal(s.nreqs, 0);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields(",,,", &s);
     assert_int_equal(s.nreqs, 0);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields(",metadata.name=x,,", &s);
     assert_int_equal(s.nreqs, 1);
-    selector_free(&s);
+    selector_done(&s);
 }
 
 static void test_field_escapes(void **state)
@@ -767,12 +767,12 @@ static void test_field_escapes(void **state)
     (void)state;
     ok_fields("metadata.name=a\\,b\\=c\\\\d", &s);
     expect_req(&s, 0, SEL_EQUALS, "metadata.name", "a,b=c\\d", NULL);
-    selector_free(&s);
+    selector_done(&s);
     ok_fields("metadata.name=\\,,spec.nodeName=\\\\", &s);
     assert_int_equal(s.nreqs, 2);
     expect_req(&s, 0, SEL_EQUALS, "metadata.name", ",", NULL);
     expect_req(&s, 1, SEL_EQUALS, "spec.nodeName", "\\", NULL);
-    selector_free(&s);
+    selector_done(&s);
     /* An escaped comma does not split, so the '=' after it is bare. */
     bad_fields("metadata.name=a\\,spec.nodeName=b",
                "invalid field selector: unescaped character in value: =");
@@ -846,7 +846,7 @@ static void test_field_matching(void **state)
         ok_fields(cases[i].sel, &s);
         if (selector_matches_fields(&s, pod_field, &p) != cases[i].match)
             fail_msg("\"%s\": want %d", cases[i].sel, cases[i].match);
-        selector_free(&s);
+        selector_done(&s);
     }
     /* Escaped values compare unescaped. */
     const struct pod q = {"a,b", "x=y", "\\"};
@@ -854,15 +854,15 @@ static void test_field_matching(void **state)
     ok_fields("metadata.name=a\\,b,metadata.namespace=x\\=y,spec.nodeName=\\\\", &s);
     assert_true(selector_matches_fields(&s, pod_field, &q));
     assert_false(selector_matches_fields(&s, pod_field, &p));
-    selector_free(&s);
+    selector_done(&s);
     /* A label selector evaluated as fields: exists and in use NULL as absent. */
     ok_labels("spec.nodeName", &s);
     assert_false(selector_matches_fields(&s, pod_field, &p));
     assert_true(selector_matches_fields(&s, pod_field, &q));
-    selector_free(&s);
+    selector_done(&s);
     ok_labels("metadata.name in (web-1, web-2)", &s);
     assert_true(selector_matches_fields(&s, pod_field, &p));
-    selector_free(&s);
+    selector_done(&s);
     assert_true(selector_matches_fields(NULL, pod_field, &p));
 }
 

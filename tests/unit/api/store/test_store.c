@@ -111,7 +111,7 @@ static void test_sequences(void **state)
     build(&o, 0, 1, 3, 2, T0 + 6 * SEC, 3, 1);
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
     assert_int_equal(r, STORE_APPLIED);
-    store_free(&s);
+    store_done(&s);
 }
 
 static void test_rates_window_and_views(void **state)
@@ -139,7 +139,7 @@ static void test_rates_window_and_views(void **state)
     struct node_metrics_view nv;
     assert_true(store_node_view(&s, strmap_get(&s.nodes, "n1"), &nv));
     assert_int_equal(nv.usage.cpu_nanocores, 1000000000);
-    store_free(&s);
+    store_done(&s);
 }
 
 /* A container restarted under the same name: the old run's samples stop while the new one's
@@ -172,7 +172,7 @@ static void test_exited_run_counts_only_inside_the_window(void **state)
     assert_true((double)cv[0].usage.cpu_nanocores > want - 1e6 &&
                 (double)cv[0].usage.cpu_nanocores < want + 1e6);
     assert_int_equal(cv[0].usage.memory_bytes, 100);
-    store_free(&s);
+    store_done(&s);
 
     /* Ended before the window began: only the live run. */
     store_init(&s, 15 * SEC, 45 * SEC);
@@ -183,7 +183,7 @@ static void test_exited_run_counts_only_inside_the_window(void **state)
     assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
     assert_int_equal(pv.ncontainers, 1);
     assert_int_equal(cv[0].usage.cpu_nanocores, 500000000);
-    store_free(&s);
+    store_done(&s);
 }
 
 static void test_counter_reset_and_missing_values(void **state)
@@ -208,7 +208,7 @@ static void test_counter_reset_and_missing_values(void **state)
     assert_string_equal(cv[0].name, "a");
     assert_int_equal(cv[0].usage.cpu_nanocores, 250000000); /* new series, never negative */
     /* Container b has only one sample: no rate, so the pod is served with a alone. */
-    store_free(&s);
+    store_done(&s);
     store_init(&s, 15 * SEC, 45 * SEC);
     build(&o, WIRE_FULL, 1, 1, 0, T0, 5, 1);
     o.c[1].nsamples = 1;
@@ -216,7 +216,7 @@ static void test_counter_reset_and_missing_values(void **state)
     assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
     assert_int_equal(pv.ncontainers, 1);
     assert_string_equal(cv[0].name, "a");
-    store_free(&s);
+    store_done(&s);
 }
 
 static void test_removals_full_snapshot_and_expiry(void **state)
@@ -250,7 +250,7 @@ static void test_removals_full_snapshot_and_expiry(void **state)
     assert_int_equal(store_apply(&s, &o.ship, 100 * SEC, &r), 0);
     assert_int_equal(store_expire(&s, 102 * SEC + SEC / 2), 0);
     assert_int_equal(store_expire(&s, 103 * SEC + SEC / 10), 1);
-    store_free(&s);
+    store_done(&s);
 }
 
 /* 20,000 short-lived pods come and go on one node: the store ends with what is live. */
@@ -286,7 +286,7 @@ static void test_churn_stays_bounded(void **state)
     assert_int_equal(s.names.len, 0); /* interned container names released with their users */
     /* The indexes reuse their tombstones rather than grow with every pod ever seen. */
     assert_true(s.uids.cap <= 64);
-    store_free(&s);
+    store_done(&s);
 }
 
 /* The protobuf LIST framed from each pod's stored message equals rendering the pods' views,
@@ -336,10 +336,10 @@ static void test_pb_list_from_stored_messages(void **state)
     assert_int_equal(render_query(&s, &q, &cached), 200);
     render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", NULL, 0);
     assert_int_equal(cached.len, direct.len);
-    selector_free(&none);
-    outbuf_free(&cached);
-    outbuf_free(&direct);
-    store_free(&s);
+    selector_done(&none);
+    outbuf_done(&cached);
+    outbuf_done(&direct);
+    store_done(&s);
 }
 
 int main(void)

@@ -81,7 +81,7 @@ static int teardown(void **state)
     (void)state;
     store_set_label_index(&s, NULL);
     label_index_free(li);
-    store_free(&s);
+    store_done(&s);
     return 0;
 }
 
@@ -103,7 +103,7 @@ static struct outbuf render(enum query_target kind, enum query_format media, con
                          0);
     outbuf_init(&out);
     assert_int_equal(render_query(&s, &q, &out), 200);
-    if (selector) selector_free(&sel);
+    if (selector) selector_done(&sel);
     return out;
 }
 
@@ -166,22 +166,22 @@ static void test_json_list_and_single(void **state)
     assert_string_equal(json_labels(&o, "db-0"), "app=db");
     assert_string_equal(json_labels(&o, "static-x"), "component=etcd");
     assert_string_equal(json_labels(&o, "loner"), ""); /* unknown to the API: still served */
-    outbuf_free(&o);
+    outbuf_done(&o);
 
     o = render(QUERY_POD, QUERY_JSON, NULL, "web-1");
     assert_non_null(strstr(o.data, "\"labels\":{\"app\":\"web\",\"tier\":\"fe\"}"));
-    outbuf_free(&o);
+    outbuf_done(&o);
 
     o = render(QUERY_NAMESPACE_PODS, QUERY_TABLE_V1, NULL, NULL);
     assert_string_equal(json_labels(&o, "web-1"), "app=web,tier=fe");
-    outbuf_free(&o);
+    outbuf_done(&o);
 
     o = render(QUERY_NODES, QUERY_JSON, NULL, NULL);
     assert_string_equal(json_labels(&o, "n1"), "kubernetes.io/hostname=n1,zone=a");
-    outbuf_free(&o);
+    outbuf_done(&o);
     o = render(QUERY_NODE, QUERY_PROTOBUF, NULL, "n1");
     assert_true(pb_has_label(&o, "zone", "a"));
-    outbuf_free(&o);
+    outbuf_done(&o);
 }
 
 static void test_protobuf_list_and_single(void **state)
@@ -193,10 +193,10 @@ static void test_protobuf_list_and_single(void **state)
     assert_true(pb_has_label(&o, "tier", "fe"));
     assert_true(pb_has_label(&o, "app", "db"));
     assert_true(pb_has_label(&o, "component", "etcd"));
-    outbuf_free(&o);
+    outbuf_done(&o);
     o = render(QUERY_POD, QUERY_PROTOBUF, NULL, "db-0");
     assert_true(pb_has_label(&o, "app", "db"));
-    outbuf_free(&o);
+    outbuf_done(&o);
 }
 
 static void test_selectors_on_both_paths(void **state)
@@ -228,17 +228,17 @@ static void test_selectors_on_both_paths(void **state)
                 pb_has_name(&p, word) != want || pb_has_name(&a, word) != want)
                 fail_msg("selector %s, pod %s: want %d", cases[c].sel, word, want);
         }
-        outbuf_free(&j);
-        outbuf_free(&p);
-        outbuf_free(&a);
+        outbuf_done(&j);
+        outbuf_done(&p);
+        outbuf_done(&a);
     }
     /* Nodes too. */
     struct outbuf n = render(QUERY_NODES, QUERY_JSON, "zone=a", NULL);
     assert_string_equal(json_labels(&n, "n1"), "kubernetes.io/hostname=n1,zone=a");
-    outbuf_free(&n);
+    outbuf_done(&n);
     n = render(QUERY_NODES, QUERY_JSON, "zone=b", NULL);
     assert_string_equal(json_labels(&n, "n1"), "-");
-    outbuf_free(&n);
+    outbuf_done(&n);
 }
 
 static void test_rerendered_when_labels_change(void **state)
@@ -256,37 +256,37 @@ static void test_rerendered_when_labels_change(void **state)
     o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_true(pb_has_label(&o, "tier", "be"));
     assert_false(pb_has_label(&o, "tier", "fe"));
-    outbuf_free(&o);
+    outbuf_done(&o);
     o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, "tier=be", NULL);
     assert_true(pb_has_name(&o, "web-1"));
-    outbuf_free(&o);
+    outbuf_done(&o);
 
     /* The API object goes: served on without labels. */
     label_index_delete(li, LABEL_POD, "ns", "web-1", UID_WEB1);
     o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_true(pb_has_name(&o, "web-1"));
     assert_false(pb_has_label(&o, "tier", "be"));
-    outbuf_free(&o);
+    outbuf_done(&o);
     o = render(QUERY_NAMESPACE_PODS, QUERY_JSON, NULL, NULL);
     assert_string_equal(json_labels(&o, "web-1"), "");
-    outbuf_free(&o);
+    outbuf_done(&o);
 
     /* The API learns of the right web-2 (the uid matches now): labels appear. */
     assert_int_equal(
         label_index_upsert(li, LABEL_POD, "ns", "web-2", UID_WEB2, L({"app", "web"}), 1), 0);
     o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, "app=web", NULL);
     assert_true(pb_has_name(&o, "web-2"));
-    outbuf_free(&o);
+    outbuf_done(&o);
 
     /* Detached: everything is rendered again without labels. */
     store_set_label_index(&s, NULL);
     o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_false(pb_has_label(&o, "app", "web"));
-    outbuf_free(&o);
+    outbuf_done(&o);
     store_set_label_index(&s, li);
     o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, NULL, NULL);
     assert_true(pb_has_label(&o, "app", "db"));
-    outbuf_free(&o);
+    outbuf_done(&o);
 }
 
 int main(void)

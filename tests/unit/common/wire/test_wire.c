@@ -154,7 +154,7 @@ static int decode_body(const void *body, size_t len, char *err, size_t errlen)
 
     zcompress(body, len, &z);
     rc = decode_z(z.data, z.len, err, errlen);
-    outbuf_free(&z);
+    outbuf_done(&z);
     return rc;
 }
 
@@ -191,7 +191,7 @@ static void body_of(const struct wire_shipment *s, struct outbuf *body)
 
     encode_ok(s, &z);
     inflate_all(z.data, z.len, body);
-    outbuf_free(&z);
+    outbuf_done(&z);
 }
 
 static void roundtrip(const struct wire_shipment *s)
@@ -207,7 +207,7 @@ static void roundtrip(const struct wire_shipment *s)
     assert_string_equal(err, "");
     assert_true(ship_eq(s, &d));
     wire_arena_done(&a);
-    outbuf_free(&z);
+    outbuf_done(&z);
 }
 
 static int encode_rc(const struct wire_shipment *s)
@@ -222,7 +222,7 @@ static int encode_rc(const struct wire_shipment *s)
         assert_int_equal(z.len, 6);
         assert_memory_equal(z.data, "prefix", 6);
     }
-    outbuf_free(&z);
+    outbuf_done(&z);
     return rc;
 }
 
@@ -488,7 +488,7 @@ static void expect_raw(const struct raw *r, int want, const char *why)
         print_message("got %d (%s), want %d (%s)\n", rc, err, want, why ? why : "");
     assert_int_equal(rc, want);
     if (why) assert_non_null(strstr(err, why));
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void expect_body(const struct outbuf *b, int want, const char *why)
@@ -630,7 +630,7 @@ static void test_roundtrip_max_counts_and_names(void **state)
     roundtrip(&f.s);
     encode_ok(&f.s, &z);
     print_message("max-count shipment: %zu bytes compressed\n", z.len);
-    outbuf_free(&z);
+    outbuf_done(&z);
 
     /* one over each limit: refused by the encoder */
     f.s.npods = WIRE_MAX_PODS + 1;
@@ -661,7 +661,7 @@ static void test_decode_accepts_non_minimal_varints(void **state)
     raw_header(&b, &r);
     outbuf_append(&b, "\x80\x80\x00", 3); /* 0 pods */
     expect_body(&b, 0, NULL);
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_arena_holds_several_and_error_keeps_them(void **state)
@@ -691,9 +691,9 @@ static void test_arena_holds_several_and_error_keeps_them(void **state)
 
         inflate_all(z2.data, z2.len, &b);
         outbuf_putc(&b, 0);
-        outbuf_free(&z2);
+        outbuf_done(&z2);
         zcompress(b.data, b.len, &z2);
-        outbuf_free(&b);
+        outbuf_done(&b);
     }
     assert_int_equal(wire_decode(z2.data, z2.len, &d3, &a, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "trailing"));
@@ -703,8 +703,8 @@ static void test_arena_holds_several_and_error_keeps_them(void **state)
     wire_arena_done(&a);
     assert_int_equal(a.nblocks, 0);
     wire_arena_done(&a); /* twice is harmless */
-    outbuf_free(&z1);
-    outbuf_free(&z2);
+    outbuf_done(&z1);
+    outbuf_done(&z2);
 }
 
 static void test_encode_appends(void **state)
@@ -724,7 +724,7 @@ static void test_encode_appends(void **state)
     assert_int_equal(wire_decode(z.data + 4, z.len - 4, &d, &a, NULL, 0), 0);
     assert_true(ship_eq(&f.s, &d));
     wire_arena_done(&a);
-    outbuf_free(&z);
+    outbuf_done(&z);
 }
 
 /* ---- compactness and speed ------------------------------------------------------------- */
@@ -747,8 +747,8 @@ static void test_compact_110_pod_delta(void **state)
     assert_true(z.len < 30 * 1024);
     assert_true(body.len < 48 * 1024);
     roundtrip(&f.s);
-    outbuf_free(&z);
-    outbuf_free(&body);
+    outbuf_done(&z);
+    outbuf_done(&body);
     fleet_free(&f);
 }
 
@@ -785,8 +785,8 @@ static void time_decode(const char *label, const struct wire_shipment *s, int it
                   "body), encode %.1f us\n",
                   label, z.len, body.len, best * 1e6, (double)body.len / best / 1e6,
                   best_enc * 1e6);
-    outbuf_free(&z);
-    outbuf_free(&body);
+    outbuf_done(&z);
+    outbuf_done(&body);
 }
 
 static void test_decode_speed(void **state)
@@ -825,8 +825,8 @@ static void test_every_truncation_fails(void **state)
         /* every prefix of the zlib stream itself */
         for (size_t n = 0; n < z.len; n++)
             assert_int_equal(decode_z(z.data, n, err, sizeof(err)), -EINVAL);
-        outbuf_free(&z);
-        outbuf_free(&body);
+        outbuf_done(&z);
+        outbuf_done(&body);
     }
 }
 
@@ -851,7 +851,7 @@ static void test_zlib_trailing_and_garbage(void **state)
     assert_non_null(strstr(err, "dictionary"));
     assert_int_equal(decode_z("", 0, err, sizeof(err)), -EINVAL);
     assert_int_equal(decode_z(NULL, 0, err, sizeof(err)), -EINVAL);
-    outbuf_free(&z);
+    outbuf_done(&z);
 }
 
 /* Random bytes as a zlib stream, as a body, and as a body behind a valid header. None of it
@@ -882,7 +882,7 @@ static void test_random_bytes(void **state)
             rc = wire_decode(z.data, z.len, &d, &a, NULL, 0);
             if (rc == 0) roundtrip(&d);
             wire_arena_done(&a);
-            outbuf_free(&z);
+            outbuf_done(&z);
         }
         fails += rc != 0;
     }
@@ -914,13 +914,13 @@ static void test_byte_flips(void **state)
                 bad++;
             }
             wire_arena_done(&a);
-            outbuf_free(&z);
+            outbuf_done(&z);
             body.data[i] ^= (char)flips[k];
         }
     }
     print_message("byte flips: %d still valid, %d refused\n", ok, bad);
     assert_true(bad > 0);
-    outbuf_free(&body);
+    outbuf_done(&body);
 }
 
 /* Deflates n bytes with the given flush, appending the output to o. */
@@ -982,9 +982,9 @@ static void zeros_stream(const char *prefix, size_t plen, uint64_t total, struct
     adler = adler32_combine(adler, adler32(1, zeros, (uInt)rest), (z_off_t)rest);
     for (int i = 0; i < 4; i++)
         z->data[z->len - 4 + i] = (char)(adler >> (24 - 8 * i));
-    outbuf_free(&seg);
-    outbuf_free(&seg2);
-    outbuf_free(&tail);
+    outbuf_done(&seg);
+    outbuf_done(&seg2);
+    outbuf_done(&tail);
 }
 
 static long maxrss_kb(void)
@@ -1015,7 +1015,7 @@ static void test_zlib_bomb(void **state)
     assert_true(t < 5.0);
     /* 1 GiB inflated would show; the 64 MiB limit plus its smaller predecessors may. */
     assert_true(maxrss_kb() - rss0 < 512 * 1024);
-    outbuf_free(&z);
+    outbuf_done(&z);
 }
 
 static void test_inflate_limit_is_exact(void **state)
@@ -1028,10 +1028,10 @@ static void test_inflate_limit_is_exact(void **state)
     zeros_stream("KMW\x01", 4, WIRE_MAX_DECOMPRESSED, &z);
     assert_int_equal(decode_z(z.data, z.len, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "node name"));
-    outbuf_free(&z);
+    outbuf_done(&z);
     zeros_stream("KMW\x01", 4, WIRE_MAX_DECOMPRESSED + 1ull, &z);
     assert_int_equal(decode_z(z.data, z.len, err, sizeof(err)), -EFBIG);
-    outbuf_free(&z);
+    outbuf_done(&z);
 }
 
 static void test_oversize_compressed(void **state)
@@ -1112,25 +1112,25 @@ static void test_varint_limits(void **state)
     raw_header(&b, &r);
     outbuf_append(&b, "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);
     expect_body(&b, -EINVAL, "longer than 10 bytes");
-    outbuf_free(&b);
+    outbuf_done(&b);
     /* ten bytes, but more than 64 bits */
     outbuf_init(&b);
     raw_header(&b, &r);
     outbuf_append(&b, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10);
     expect_body(&b, -EINVAL, "overflows 64 bits");
-    outbuf_free(&b);
+    outbuf_done(&b);
     /* ten bytes of UINT64_MAX is fine as a number, and far too many pods */
     outbuf_init(&b);
     raw_header(&b, &r);
     outbuf_append(&b, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10);
     expect_body(&b, -EINVAL, "over the limit of 4096");
-    outbuf_free(&b);
+    outbuf_done(&b);
     /* a varint cut off by the end of the body */
     outbuf_init(&b);
     raw_header(&b, &r);
     outbuf_append(&b, "\x81\x80", 2);
     expect_body(&b, -EINVAL, "truncated in pod count");
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_counts_over_limits_and_remaining(void **state)
@@ -1144,14 +1144,14 @@ static void test_counts_over_limits_and_remaining(void **state)
     raw_header(&b, &r);
     put_uv(&b, WIRE_MAX_PODS + 1);
     expect_body(&b, -EINVAL, "4097 pods, over the limit");
-    outbuf_free(&b);
+    outbuf_done(&b);
     /* within the limits but more than the bytes left could hold: refused before allocating */
     outbuf_init(&b);
     raw_header(&b, &r);
     put_uv(&b, WIRE_MAX_PODS);
     outbuf_append(&b, "0123456789", 10);
     expect_body(&b, -EINVAL, "truncated in pods: 4096 in 10 bytes");
-    outbuf_free(&b);
+    outbuf_done(&b);
 
     outbuf_init(&b);
     raw_header(&b, &r);
@@ -1166,7 +1166,7 @@ static void test_counts_over_limits_and_remaining(void **state)
     put_uv(&b, 200);
     outbuf_append(&b, "x", 1);
     expect_body(&b, -EINVAL, "pod 0: truncated in containers: 200 in 1 bytes");
-    outbuf_free(&b);
+    outbuf_done(&b);
 
     outbuf_init(&smp);
     put_uv(&smp, WIRE_MAX_SAMPLES + 1);
@@ -1176,7 +1176,7 @@ static void test_counts_over_limits_and_remaining(void **state)
     put_uv(&smp, 1000);
     outbuf_append(&smp, "\x02\x02\x02", 3);
     expect_raw(&r, -EINVAL, "pod 0 container 0: truncated in samples: 1000 in 6 bytes");
-    outbuf_free(&smp);
+    outbuf_done(&smp);
 
     /* node samples too */
     outbuf_init(&b);
@@ -1186,7 +1186,7 @@ static void test_counts_over_limits_and_remaining(void **state)
     outbuf_append(&b, "12345678\x01\x00\x00\x01\x01", 13);
     put_uv(&b, 500);
     expect_body(&b, -EINVAL, "truncated in node samples");
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 static void test_samples_order_and_range(void **state)
@@ -1229,7 +1229,7 @@ static void test_samples_order_and_range(void **state)
     SAMPLES(T0, 0, 1, INT64_MAX);
     expect_raw(&r, 0, NULL);
 #undef SAMPLES
-    outbuf_free(&smp);
+    outbuf_done(&smp);
 }
 
 static void test_encoder_sample_rules(void **state)
@@ -1505,7 +1505,7 @@ static void test_nul_and_high_bytes_in_names(void **state)
     put_str(&b, UID1);
     put_bytes(&b, "ab\0c", 4);
     expect_body(&b, -EINVAL, "namespace is not");
-    outbuf_free(&b);
+    outbuf_done(&b);
     r.node = "n\xc3\xa9";
     expect_raw(&r, -EINVAL, "node name is not");
 }
@@ -1527,7 +1527,7 @@ static void test_duplicates(void **state)
         put_uv(&b, 1);
     }
     expect_body(&b, -EINVAL, "pod 2 repeats an earlier pod uid");
-    outbuf_free(&b);
+    outbuf_done(&b);
 
     /* two containers, same id, in one pod; then in different pods (fine) */
     for (int same_pod = 1; same_pod >= 0; same_pod--) {
@@ -1548,7 +1548,7 @@ static void test_duplicates(void **state)
         }
         expect_body(&b, same_pod ? -EINVAL : 0,
                     same_pod ? "pod 0: container 1 repeats an earlier container id" : NULL);
-        outbuf_free(&b);
+        outbuf_done(&b);
     }
 }
 
@@ -1563,13 +1563,13 @@ static void test_trailing_bytes(void **state)
     body_of(&f.s, &body);
     outbuf_putc(&body, 0);
     expect_body(&body, -EINVAL, "1 trailing bytes after the last pod");
-    outbuf_free(&body);
+    outbuf_done(&body);
     /* a removed pod's container list would be trailing bytes too */
     r.pod_removed = 1;
     raw_build(&r, &body);
     put_uv(&body, 0);
     expect_body(&body, -EINVAL, "trailing");
-    outbuf_free(&body);
+    outbuf_done(&body);
 }
 
 static void test_error_buffer_edges(void **state)
@@ -1591,8 +1591,8 @@ static void test_error_buffer_edges(void **state)
     assert_int_equal(wire_decode(z.data, z.len, &d, &a, err, 0), -EINVAL);
     assert_int_equal(wire_decode(z.data, z.len, &d, &a, NULL, 100), -EINVAL);
     wire_arena_done(&a);
-    outbuf_free(&b);
-    outbuf_free(&z);
+    outbuf_done(&b);
+    outbuf_done(&z);
 }
 
 /* The ship interval decides when a silent node is dropped: an absurd one is refused. */
@@ -1612,8 +1612,8 @@ static void test_ship_interval_range(void **state)
     assert_int_equal(wire_decode(z.data, z.len, &s, &a, err, sizeof(err)), 0);
     assert_int_equal(s.ship_interval_ms, WIRE_MAX_SHIP_INTERVAL_MS);
     wire_arena_done(&a);
-    outbuf_free(&b);
-    outbuf_free(&z);
+    outbuf_done(&b);
+    outbuf_done(&z);
     r.interval_ms = WIRE_MAX_SHIP_INTERVAL_MS + 1;
     raw_build(&r, &b);
     zcompress(b.data, b.len, &z);
@@ -1621,8 +1621,8 @@ static void test_ship_interval_range(void **state)
     assert_int_equal(wire_decode(z.data, z.len, &s, &a, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "ship interval"));
     wire_arena_done(&a);
-    outbuf_free(&b);
-    outbuf_free(&z);
+    outbuf_done(&b);
+    outbuf_done(&z);
 }
 
 /* Samples take 16 bytes decoded and as little as 2 on the wire: past WIRE_MAX_TOTAL_SAMPLES a
@@ -1662,7 +1662,7 @@ static void test_decoder_total_sample_cap(void **state)
     }
     assert_int_equal(decode_body(b.data, b.len, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "samples in one shipment"));
-    outbuf_free(&b);
+    outbuf_done(&b);
 }
 
 int main(void)

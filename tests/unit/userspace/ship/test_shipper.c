@@ -67,7 +67,7 @@ struct spec_pod {
 static struct ship_snapshot *make_snapshot(const struct spec_pod *pods, size_t npods,
                                            int node_start, int node_n)
 {
-    struct ship_snapshot *s = ship_snapshot_alloc(npods, npods * 4, (npods * 4 + 1) * 16);
+    struct ship_snapshot *s = ship_snapshot_new(npods, npods * 4, (npods * 4 + 1) * 16);
     struct wire_sample samples[16];
     struct wire_usage mem = {
         .have = WIRE_HAVE_WORKING_SET | WIRE_HAVE_RSS, .working_set = 5000, .rss = 4000};
@@ -108,7 +108,7 @@ static void roundtrip(const struct ship_snapshot *base, const struct ship_snapsh
     assert_int_equal(ship_snapshot_encode(base, cur, &m, &buf), 0);
     wire_arena_init(arena);
     if (wire_decode(buf.data, buf.len, out, arena, err, sizeof(err)) != 0) fail_msg("%s", err);
-    outbuf_free(&buf);
+    outbuf_done(&buf);
     assert_string_equal(out->node_name, "node-1");
     assert_true(out->instance == 0x1122334455667788ull);
     assert_int_equal(out->seq, seq);
@@ -272,7 +272,7 @@ static void test_delta_lists_removed_and_new_with_history(void **state)
 
 static void test_bad_names_are_blanked_bad_ids_refused(void **state)
 {
-    struct ship_snapshot *s = ship_snapshot_alloc(3, 3, 4);
+    struct ship_snapshot *s = ship_snapshot_new(3, 3, 4);
     struct ship_pod *p;
     struct wire_shipment w;
     struct wire_arena a;
@@ -306,7 +306,7 @@ static void test_bad_names_are_blanked_bad_ids_refused(void **state)
 
 static void test_refcount(void **state)
 {
-    struct ship_snapshot *s = ship_snapshot_alloc(0, 0, 0);
+    struct ship_snapshot *s = ship_snapshot_new(0, 0, 0);
 
     (void)state;
     assert_ptr_equal(ship_snapshot_ref(s), s);
@@ -427,7 +427,7 @@ static void test_build_from_collector(void **state)
     assert_string_equal(sp->containers[0].name, ""); /* not a DNS label */
 
     ship_snapshot_unref(s);
-    registry_free(&c->reg);
+    registry_done(&c->reg);
     free(c);
 }
 
@@ -607,7 +607,7 @@ static int sv_on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, voi
     (void)code;
     (void)arg;
     if (st) {
-        outbuf_free(&st->body);
+        outbuf_done(&st->body);
         st->used = false;
     }
     return 0;
@@ -617,7 +617,7 @@ static void conn_close(struct conn *c)
 {
     nghttp2_session_del(c->session);
     for (size_t i = 0; i < MAX_STREAMS; i++)
-        if (c->streams[i].used) outbuf_free(&c->streams[i].body);
+        if (c->streams[i].used) outbuf_done(&c->streams[i].body);
     close(c->fd);
     free(c);
 }
