@@ -205,11 +205,16 @@ static int start_kube_mode(struct aggregator *agg, h2o_loop_t *loop, SSL_CTX *ss
         .allowed_ttl_ns = c->allowed_ttl_ns,
         .denied_ttl_ns = c->denied_ttl_ns,
     };
+    struct api_caller api;
     char err[256];
 
     if (tls_peer_install(ssl_ctx) != 0 ||
-        !(agg->kube_async = kube_async_start(loop, agg->kube, 2)) ||
-        !(agg->gate = auth_gate_new(&gc, agg->kube_async, ssl_ctx))) {
+        !(agg->kube_async = kube_async_start(loop, agg->kube, 2))) {
+        log_error("cannot set up authentication: out of memory");
+        return -1;
+    }
+    api = kube_async_caller(agg->kube_async);
+    if (!(agg->gate = auth_gate_new(&gc, &api, ssl_ctx))) {
         log_error("cannot set up authentication: out of memory");
         return -1;
     }

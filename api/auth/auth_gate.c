@@ -47,7 +47,7 @@ struct cache {
 
 struct auth_gate {
     struct auth_gate_config cfg;
-    struct kube_async *ka;
+    struct api_caller api;
     SSL_CTX *ssl_ctx;
     struct authn_config *authn;
     struct cache tokens, access;
@@ -69,6 +69,12 @@ struct waiter {
     auth_ship_reject_cb reject;
     void *arg;
 };
+
+static int api_call(struct auth_gate *g, const char *method, const char *path, const char *body,
+                    kube_async_cb cb, void *arg)
+{
+    return g->api.call(g->api.ctx, method, path, body, API_TIMEOUT_MS, cb, arg);
+}
 
 static void entry_free(struct entry *e)
 {
@@ -213,10 +219,12 @@ static void complete(struct entry *e)
     if (!e->cached) entry_free(e);
 }
 
-static void fail(struct entry *e, const char *what, int rc, const char *err)
+/* err: what went wrong (a transport error, an HTTP status), or NULL for an answer that said
+ * nothing usable. */
+static void fail(struct entry *e, const char *what, const char *err)
 {
     e->verdict = -1;
-    snprintf(e->why, sizeof(e->why), "%s failed: %s", what, rc ? err : "unexpected answer");
+    snprintf(e->why, sizeof(e->why), "%s failed: %s", what, err ? err : "unexpected answer");
     complete(e);
 }
 
@@ -228,7 +236,7 @@ static bool answered(struct entry *e, const char *what, int rc, const struct kub
 
     if (rc == 0 && (resp->status == 200 || resp->status == 201)) return true;
     snprintf(msg, sizeof(msg), "HTTP %ld", rc == 0 ? resp->status : 0L);
-    fail(e, what, rc, rc ? err : msg);
+    fail(e, what, rc ? err : msg);
     return false;
 }
 
@@ -243,7 +251,7 @@ static void pod_done(void *arg, int rc, const struct kube_response *resp, const 
     } else if (!answered(e, "looking up the collector's pod", rc, resp, err)) {
         return;
     } else if (pod_node_parse(resp->body, resp->len, &node, &uid) != 0) {
-        fail(e, "looking up the collector's pod", 0, NULL);
+        fail(e, "looking up the collector's pod", NULL);
         return;
     } else if (strcmp(uid, e->pod_uid) != 0) {
         e->verdict = 0;
@@ -290,9 +298,8 @@ static void check_collector(struct entry *e)
     e->pod_uid = strdup(uid);
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", g->cfg.collector_namespace, pod);
     g->stats[AUTH_STAT_POD_LOOKUPS]++;
-    if (!e->pod_name || !e->pod_uid ||
-        (rc = kube_async_call(g->ka, "GET", path, NULL, API_TIMEOUT_MS, pod_done, e)) != 0)
-        fail(e, "looking up the collector's pod", -ENOMEM, "cannot queue the call");
+    if (!e->pod_name || !e->pod_uid || (rc = api_call(g, "GET", path, NULL, pod_done, e)) != 0)
+        fail(e, "looking up the collector's pod", "cannot queue the call");
 }
 
 static void token_done(void *arg, int rc, const struct kube_response *resp, const char *err)
@@ -305,7 +312,7 @@ static void token_done(void *arg, int rc, const struct kube_response *resp, cons
     v = token_review_parse(resp->body, resp->len, e->kind == KIND_COLLECTOR ? aud : NULL, &e->user,
                            e->why, sizeof(e->why));
     if (v < 0) {
-        fail(e, "TokenReview", 0, NULL);
+        fail(e, "TokenReview", NULL);
         return;
     }
     e->verdict = v;
@@ -324,7 +331,7 @@ static void access_done(void *arg, int rc, const struct kube_response *resp, con
     if (!answered(e, "SubjectAccessReview", rc, resp, err)) return;
     v = access_review_parse(resp->body, resp->len, e->why, sizeof(e->why));
     if (v < 0) {
-        fail(e, "SubjectAccessReview", 0, NULL);
+        fail(e, "SubjectAccessReview", NULL);
         return;
     }
     e->verdict = v;
@@ -373,9 +380,9 @@ static void start_token_review(struct entry *e, void *arg)
         token_review_request(t->token.base, t->token.len, e->kind == KIND_COLLECTOR ? aud : NULL);
 
     e->g->stats[AUTH_STAT_TOKEN_REVIEWS]++;
-    if (!body || kube_async_call(e->g->ka, "POST", "/apis/authentication.k8s.io/v1/tokenreviews",
-                                 body, API_TIMEOUT_MS, token_done, e) != 0)
-        fail(e, "TokenReview", -ENOMEM, "cannot queue the call");
+    if (!body || api_call(e->g, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", body,
+                          token_done, e) != 0)
+        fail(e, "TokenReview", "cannot queue the call");
     free(body);
 }
 
@@ -384,9 +391,9 @@ static void start_access_review(struct entry *e, void *arg)
     (void)arg;
     e->g->stats[AUTH_STAT_ACCESS_REVIEWS]++;
     /* The cache key is the review document itself. */
-    if (kube_async_call(e->g->ka, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-                        e->key, API_TIMEOUT_MS, access_done, e) != 0)
-        fail(e, "SubjectAccessReview", -ENOMEM, "cannot queue the call");
+    if (api_call(e->g, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", e->key,
+                 access_done, e) != 0)
+        fail(e, "SubjectAccessReview", "cannot queue the call");
 }
 
 /* Token cache keys: the kind and a digest, never the token itself. */
@@ -531,7 +538,7 @@ void auth_gate_check_collector(struct auth_gate *g, h2o_req_t *req, auth_ship_cb
            &t);
 }
 
-struct auth_gate *auth_gate_new(const struct auth_gate_config *cfg, struct kube_async *ka,
+struct auth_gate *auth_gate_new(const struct auth_gate_config *cfg, const struct api_caller *api,
                                 SSL_CTX *ssl_ctx)
 {
     struct auth_gate *g = calloc(1, sizeof(*g));
@@ -540,7 +547,7 @@ struct auth_gate *auth_gate_new(const struct auth_gate_config *cfg, struct kube_
     g->cfg = *cfg;
     if (!g->cfg.max_entries) g->cfg.max_entries = 10000;
     if (!g->cfg.collector_ttl_ns) g->cfg.collector_ttl_ns = g->cfg.token_ttl_ns;
-    g->ka = ka;
+    g->api = *api;
     g->ssl_ctx = ssl_ctx;
     cache_init(&g->tokens);
     cache_init(&g->access);

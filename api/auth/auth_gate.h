@@ -54,7 +54,8 @@ typedef void (*auth_ship_cb)(void *arg, h2o_req_t *req, const char *node);
 /* A collector refused: code 401/403 and a reason (already counted, not yet logged). */
 typedef void (*auth_ship_reject_cb)(void *arg, h2o_req_t *req, int code, const char *why);
 
-struct auth_gate *auth_gate_new(const struct auth_gate_config *cfg, struct kube_async *ka,
+/* api makes the gate's API calls (copied; kube_async_caller() in the aggregator). */
+struct auth_gate *auth_gate_new(const struct auth_gate_config *cfg, const struct api_caller *api,
                                 SSL_CTX *ssl_ctx);
 void auth_gate_free(struct auth_gate *g);
 

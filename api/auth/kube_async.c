@@ -173,3 +173,14 @@ uint64_t kube_async_calls(const struct kube_async *ka)
 {
     return __atomic_load_n(&ka->calls, __ATOMIC_RELAXED);
 }
+
+static int caller_call(void *ctx, const char *method, const char *path, const char *body,
+                       long timeout_ms, kube_async_cb cb, void *arg)
+{
+    return kube_async_call(ctx, method, path, body, timeout_ms, cb, arg);
+}
+
+struct api_caller kube_async_caller(struct kube_async *ka)
+{
+    return (struct api_caller){.call = caller_call, .ctx = ka};
+}
