@@ -1,7 +1,7 @@
 /* The auth gate on a real h2o loop (on the test's thread, as on the aggregator's main thread),
- * with a fake review backend in place of the API server
- * (kube_async's workers): the fake records every call and answers from a table, on the loop
- * thread, as the workers' messages would; it can hold its answers to let requests pile up.
+ * with a fake review backend in place of the API server and kube_async's workers: the fake
+ * records every call and answers from a table, on the loop thread, as the workers' messages
+ * would; it can hold its answers to let requests pile up.
  * Requests are real HTTP/1.1 over loopback from libcurl. What must hold: no credentials is a
  * 401 without any call; TokenReview and SubjectAccessReview answers are cached; a burst for
  * one new token costs one review of each kind; a failed call denies and is retried after its
