@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs test binaries and libFuzzer corpus replays, and ends with one summary line that CI
-# reads: "N passed, N failed".
+# reads: "N passed, N failed" (skipped tests, each with its reason in the log, are counted on
+# the line before).
 #   run.sh LABEL BUILD test... [-- BUILD test...] [-- suite script...] [-- fuzz fuzzer...]
 # A binary that crashes or exits non-zero without cmocka's summary counts as one failure.
 set -u
@@ -10,7 +11,9 @@ build=$1
 shift
 passed=0
 failed=0
+skipped=0
 failures=""
+skips=""
 logdir=build/test-logs
 mkdir -p "$logdir"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}"
@@ -26,8 +29,15 @@ run_cmocka() {
     secs=$(($(date +%s) - start))
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\..*/\1/p' "$log" | tail -1)
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
+    s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
     p=${p:-0}
     f=${f:-0}
+    s=${s:-0}
+    if [ "$s" -ne 0 ]; then
+        skipped=$((skipped + s))
+        skips="$skips $bin"
+        grep '^skipped: ' "$log" | sed "s|^|    $bin: |"
+    fi
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1 # crashed, sanitizer report, or failed before any test ran
     fi
@@ -38,7 +48,11 @@ run_cmocka() {
         echo "FAIL $bin ($p passed, $f failed, ${secs}s) -- log follows"
         sed 's/^/    /' "$log" | tail -80
     else
-        echo "ok   $bin ($p passed, ${secs}s)"
+        if [ "$s" -ne 0 ]; then
+            echo "ok   $bin ($p passed, $s skipped, ${secs}s)"
+        else
+            echo "ok   $bin ($p passed, ${secs}s)"
+        fi
     fi
 }
 
@@ -120,5 +134,6 @@ for arg in "$@"; do
 done
 
 [ -z "$failures" ] || echo "failed:$failures"
+[ "$skipped" -eq 0 ] || echo "$skipped skipped (their reasons are above):$skips"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
