@@ -196,7 +196,7 @@ asan:
 # then the fuzz corpora.
 test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-build
 	./tests/run.sh all $(BUILD) \
-	  -- suite ./scripts/check-layers.sh ./scripts/format-check.sh \
+	  -- suite ./scripts/check-layers.sh ./tests/layers/run.sh ./scripts/format-check.sh \
 	  -- $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
 	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
 	  -- suite ./tests/deploy/check-manifests.sh ./tests/e2e/run.sh ./vmtests/run.sh \
