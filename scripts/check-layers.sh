@@ -82,7 +82,7 @@ function violation(msg) {
         sub(/".*$/, "", inc)
         target = resolve(file, inc)
         where = file ":" lineno ": includes \"" inc "\""
-        if (target == "") { # another program's header never resolves: not on the path
+        if (target == "") { # headers of the other program are not on the path
             if (inc ~ /\.skel\.h$/) continue
             violation(where ", which is not in its program or common/")
             continue
