@@ -1,5 +1,6 @@
-/* Unit tests for api/wire.c: round trips, compactness, speed, and a decoder that treats every
- * byte as hostile (truncations, random bytes, bombs, bad counts, names, order, duplicates). */
+/* Unit tests for common/wire/ (encoder, decoder, checks): round trips, compactness, speed,
+ * and a decoder that treats every byte as hostile (truncations, random bytes, bombs, bad
+ * counts, names, order, duplicates). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
