@@ -39,18 +39,6 @@ static uint64_t seq;
 
 /* --- the API server ----------------------------------------------------------------------- */
 
-/* metrics_query_render with scratch arrays of its own. */
-static int render_query(struct store *st, const struct metrics_query *q, struct outbuf *out)
-{
-    struct metrics_query_scratch x;
-    int rc;
-
-    metrics_query_scratch_init(&x);
-    rc = metrics_query_render(st, &x, q, out);
-    metrics_query_scratch_done(&x);
-    return rc;
-}
-
 static void create_pod(const char *name, const char *labels_json, char *uid, size_t n)
 {
     assert_int_equal(kcl_create_pod(&cl, NS, name, labels_json, uid, n), 201);
@@ -91,7 +79,7 @@ static struct outbuf render(enum query_target kind, enum query_format media, con
         assert_int_equal(label_selector_parse(selector, strlen(selector), &sel, err, sizeof(err)),
                          0);
     outbuf_init(&out);
-    assert_int_equal(render_query(&store, &q, &out), 200);
+    assert_int_equal(sf_render(&store, &q, &out), 200);
     if (selector) selector_done(&sel);
     return out;
 }

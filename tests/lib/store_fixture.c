@@ -63,3 +63,14 @@ bool sf_pb_has_label(const char *data, size_t len, const char *k, const char *v)
     n += vl;
     return memmem(data, len, e, n) != NULL;
 }
+
+int sf_render(struct store *s, const struct metrics_query *q, struct outbuf *out)
+{
+    struct metrics_query_scratch x;
+    int rc;
+
+    metrics_query_scratch_init(&x);
+    rc = metrics_query_render(s, &x, q, out);
+    metrics_query_scratch_done(&x);
+    return rc;
+}

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outbuf.h"
+#include "store/metrics_query.h"
 #include "store/store.h"
 
 #define SF_SEC ((int64_t)1000000000)
@@ -21,5 +23,8 @@ int sf_ship(struct store *s, const char *node, const char *ns, const char *const
 /* Whether protobuf output holds the ObjectMeta label entry k=v: labels=11 {key=1, value=2}
  * (short strings: one-byte lengths). */
 bool sf_pb_has_label(const char *data, size_t len, const char *k, const char *v);
+
+/* metrics_query_render with scratch arrays of its own: 200, 404 or -ENOMEM. */
+int sf_render(struct store *s, const struct metrics_query *q, struct outbuf *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/store_fixture.h"
 #include "store/metrics_query.h"
 #include "render/render.h"
 #include "store/store.h"
@@ -25,18 +26,6 @@ struct one_pod {
     struct wire_pod pod;
     struct wire_shipment ship;
 };
-
-/* metrics_query_render with scratch arrays of its own. */
-static int render_query(struct store *st, const struct metrics_query *q, struct outbuf *out)
-{
-    struct metrics_query_scratch x;
-    int rc;
-
-    metrics_query_scratch_init(&x);
-    rc = metrics_query_render(st, &x, q, out);
-    metrics_query_scratch_done(&x);
-    return rc;
-}
 
 /* Pod "ns/p" with containers a (0.5 core) and b (0.1 core), n samples 1 s apart from t. */
 static void build(struct one_pod *o, uint32_t flags, uint64_t inst, uint64_t seq, uint64_t base,
@@ -318,7 +307,7 @@ static void test_pb_list_from_stored_messages(void **state)
         assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
         outbuf_reset(&cached);
         outbuf_reset(&direct);
-        assert_int_equal(render_query(&s, &q, &cached), 200);
+        assert_int_equal(sf_render(&s, &q, &cached), 200);
         assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
         render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", &pv, 1);
         assert_int_equal(cached.len, direct.len);
@@ -333,7 +322,7 @@ static void test_pb_list_from_stored_messages(void **state)
     q.fields = &none;
     outbuf_reset(&cached);
     outbuf_reset(&direct);
-    assert_int_equal(render_query(&s, &q, &cached), 200);
+    assert_int_equal(sf_render(&s, &q, &cached), 200);
     render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", NULL, 0);
     assert_int_equal(cached.len, direct.len);
     selector_done(&none);

@@ -35,18 +35,6 @@ static const char *const pod_uids[NPODS] = {UID_WEB1, UID_WEB2, UID_DB, UID_STAT
 static struct store s;
 static struct label_index *li;
 
-/* metrics_query_render with scratch arrays of its own. */
-static int render_query(struct store *st, const struct metrics_query *q, struct outbuf *out)
-{
-    struct metrics_query_scratch x;
-    int rc;
-
-    metrics_query_scratch_init(&x);
-    rc = metrics_query_render(st, &x, q, out);
-    metrics_query_scratch_done(&x);
-    return rc;
-}
-
 static void on_change(void *arg, enum label_kind kind, const char *key)
 {
     store_labels_changed(arg, kind, key);
@@ -102,7 +90,7 @@ static struct outbuf render(enum query_target kind, enum query_format media, con
         assert_int_equal(label_selector_parse(selector, strlen(selector), &sel, err, sizeof(err)),
                          0);
     outbuf_init(&out);
-    assert_int_equal(render_query(&s, &q, &out), 200);
+    assert_int_equal(sf_render(&s, &q, &out), 200);
     if (selector) selector_done(&sel);
     return out;
 }
