@@ -160,7 +160,7 @@ collector_flags_known() {
 runtime_dirs_mounted() {
     local v=$1 d bad="" defaults got
     defaults=$(sed -n '/oci_default_runtime_dirs\[\] = {/,/};/s/^ *"\([^"]*\)",*$/\1/p' \
-        "$repo/userspace/oci_bundle.c" | sort | paste -sd, -)
+        "$repo/userspace/discover/oci_bundle.c" | sort | paste -sd, -)
     got=$(arg "$v" $DS --runtime-dirs | tr ',' '\n' | sed 's|^/host||' | sort | paste -sd, -)
     [[ -n $defaults && $got == "$defaults" ]] ||
         { echo "--runtime-dirs {$got} are not the defaults {$defaults} under /host"; return 1; }
