@@ -14,40 +14,6 @@ void cpu_series_init(struct cpu_series *s)
     memset(s, 0, sizeof(*s));
 }
 
-unsigned cpu_series_slot(const struct cpu_series *s, const struct cpu_series_params *p, unsigned i)
-{
-    return (s->head + i) % p->capacity;
-}
-
-int cpu_series_add(struct cpu_series *s, struct cpu_point *ring, const struct cpu_series_params *p,
-                   struct cpu_point pt, bool *reset)
-{
-    unsigned slot;
-
-    *reset = false;
-    if (s->has_latest) {
-        if (pt.t_ns <= s->latest.t_ns) return CPU_SERIES_IGNORED; /* resent: harmless */
-        if (pt.usage_usec < s->latest.usage_usec) {
-            s->head = 0; /* a restarted counter is a new series */
-            s->count = 0;
-            s->resets++;
-            *reset = true;
-        }
-    }
-    s->latest = pt;
-    s->has_latest = true;
-    if (s->count > 0 && pt.t_ns - ring[cpu_series_slot(s, p, s->count - 1u)].t_ns < p->spacing_ns)
-        return CPU_SERIES_NOT_KEPT;
-    if (s->count == p->capacity) {
-        s->head = (uint8_t)((s->head + 1) % p->capacity);
-        s->count--;
-    }
-    slot = cpu_series_slot(s, p, s->count);
-    ring[slot] = pt;
-    s->count++;
-    return (int)slot;
-}
-
 bool cpu_series_rate(const struct cpu_series *s, const struct cpu_point *ring,
                      const struct cpu_series_params *p, int64_t window_ns, struct cpu_rate *out)
 {

@@ -51,15 +51,49 @@ int64_t cpu_series_spacing(int64_t span_ns, unsigned capacity, unsigned spare, i
 
 void cpu_series_init(struct cpu_series *s);
 
+/* The ring slot of the i-th kept point (0: the oldest). */
+static inline unsigned cpu_series_slot(const struct cpu_series *s,
+                                       const struct cpu_series_params *p, unsigned i)
+{
+    unsigned at = s->head + i; /* both below capacity: no division needed */
+
+    return at >= p->capacity ? at - p->capacity : at;
+}
+
 enum { CPU_SERIES_IGNORED = -2, CPU_SERIES_NOT_KEPT = -1 };
 /* Adds a sample. Returns the ring slot it was kept in, CPU_SERIES_NOT_KEPT (it is the latest
  * but too close to the last kept point) or CPU_SERIES_IGNORED (not newer than the latest).
- * *reset: the counter went backwards, so the history was cleared first. */
-int cpu_series_add(struct cpu_series *s, struct cpu_point *ring, const struct cpu_series_params *p,
-                   struct cpu_point pt, bool *reset);
+ * *reset: the counter went backwards, so the history was cleared first. Inline: the
+ * aggregator adds every sample of every shipment. */
+static inline int cpu_series_add(struct cpu_series *s, struct cpu_point *ring,
+                                 const struct cpu_series_params *p, struct cpu_point pt,
+                                 bool *reset)
+{
+    unsigned slot;
 
-/* The ring slot of the i-th kept point (0: the oldest). */
-unsigned cpu_series_slot(const struct cpu_series *s, const struct cpu_series_params *p, unsigned i);
+    *reset = false;
+    if (s->has_latest) {
+        if (pt.t_ns <= s->latest.t_ns) return CPU_SERIES_IGNORED; /* resent: harmless */
+        if (pt.usage_usec < s->latest.usage_usec) {
+            s->head = 0; /* a restarted counter is a new series */
+            s->count = 0;
+            s->resets++;
+            *reset = true;
+        }
+    }
+    s->latest = pt;
+    s->has_latest = true;
+    if (s->count > 0 && pt.t_ns - ring[cpu_series_slot(s, p, s->count - 1u)].t_ns < p->spacing_ns)
+        return CPU_SERIES_NOT_KEPT;
+    if (s->count == p->capacity) {
+        s->head = (uint8_t)cpu_series_slot(s, p, 1);
+        s->count--;
+    }
+    slot = cpu_series_slot(s, p, s->count);
+    ring[slot] = pt;
+    s->count++;
+    return (int)slot;
+}
 
 /* Rate over the newest window of at most window_ns (plus slack): from the oldest kept point
  * inside it, or, with sparser history, from the newest kept point before the latest (a

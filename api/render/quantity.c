@@ -234,47 +234,9 @@ void rfc3339_from_sec(char *out, int64_t sec)
     out[19] = 'Z';
 }
 
-int64_t unix_sec(int64_t ns)
-{
-    return floor_div(ns, NS_PER_SEC);
-}
-
 void rctx_init(struct rctx *c)
 {
     memset(c, 0, sizeof(*c));
-}
-
-const char *cached_time(struct time_cache *tc, int64_t ns)
-{
-    int64_t sec = unix_sec(ns);
-
-    if (!tc->valid || tc->sec != sec) {
-        rfc3339_from_sec(tc->s, sec);
-        tc->sec = sec;
-        tc->valid = true;
-    }
-    return tc->s;
-}
-
-const struct dur_cache *cached_duration(struct dur_cache *dc, int64_t ns)
-{
-    if (!dc->valid || dc->ns != ns) {
-        dc->len = duration_str(dc->s, ns);
-        dc->ns = ns;
-        dc->valid = true;
-    }
-    return dc;
-}
-
-/* metrics-server stamps creationTimestamp with the time of the request. */
-int64_t creation_ns(struct rctx *c, const struct object_meta_view *m)
-{
-    if (m->creation_ns != 0) return m->creation_ns;
-    if (!c->have_now) {
-        c->now_ns = clock_real_ns();
-        c->have_now = true;
-    }
-    return c->now_ns;
 }
 
 void format_cpu_quantity(struct outbuf *b, uint64_t nanocores)

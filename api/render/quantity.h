@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 #include "metrics_model.h"
 
 enum { QTY_MAX = 32, DUR_MAX = 40, TIME_LEN = 20 };
@@ -25,7 +27,12 @@ size_t duration_str(char *out, int64_t d);
 /* "YYYY-MM-DDTHH:MM:SSZ" (TIME_LEN bytes, no NUL) from Unix seconds. */
 void rfc3339_from_sec(char *out, int64_t sec);
 /* Floor of ns / 1e9. */
-int64_t unix_sec(int64_t ns);
+static inline int64_t unix_sec(int64_t ns)
+{
+    int64_t q = ns / NS_PER_SEC;
+
+    return ns % NS_PER_SEC != 0 && ns < 0 ? q - 1 : q;
+}
 
 struct time_cache {
     bool valid;
@@ -49,10 +56,41 @@ struct rctx {
 };
 
 void rctx_init(struct rctx *c);
+
+/* Inline, as they run per item of a LIST and mostly find what they need cached. */
+
 /* The RFC 3339 form of ns, reformatted only when its second differs from the last one. */
-const char *cached_time(struct time_cache *tc, int64_t ns);
-const struct dur_cache *cached_duration(struct dur_cache *dc, int64_t ns);
+static inline const char *cached_time(struct time_cache *tc, int64_t ns)
+{
+    int64_t sec = unix_sec(ns);
+
+    if (!tc->valid || tc->sec != sec) {
+        rfc3339_from_sec(tc->s, sec);
+        tc->sec = sec;
+        tc->valid = true;
+    }
+    return tc->s;
+}
+
+static inline const struct dur_cache *cached_duration(struct dur_cache *dc, int64_t ns)
+{
+    if (!dc->valid || dc->ns != ns) {
+        dc->len = duration_str(dc->s, ns);
+        dc->ns = ns;
+        dc->valid = true;
+    }
+    return dc;
+}
+
 /* An object's creation time; metrics-server stamps the time of the request, read once. */
-int64_t creation_ns(struct rctx *c, const struct object_meta_view *m);
+static inline int64_t creation_ns(struct rctx *c, const struct object_meta_view *m)
+{
+    if (m->creation_ns != 0) return m->creation_ns;
+    if (!c->have_now) {
+        c->now_ns = clock_real_ns();
+        c->have_now = true;
+    }
+    return c->now_ns;
+}
 
 #endif
