@@ -110,6 +110,7 @@ static void access_attributes_of(h2o_req_t *req, const struct route *r, struct a
                                             [ROUTE_PODS_ALL] = "pods",
                                             [ROUTE_PODS_NAMESPACE] = "pods",
                                             [ROUTE_POD] = "pods"};
+    h2o_iovec_t path;
 
     memset(a, 0, sizeof(*a));
     a->verb = "get";
@@ -122,7 +123,8 @@ static void access_attributes_of(h2o_req_t *req, const struct route *r, struct a
         if (r->name_len) a->name = h2o_strdup(&req->pool, r->name, r->name_len).base;
         return;
     }
-    a->path = h2o_strdup(&req->pool, request_path(req).base, request_path(req).len).base;
+    path = request_path(req);
+    a->path = h2o_strdup(&req->pool, path.base, path.len).base;
 }
 
 static void on_authorized(void *arg, h2o_req_t *req)
