@@ -66,21 +66,10 @@ static void ship(const char *const *names, const char *const *uids, size_t n)
 
 static struct outbuf render(enum query_target kind, enum query_format media, const char *selector)
 {
-    struct selector sel;
-    char err[256];
     struct outbuf out;
-    struct metrics_query q = {.target = kind,
-                              .api_version = "metrics.k8s.io/v1beta1",
-                              .ns = NS,
-                              .format = media,
-                              .labels = selector ? &sel : NULL};
 
-    if (selector)
-        assert_int_equal(label_selector_parse(selector, strlen(selector), &sel, err, sizeof(err)),
-                         0);
     outbuf_init(&out);
-    assert_int_equal(sf_render(&store, &q, &out), 200);
-    if (selector) selector_done(&sel);
+    assert_int_equal(sf_render_selected(&store, kind, media, NS, NULL, selector, &out), 200);
     return out;
 }
 

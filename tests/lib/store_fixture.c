@@ -1,5 +1,7 @@
 #include "store_fixture.h"
 
+#include <errno.h>
+
 int sf_ship(struct store *s, const char *node, const char *ns, const char *const *names,
             const char *const *uids, size_t n, uint64_t seq, int64_t t_ns)
 {
@@ -72,5 +74,27 @@ int sf_render(struct store *s, const struct metrics_query *q, struct outbuf *out
     metrics_query_scratch_init(&x);
     rc = metrics_query_render(s, &x, q, out);
     metrics_query_scratch_done(&x);
+    return rc;
+}
+
+int sf_render_selected(struct store *s, enum query_target target, enum query_format format,
+                       const char *ns, const char *name, const char *label_selector,
+                       struct outbuf *out)
+{
+    struct selector sel;
+    char err[256];
+    struct metrics_query q = {.target = target,
+                              .api_version = "metrics.k8s.io/v1beta1",
+                              .ns = ns,
+                              .name = name,
+                              .format = format,
+                              .labels = label_selector ? &sel : NULL};
+    int rc;
+
+    if (label_selector &&
+        label_selector_parse(label_selector, strlen(label_selector), &sel, err, sizeof(err)) != 0)
+        return -EINVAL;
+    rc = sf_render(s, &q, out);
+    if (label_selector) selector_done(&sel);
     return rc;
 }

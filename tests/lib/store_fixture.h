@@ -26,5 +26,11 @@ bool sf_pb_has_label(const char *data, size_t len, const char *k, const char *v)
 
 /* metrics_query_render with scratch arrays of its own: 200, 404 or -ENOMEM. */
 int sf_render(struct store *s, const struct metrics_query *q, struct outbuf *out);
+/* A metrics.k8s.io/v1beta1 query of target in namespace ns (name: the one object) in format,
+ * with a label selector (NULL: none), appended to out. sf_render's result, or -EINVAL when the
+ * selector does not parse. */
+int sf_render_selected(struct store *s, enum query_target target, enum query_format format,
+                       const char *ns, const char *name, const char *label_selector,
+                       struct outbuf *out);
 
 #endif

@@ -76,22 +76,10 @@ static int teardown(void **state)
 static struct outbuf render(enum query_target kind, enum query_format media, const char *selector,
                             const char *name)
 {
-    struct selector sel;
-    char err[256];
     struct outbuf out;
-    struct metrics_query q = {.target = kind,
-                              .api_version = "metrics.k8s.io/v1beta1",
-                              .ns = "ns",
-                              .name = name,
-                              .format = media,
-                              .labels = selector ? &sel : NULL};
 
-    if (selector)
-        assert_int_equal(label_selector_parse(selector, strlen(selector), &sel, err, sizeof(err)),
-                         0);
     outbuf_init(&out);
-    assert_int_equal(sf_render(&s, &q, &out), 200);
-    if (selector) selector_done(&sel);
+    assert_int_equal(sf_render_selected(&s, kind, media, "ns", name, selector, &out), 200);
     return out;
 }
 
