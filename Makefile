@@ -74,7 +74,7 @@ BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps test unit integration asan fuzz fuzz-build fuzz-replay bench run format \
-        format-check check-layers clean e2e
+        format-check check-layers clean e2e images
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -194,12 +194,14 @@ asan:
 # One summary line for CI: the layer and format checks, every suite plain and sanitized, the
 # deploy/ manifest checks, the end-to-end suite against a real control plane, the VM tests,
 # then the fuzz corpora.
-test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-build
+test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-build \
+      $(BUILD)/static/kmetrics-aggregator
 	./tests/run.sh all $(BUILD) \
 	  -- suite ./scripts/check-layers.sh ./tests/layers/run.sh ./scripts/format-check.sh \
 	  -- $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
 	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
-	  -- suite ./tests/deploy/check-manifests.sh ./tests/e2e/run.sh ./vmtests/run.sh \
+	  -- suite ./tests/deploy/check-manifests.sh ./tests/images/check-images.sh \
+	     ./tests/e2e/run.sh ./vmtests/run.sh \
 	  -- fuzz $(FUZZERS:$(BUILD)/%=build/fuzz/%)
 
 # End to end against a real control plane (tests/e2e/run.sh, docs/e2e.md); needs root.
@@ -262,6 +264,11 @@ STATIC_SELF_CONTAINED := -ljansson -lyaml
 .PHONY: static
 static: $(BUILD)/static/kmetrics-collector $(BUILD)/static/kmetrics-aggregator
 
+# Container images as OCI archives, offline and reproducible (scripts/build-images.sh; load
+# one with `ctr -n k8s.io images import`). The Dockerfiles in deploy/docker/ hold the same files.
+images: static
+	./scripts/build-images.sh $(BUILD)
+
 $(BUILD)/static/kmetrics-collector: $(BUILD)/obj/userspace/main.o $(BUILD)/libkmcollector.a \
                                     $(BUILD)/libkmcommon.a
 	@mkdir -p $(@D)
@@ -277,13 +284,16 @@ $(BUILD)/static/kmetrics-aggregator: $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a
 # --- VM tests (vmtests/, docs/vmtests.md): Debian's 6.1 kernel in qemu (TCG) ------------------
 # Helpers run in the VM's busybox initramfs, so they are linked static like the collector.
 VMTEST_HELPERS := $(patsubst %.c,$(BUILD)/vmtests/%,\
-                  $(notdir $(wildcard vmtests/*.c vmtests/node/*.c vmtests/multinode/*.c)))
+                  $(notdir $(wildcard vmtests/*.c vmtests/node/*.c vmtests/multinode/*.c \
+                                      vmtests/realnode/*.c)))
 VMTEST_CC = mkdir -p $(@D) && $(CC) $(CFLAGS) -static $< -o $@
 $(BUILD)/vmtests/%: vmtests/%.c
 	$(VMTEST_CC)
 $(BUILD)/vmtests/%: vmtests/node/%.c
 	$(VMTEST_CC)
 $(BUILD)/vmtests/%: vmtests/multinode/%.c
+	$(VMTEST_CC)
+$(BUILD)/vmtests/%: vmtests/realnode/%.c
 	$(VMTEST_CC)
 
 .PHONY: vmtest vmtest-build

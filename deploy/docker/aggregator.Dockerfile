@@ -11,8 +11,9 @@ RUN make build/static/kmetrics-aggregator
 # It cannot be fully static: Debian ships libh2o-evloop only as a shared library, and h2o
 # loads OpenSSL and zlib itself (see the Makefile's static target). So the final image gets
 # the binary plus exactly the shared libraries ldd lists and the loader, at their paths.
-RUN mkdir /rootfs && cp build/static/kmetrics-aggregator /rootfs/ && \
-    ldd build/static/kmetrics-aggregator | grep -o '/[^ ]*' | xargs -I{} cp --parents -L {} /rootfs/
+# scripts/build-images.sh assembles that root filesystem; its offline OCI image (no Docker)
+# is built from the same step, so both hold the same files.
+RUN ./scripts/build-images.sh --rootfs aggregator build /rootfs
 
 # No CA store: it trusts the API server through its ServiceAccount's ca.crt.
 FROM scratch

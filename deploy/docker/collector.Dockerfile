@@ -9,10 +9,14 @@ WORKDIR /src
 COPY scripts/deps.sh scripts/
 RUN ./scripts/deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN make build/static/kmetrics-collector && ! ldd build/static/kmetrics-collector
+RUN make build/static/kmetrics-collector
+# The root filesystem is the binary alone; scripts/build-images.sh assembles it (and refuses a
+# binary ldd finds dynamic). Its offline OCI image (no Docker) is built from the same step,
+# so both hold the same file.
+RUN ./scripts/build-images.sh --rootfs collector build /rootfs
 
 # Nothing else is needed: no shell, no CA store (it trusts --aggregator-ca-file only), and
 # glibc's static resolver reads the /etc/hosts and /etc/resolv.conf the kubelet mounts.
 FROM scratch
-COPY --from=build /src/build/static/kmetrics-collector /kmetrics-collector
+COPY --from=build /rootfs/ /
 ENTRYPOINT ["/kmetrics-collector"]
