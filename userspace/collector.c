@@ -118,6 +118,15 @@ static void purge_exited(struct collector *c, int64_t now)
 
 /* --- discovery ---------------------------------------------------------------------------- */
 
+/* Whether rel is the directory p's containers live in. A kubelet on the systemd driver can
+ * also leave a cgroupfs-named twin of a pod's directory ("kubepods/burstable/pod<uid>" beside
+ * "kubepods.slice/...") that outlives the pod; the twin must neither keep a deleted pod alive
+ * nor retire a live one. */
+static bool pod_cgroup_is(const struct pod *p, const char *rel)
+{
+    return strcmp(p->cgroup, rel) == 0;
+}
+
 static struct container *add_container(struct collector *c, const char *rel,
                                        const struct cgroup_identity *id, uint64_t ino)
 {
@@ -126,6 +135,13 @@ static struct container *add_container(struct collector *c, const char *rel,
     bool created;
 
     if (!p) return NULL;
+    if (strncmp(p->cgroup, rel, id->pod_path_len) != 0 || p->cgroup[id->pod_path_len]) {
+        /* The pod moved (its cgroup was recreated under another parent): follow its containers. */
+        char *moved = strndup(rel, id->pod_path_len);
+        if (!moved) return NULL;
+        free(p->cgroup);
+        p->cgroup = moved;
+    }
     p->seen_walk = c->walk_gen;
     p->gone = false;
     ct = registry_add_container(&c->reg, p, id, rel, ino, &created);
@@ -161,8 +177,10 @@ static void on_walk_found(void *ctx, const char *rel, const struct cgroup_identi
     struct pod *p;
 
     if (id->kind == CG_POD) {
-        p = registry_add_pod(&c->reg, id, rel, strlen(rel));
-        if (p) {
+        /* Pods are learnt from their containers; a pod directory only vouches for a pod whose
+         * containers live in it (see pod_cgroup_is). */
+        p = registry_pod(&c->reg, id->pod_uid);
+        if (p && pod_cgroup_is(p, rel)) {
             p->seen_walk = c->walk_gen;
             p->gone = false;
         }
@@ -245,15 +263,10 @@ static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
         }
         break;
     case CG_POD:
-        if (ev->kind == CGROUP_EVENT_MKDIR) {
-            struct pod *p = registry_add_pod(&c->reg, &id, rel, strlen(rel));
-            if (p) {
-                p->seen_walk = c->walk_gen;
-                p->gone = false;
-            }
-        } else {
+        /* A new pod directory has nothing to sample until a container appears in it. */
+        if (ev->kind == CGROUP_EVENT_RMDIR) {
             struct pod *p = registry_pod(&c->reg, id.pod_uid);
-            if (p) retire_pod(c, p);
+            if (p && pod_cgroup_is(p, rel)) retire_pod(c, p);
         }
         break;
     default:

@@ -406,6 +406,51 @@ static void test_vanished_cgroup_is_dropped_quietly(void **state)
     assert_non_null(row_container(f, 8, 0));
 }
 
+/* A kubelet on the systemd driver leaves a cgroupfs-named twin of a pod's directory
+ * ("kubepods/burstable/pod<uid>") that outlives the pod (seen on a real 1.20 node): the pod's
+ * cgroup stays the one its containers live in, the twin going does not retire the pod, and the
+ * twin staying does not keep a deleted pod alive. */
+static void test_pod_twin_directory_neither_keeps_nor_retires(void **state)
+{
+    struct fixture *f = *state;
+    const size_t row = 1; /* systemd, burstable, containerd */
+    char uid[40], pod_dir[512], twin[512], path[PATH_MAX + 600];
+    struct pod *p;
+
+    assert_int_equal(rows[row].driver, CG_DRIVER_SYSTEMD);
+    kl_pod_uid(uid, (unsigned)row + 1);
+    kl_pod_dir(pod_dir, sizeof(pod_dir), CG_DRIVER_SYSTEMD, rows[row].qos, uid);
+    kl_pod_dir(twin, sizeof(twin), CG_DRIVER_CGROUPFS, rows[row].qos, uid);
+    assert_int_equal(tu_mkdirs("%s/%s", f->root, twin), 0);
+    snprintf(path, sizeof(path), "%s/%s", f->root, twin);
+    write_cpu(path, 0);
+
+    start(f);
+    collector_tick(&f->c);
+    p = registry_pod(&f->c.reg, uid);
+    assert_non_null(p);
+    assert_string_equal(p->cgroup, pod_dir);
+    assert_int_equal(p->ncontainers, 2);
+
+    /* The twin goes: the pod stays, whole. */
+    snprintf(path, sizeof(path), "%s/%s", f->root, twin);
+    tu_rm_rf(path);
+    collector_tick(&f->c);
+    p = registry_pod(&f->c.reg, uid);
+    assert_non_null(p);
+    assert_false(p->gone);
+    assert_int_equal(p->ncontainers, 2);
+
+    /* The twin is back and the pod is deleted: the pod goes. */
+    assert_int_equal(tu_mkdirs("%s/%s", f->root, twin), 0);
+    snprintf(path, sizeof(path), "%s/%s", f->root, pod_dir);
+    tu_rm_rf(path);
+    collector_tick(&f->c);
+    assert_null(registry_pod(&f->c.reg, uid));
+    assert_null(row_container(f, row, 0));
+    assert_non_null(row_container(f, row + 1, 0));
+}
+
 static void test_permission_denied_skips_container(void **state)
 {
     struct fixture *f = *state;
@@ -560,6 +605,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cpu_rate_and_counter_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_files_skip_only_what_is_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vanished_cgroup_is_dropped_quietly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pod_twin_directory_neither_keeps_nor_retires, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_permission_denied_skips_container, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_json_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_pod_and_bad_bundles, setup, teardown),
