@@ -5,6 +5,11 @@
 #
 #   cluster.sh up DIR      start (idempotent: reuses a healthy one), write DIR/env
 #   cluster.sh down DIR    stop everything started from DIR
+#   cluster.sh binaries DIR   only make sure every binary (kubelet included) is in the cache
+# KMETRICS_REAL_NODES=1 is for clusters with real kubelets (vmtests/realnode/): it starts
+# kube-scheduler and the controllers that run nodes and DaemonSets too;
+# KMETRICS_APISERVER_SANS adds names to the API server's certificate (e.g. the address a VM
+# reaches it at).
 #   cluster.sh stop-apiserver DIR / start-apiserver DIR   (outage tests)
 #
 # DIR/env holds KUBECONFIG (cluster-admin), APISERVER (URL) and the PKI paths.
@@ -27,7 +32,7 @@ find_binaries() {
     bin=$repo/build/k8s
     local shared=$repo/../shared/k8s
     mkdir -p "$bin"
-    for b in kube-apiserver kube-controller-manager; do
+    for b in ${K8S_BINARIES:-kube-apiserver kube-controller-manager kube-scheduler}; do
         [[ -x $bin/$b ]] && continue
         if [[ -f $shared/v1.20.2/$b.xz ]]; then
             log "unpacking $b"
@@ -35,7 +40,7 @@ find_binaries() {
                 mv "$bin/$b.tmp" "$bin/$b"
         elif [[ -x $shared/build.sh ]]; then
             log "no prebuilt $b: building 1.20.2 from source (about 12 minutes)"
-            "$shared/build.sh" "$bin"
+            "$shared/build.sh" "$bin" "$b"
         else
             log "no kube-apiserver 1.20.2: set KMETRICS_K8S_BIN_DIR"
             exit 1
@@ -75,9 +80,11 @@ pki() {
     mkdir -p "$dir/pki"
     ca ca kmetrics-e2e-ca
     ca front-proxy-ca kmetrics-e2e-front-proxy-ca
-    cert apiserver kube-apiserver "" "DNS:localhost,IP:127.0.0.1,DNS:kubernetes.default.svc"
+    cert apiserver kube-apiserver "" \
+        "DNS:localhost,IP:127.0.0.1,DNS:kubernetes.default.svc${KMETRICS_APISERVER_SANS:+,$KMETRICS_APISERVER_SANS}"
     cert admin kmetrics-e2e-admin system:masters
     cert controller-manager system:kube-controller-manager
+    cert scheduler system:kube-scheduler
     cert front-proxy-client front-proxy-client "" "" front-proxy-ca
     if [[ ! -f $dir/pki/sa.key ]]; then
         openssl genrsa -out "$dir/pki/sa.key" 2048 2>/dev/null
@@ -176,6 +183,7 @@ up() {
     pki
     kubeconfig "$dir/admin.kubeconfig" admin
     kubeconfig "$dir/controller-manager.kubeconfig" controller-manager
+    kubeconfig "$dir/scheduler.kubeconfig" scheduler
     start etcd etcd --name e2e --data-dir "$dir/etcd" \
         --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
         --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -185,11 +193,13 @@ up() {
         --unsafe-no-fsync
     start_apiserver
     wait_healthy
+    local controllers=deployment,replicaset,horizontalpodautoscaling,serviceaccount,serviceaccount-token,garbagecollector,namespace
+    [[ ${KMETRICS_REAL_NODES:-0} = 1 ]] && controllers+=,daemonset,nodelifecycle,podgc,endpoint
     start kube-controller-manager "$bin/kube-controller-manager" \
         --kubeconfig="$dir/controller-manager.kubeconfig" \
         --authentication-kubeconfig="$dir/controller-manager.kubeconfig" \
         --authorization-kubeconfig="$dir/controller-manager.kubeconfig" \
-        --controllers=deployment,replicaset,horizontalpodautoscaling,serviceaccount,serviceaccount-token,garbagecollector,namespace \
+        --controllers="$controllers" \
         --service-account-private-key-file="$dir/pki/sa.key" \
         --root-ca-file="$dir/pki/ca.crt" \
         --horizontal-pod-autoscaler-sync-period=5s \
@@ -198,6 +208,13 @@ up() {
         --horizontal-pod-autoscaler-cpu-initialization-period=10s \
         --use-service-account-credentials=true \
         --leader-elect=false --port=0 --secure-port=0
+    if [[ ${KMETRICS_REAL_NODES:-0} = 1 ]]; then
+        start kube-scheduler "$bin/kube-scheduler" \
+            --kubeconfig="$dir/scheduler.kubeconfig" \
+            --authentication-kubeconfig="$dir/scheduler.kubeconfig" \
+            --authorization-kubeconfig="$dir/scheduler.kubeconfig" \
+            --leader-elect=false --port=0 --secure-port=0
+    fi
     cat >"$dir/env" <<EOF
 export KUBECONFIG=$dir/admin.kubeconfig
 export APISERVER=https://127.0.0.1:$APISERVER_PORT
@@ -209,7 +226,9 @@ EOF
 
 case $cmd in
 up) up ;;
+binaries) K8S_BINARIES="kube-apiserver kube-controller-manager kube-scheduler kubelet" find_binaries ;;
 down)
+    stop kube-scheduler
     stop kube-controller-manager
     stop kube-apiserver
     stop etcd
