@@ -75,7 +75,9 @@ static void usage(FILE *out)
             "  --aggregator-ca-file=F CA bundle for the aggregator (default: the system's)\n"
             "  --insecure-skip-tls-verify  do not verify the aggregator (tests only)\n"
             "  -v, --verbose          more log (repeat for debug); -q, --quiet: warnings only\n"
-            "  -h, --help             this text;  --version\n");
+            "  -h, --help             this text;  --version\n\n"
+            "A running collector prints its state (one JSON line, as --format=json) on stdout\n"
+            "on SIGUSR1.\n");
 }
 
 static int parse_duration_opt(const char *name, const char *value, int64_t min_ns, int64_t max_ns,
@@ -382,6 +384,25 @@ static void log_shipping_summary(const struct shipper *sh)
     free(st);
 }
 
+static void log_tracking_summary(const struct collector *c)
+{
+    log_info("tracking %zu pods, %zu containers; last tick %lldus; %llu walks, %llu events",
+             registry_pod_count(&c->reg), registry_container_count(&c->reg),
+             (long long)(c->stats.last_tick_ns / 1000), (unsigned long long)c->stats.full_walks,
+             (unsigned long long)(c->stats.events_mkdir + c->stats.events_rmdir));
+}
+
+/* SIGUSR1: what the collector holds, for whoever reads its log (kubectl logs): the summary
+ * lines, then the snapshot as one JSON line on stdout (the --format=json document, whose
+ * "collector" object has the pod and container counts). */
+static void dump_state(const struct options *o, const struct collector *c, const struct shipper *sh)
+{
+    log_tracking_summary(c);
+    if (sh) log_shipping_summary(sh);
+    if (snapshot_write(stdout, c, o->window_ns, 0))
+        LOG_RATELIMITED(LOG_WARN, "SIGUSR1: writing the state to stdout failed");
+}
+
 static int run_daemon(struct options *o, struct collector *c, struct shipper *sh)
 {
     struct itimerspec its = {
@@ -397,6 +418,7 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGUSR1);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     ep = epoll_create1(EPOLL_CLOEXEC);
@@ -412,7 +434,8 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
         log_error("watching BPF events failed: %s", strerror(errno));
         goto out;
     }
-    log_info("collector running (pid %d); SIGTERM or SIGINT stops it", (int)getpid());
+    log_info("collector running (pid %d); SIGUSR1 prints its state, SIGTERM or SIGINT stops it",
+             (int)getpid());
     for (;;) {
         struct epoll_event evs[4];
         int n = epoll_wait(ep, evs, 4, -1);
@@ -426,11 +449,14 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
             int fd = evs[i].data.fd;
             if (fd == sfd) {
                 struct signalfd_siginfo si;
-                if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-                    log_info("signal %d: shutting down", (int)si.ssi_signo);
-                    rc = 0;
-                    goto out;
+                if (read(sfd, &si, sizeof(si)) != sizeof(si)) continue;
+                if (si.ssi_signo == SIGUSR1) {
+                    dump_state(o, c, sh);
+                    continue;
                 }
+                log_info("signal %d: shutting down", (int)si.ssi_signo);
+                rc = 0;
+                goto out;
             } else if (fd == tfd) {
                 uint64_t expirations;
                 if (read(tfd, &expirations, sizeof(expirations)) < 0) continue;
@@ -442,12 +468,7 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
                 }
                 if (c->node.mono_ns - last_summary >= 60 * NS_PER_SEC) {
                     last_summary = c->node.mono_ns;
-                    log_info("tracking %zu pods, %zu containers; last tick %lldus; %llu walks, "
-                             "%llu events",
-                             registry_pod_count(&c->reg), registry_container_count(&c->reg),
-                             (long long)(c->stats.last_tick_ns / 1000),
-                             (unsigned long long)c->stats.full_walks,
-                             (unsigned long long)(c->stats.events_mkdir + c->stats.events_rmdir));
+                    log_tracking_summary(c);
                     if (sh) log_shipping_summary(sh);
                 }
             } else {

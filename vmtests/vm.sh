@@ -20,6 +20,11 @@
 #
 # Optional environment for vm_start: VM_DISK_MB=N attaches a sparse N MiB scratch disk as
 # /dev/vda (virtio-blk); VM_MEM (default 1G), VM_SMP (default 2); VM_QEMU_ARGS (extra args).
+# VM_ROOT_IMAGE=FILE boots a whole root file system instead (vmtests/realnode/): FILE (ext4) is
+# /dev/vda, writes go to a throwaway overlay (qemu snapshot=on), and after the network is up
+# the initramfs mounts it and hands over to VM_ROOT_INIT (default /sbin/init) with
+# switch_root; the 9p share and GUEST_CMD are then that init's to use. VM_HOSTFWD="HOST:GUEST
+# ..." forwards 127.0.0.1:HOST on the host to the guest's port GUEST (with HOST_PORT).
 
 VM_WORKDIR=${VM_WORKDIR:-}
 VM_KERNEL=${VM_KERNEL:-}
@@ -30,6 +35,7 @@ VM_NAMES=${VM_NAMES:-}
 VM_MODULES_BASE="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
                  9pnet 9pnet_virtio netfs fscache 9p virtio_blk"
 VM_MODULES_NET="failover net_failover virtio_net"
+VM_MODULES_ROOT="crc32c_generic crc16 mbcache jbd2 ext4"
 
 _vm_init_script() {
     cat <<'EOF'
@@ -60,6 +66,22 @@ if [ "$(arg net)" = 1 ]; then
     else
         echo "vm: no eth0"
     fi
+fi
+root=$(arg root)
+if [ -n "$root" ]; then
+    # A whole root file system: mount it and hand PID 1 over; its init does the rest.
+    for m in $(cat /modules/order.root); do insmod /modules/$m.ko || echo "vm: insmod $m failed"; done
+    mkdir -p /newroot
+    init=$(arg init)
+    if mount -t ext4 "$root" /newroot; then
+        umount /sys/fs/cgroup /sys/fs/bpf /sys/kernel/tracing /tmp /run
+        mount --move /dev /newroot/dev
+        umount /proc /sys
+        exec switch_root /newroot "$init"
+    fi
+    echo "vm: cannot mount $root"
+    echo "VMTEST-EXIT 126"
+    poweroff -f
 fi
 if mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 hostshare /mnt; then
     cd /mnt
@@ -100,7 +122,7 @@ vm_prepare() {
     done
     # Cache key: the kernel, busybox and this script's init and module lists.
     local key
-    key=$( { echo "$VM_KVER $VM_MODULES_BASE $VM_MODULES_NET"; _vm_init_script;
+    key=$( { echo "$VM_KVER $VM_MODULES_BASE $VM_MODULES_NET $VM_MODULES_ROOT"; _vm_init_script;
              md5sum "$busybox"; } | md5sum | cut -d' ' -f1)
     if [ -f "$VM_WORKDIR/initramfs.cpio.gz" ] && [ "$(cat "$VM_WORKDIR/initramfs.key" 2>/dev/null)" = "$key" ]; then
         export VM_WORKDIR VM_KERNEL VM_KVER
@@ -111,9 +133,10 @@ vm_prepare() {
     cp "$busybox" "$root/bin/busybox" || return 1
     _vm_init_script >"$root/init" && chmod 755 "$root/init"
     local list
-    for list in base net; do
+    for list in base net root; do
         local mods=$VM_MODULES_BASE
         [ $list = net ] && mods=$VM_MODULES_NET
+        [ $list = root ] && mods=$VM_MODULES_ROOT
         : >"$root/modules/order.$list"
         for m in $mods; do
             k=$(find "/lib/modules/$VM_KVER/kernel" -name "$m.ko*" | head -1)
@@ -160,8 +183,17 @@ vm_start() {
     if [ -n "$port" ]; then
         command -v socat >/dev/null || { echo "vm: socat missing (scripts/deps.sh)" >&2; return 1; }
         append="$append vmtest.net=1 vmtest.port=$port"
-        args+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port"
-               -device virtio-net-pci,netdev=n0)
+        local netdev="user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port"
+        local fwd
+        for fwd in ${VM_HOSTFWD:-}; do
+            netdev="$netdev,hostfwd=tcp:127.0.0.1:${fwd%%:*}-10.0.2.15:${fwd#*:}"
+        done
+        args+=(-netdev "$netdev" -device virtio-net-pci,netdev=n0)
+    fi
+    if [ -n "${VM_ROOT_IMAGE:-}" ]; then
+        append="$append vmtest.root=/dev/vda vmtest.init=${VM_ROOT_INIT:-/sbin/init}"
+        args+=(-drive "file=$VM_ROOT_IMAGE,format=raw,if=none,id=r0,snapshot=on,cache=unsafe"
+               -device virtio-blk-pci,drive=r0)
     fi
     if [ -n "${VM_DISK_MB:-}" ]; then
         truncate -s "${VM_DISK_MB}M" "$(_vm_file "$name" disk)" || return 1

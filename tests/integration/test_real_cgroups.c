@@ -542,6 +542,53 @@ static void test_no_bundle_reported_by_id_pause_skipped(void **state)
     free(out);
 }
 
+/* A daemon that prints nothing per tick prints its state on SIGUSR1, once per signal, and
+ * keeps running: how an operator (and vmtests/realnode) reads what a collector holds. */
+static void test_sigusr1_prints_state(void **state)
+{
+    char cmd[PATH_MAX], dir[PATH_MAX], id[65], uid[40];
+    char root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
+    int pipefd[2], status;
+    pid_t daemon;
+
+    (void)state;
+    kl_pod_uid(uid, 606);
+    kl_container_id(id, 606);
+    make_container(uid, id, "usr1-pod", "app", 0, dir, sizeof(dir));
+    assert_int_equal(pipe(pipefd), 0);
+    daemon = fork();
+    assert_true(daemon >= 0);
+    if (daemon == 0) {
+        dup2(pipefd[1], 1);
+        close(pipefd[0]);
+        snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector", bin_dir);
+        snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", base);
+        snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime_dir);
+        execl(cmd, "kmetrics-collector", "--interval=200ms", root_arg, rt_arg, "-q", (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    FILE *in = fdopen(pipefd[0], "r");
+    for (int round = 0; round < 2; round++) {
+        usleep(700 * 1000); /* a few ticks: the container has samples */
+        assert_int_equal(kill(daemon, SIGUSR1), 0);
+        json_t *doc = wait_snapshot(in, has_container, id, 10);
+        assert_non_null(doc);
+        assert_true(stat_of(doc, "pods") >= 1);
+        assert_true(stat_of(doc, "containers") >= 1);
+        json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+        assert_non_null(pod);
+        assert_string_equal(json_string_value(json_object_get(pod, "name")), "usr1-pod");
+        json_decref(doc);
+    }
+    assert_int_equal(waitpid(daemon, &status, WNOHANG), 0); /* still running */
+    kill(daemon, SIGTERM);
+    assert_int_equal(waitpid(daemon, &status, 0), daemon);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    fclose(in);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* A container that lives one second: after its cgroup is removed, its usage still shows in
  * its pod for one window. */
 static void test_short_lived_container_still_counted(void **state)
@@ -625,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),
         cmocka_unit_test(test_no_bundle_reported_by_id_pause_skipped),
         cmocka_unit_test(test_short_lived_container_still_counted),
+        cmocka_unit_test(test_sigusr1_prints_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
