@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -236,6 +237,32 @@ static const char *event_rel_path(const struct collector *c, const char *path)
     return path;
 }
 
+/* In a cgroup namespace (a collector in a container), mountinfo gives our root's hierarchy
+ * path relative to the namespace's own root ("/../../../.."), while BPF event paths are
+ * absolute. The absolute path is learnt from an event instead: the suffix of its path that
+ * names, under our root, the directory with the event's cgroup id is that directory (kernfs
+ * ids are unique), and what precedes it is our root's path. Only a directory that still
+ * exists can teach it (a mkdir whose cgroup was not removed since). */
+static bool learn_hierarchy_prefix(struct collector *c, const char *path, uint64_t cgroup_id)
+{
+    struct stat st;
+
+    for (const char *p = path; p && p[0] == '/'; p = strchr(p + 1, '/')) {
+        size_t n = (size_t)(p - path);
+        if (!p[1] || n >= sizeof(c->hierarchy_prefix)) continue;
+        if (fstatat(c->root_fd, p + 1, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != cgroup_id)
+            continue;
+        memcpy(c->hierarchy_prefix, path, n);
+        c->hierarchy_prefix[n] = '\0';
+        c->hierarchy_prefix_known = true;
+        log_info("in a cgroup namespace: %s is \"%s\" in the hierarchy (learnt from the "
+                 "event for %s)",
+                 c->root_path, c->hierarchy_prefix, path);
+        return true;
+    }
+    return false;
+}
+
 static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
 {
     struct collector *c = ctx;
@@ -248,6 +275,11 @@ static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
         c->stats.events_rmdir++;
     if (strnlen(ev->path, sizeof(ev->path)) >= sizeof(ev->path) - 1) {
         c->walk_wanted = true; /* path cut short: let a walk find it */
+        return;
+    }
+    if (!c->hierarchy_prefix_known &&
+        !(ev->kind == CGROUP_EVENT_MKDIR && learn_hierarchy_prefix(c, ev->path, ev->cgroup_id))) {
+        c->walk_wanted = true; /* cannot place the event yet: the next tick walks */
         return;
     }
     rel = event_rel_path(c, ev->path);
@@ -414,6 +446,8 @@ static int locate_root(struct collector *c, char *err, size_t errlen)
     c->root_is_cgroup2 = mi && cgroup2_mount_of(mi, len, c->root_path, &m) == 0 &&
                          cgroup2_hierarchy_path(&m, c->root_path, c->hierarchy_prefix,
                                                 sizeof(c->hierarchy_prefix)) == 0;
+    /* "/.." leads: relative to a cgroup namespace's root, unknown in absolute terms. */
+    c->hierarchy_prefix_known = strncmp(c->hierarchy_prefix, "/..", 3) != 0;
     c->root_fd = open(c->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (c->root_fd < 0) {
         rc = -errno;
@@ -471,8 +505,10 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
     else
         log_warn("discovery: BPF events unavailable (%s); walking the tree every tick",
                  c->bpf_error);
-    log_info("cgroup root %s (hierarchy path \"%s\"), node %s, interval %lldms", c->root_path,
-             c->hierarchy_prefix, c->node_name, (long long)(c->cfg.interval_ns / 1000000));
+    log_info("cgroup root %s (hierarchy path \"%s\"%s), node %s, interval %lldms", c->root_path,
+             c->hierarchy_prefix,
+             c->hierarchy_prefix_known ? "" : " in this cgroup namespace: the first event tells",
+             c->node_name, (long long)(c->cfg.interval_ns / 1000000));
     c->walk_wanted = true; /* the first tick learns what exists already */
     return 0;
 }

@@ -51,6 +51,7 @@ struct collector {
     int root_fd;
     int node_fd;                 /* the hierarchy root, for node figures */
     char hierarchy_prefix[4096]; /* root_path inside the hierarchy: maps BPF event paths */
+    bool hierarchy_prefix_known; /* false in a cgroup namespace until an event teaches it */
     bool root_is_cgroup2;
 
     struct registry reg;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,21 +369,34 @@ static json_int_t stat_of(json_t *doc, const char *key)
     return json_integer_value(json_object_get(json_object_get(doc, "collector"), key));
 }
 
-/* With BPF, a cgroup made after start is reported without a full walk, and its removal too. */
-static void test_bpf_events_discover_without_walk(void **state)
+/* With BPF, a cgroup made after start is reported without a full walk, and its removal too.
+ * in_cgroupns: the collector runs in a cgroup namespace of its own, as in a container (its
+ * mountinfo then gives the hierarchy path relative to that namespace, "/../..", while event
+ * paths are absolute): after a first container teaches it where its root is, the next is
+ * found by its event alone just the same. */
+static void events_discover_without_walk(bool in_cgroupns, unsigned seed)
 {
-    char cmd[PATH_MAX * 3], dir[PATH_MAX], id[65], uid[40];
+    char cmd[PATH_MAX * 3], dir[PATH_MAX], dir2[PATH_MAX], id[65], id2[65], uid[40];
+    char nsdir[PATH_MAX + 32];
     int pipefd[2];
     pid_t daemon;
     int status;
+    json_int_t walks;
 
-    (void)state;
+    snprintf(nsdir, sizeof(nsdir), "%s/collector-ns-%u", base, seed);
+    if (in_cgroupns) assert_int_equal(mkdir(nsdir, 0755), 0);
     assert_int_equal(pipe(pipefd), 0);
     daemon = fork();
     assert_true(daemon >= 0);
     if (daemon == 0) {
         dup2(pipefd[1], 1);
         close(pipefd[0]);
+        if (in_cgroupns) {
+            char procs[PATH_MAX + 64];
+            snprintf(procs, sizeof(procs), "%s/cgroup.procs", nsdir);
+            if (tu_write_file(procs, "0\n", (size_t)-1) != 0 || unshare(CLONE_NEWCGROUP) != 0)
+                _exit(126);
+        }
         snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector", bin_dir);
         char root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
         snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", base);
@@ -402,15 +416,25 @@ static void test_bpf_events_discover_without_walk(void **state)
     assert_int_equal(stat_of(first, "full_walks"), 1);
     json_decref(first);
 
-    kl_pod_uid(uid, 202);
-    kl_container_id(id, 202);
+    kl_pod_uid(uid, seed);
+    kl_container_id(id, seed);
     make_container(uid, id, "late-pod", "late", 0, dir, sizeof(dir));
 
     json_t *seen = wait_snapshot(in, has_container, id, 10);
     assert_non_null(seen);
-    assert_int_equal(stat_of(seen, "full_walks"), 1); /* found by the event alone */
-    assert_true(stat_of(seen, "events_mkdir") >= 2);  /* pod and container at least */
+    walks = stat_of(seen, "full_walks");
+    if (!in_cgroupns) assert_int_equal(walks, 1);    /* found by the event alone */
+    assert_true(stat_of(seen, "events_mkdir") >= 2); /* pod and container at least */
     json_decref(seen);
+
+    /* A second container in the same pod: found by its event, no walk, either way. */
+    kl_container_id(id2, seed + 1);
+    make_container(uid, id2, "late-pod", "later", 0, dir2, sizeof(dir2));
+    seen = wait_snapshot(in, has_container, id2, 10);
+    assert_non_null(seen);
+    assert_int_equal(stat_of(seen, "full_walks"), walks);
+    json_decref(seen);
+    assert_int_equal(rmdir(dir2), 0);
 
     assert_int_equal(rmdir(dir), 0);
     /* An exited container keeps its last figures for one window (--window=2s), marked... */
@@ -421,7 +445,7 @@ static void test_bpf_events_discover_without_walk(void **state)
     /* ... then it is gone, still without a full walk. */
     json_t *gone = wait_snapshot(in, lacks_container, id, 10);
     assert_non_null(gone);
-    assert_int_equal(stat_of(gone, "full_walks"), 1);
+    assert_int_equal(stat_of(gone, "full_walks"), walks);
     assert_true(stat_of(gone, "events_rmdir") >= 1);
     json_decref(gone);
 
@@ -430,6 +454,19 @@ static void test_bpf_events_discover_without_walk(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0); /* clean shutdown */
     fclose(in);
+    if (in_cgroupns) assert_int_equal(rmdir(nsdir), 0);
+}
+
+static void test_bpf_events_discover_without_walk(void **state)
+{
+    (void)state;
+    events_discover_without_walk(false, 202);
+}
+
+static void test_bpf_events_in_a_cgroup_namespace(void **state)
+{
+    (void)state;
+    events_discover_without_walk(true, 212);
 }
 
 /* Without the capabilities BPF needs, the collector says so once and walks instead; it still
@@ -669,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_finds_cgroup2_mount_and_node),
         cmocka_unit_test(test_cpu_matches_burner),
         cmocka_unit_test(test_bpf_events_discover_without_walk),
+        cmocka_unit_test(test_bpf_events_in_a_cgroup_namespace),
         cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),
         cmocka_unit_test(test_no_bundle_reported_by_id_pause_skipped),
         cmocka_unit_test(test_short_lived_container_still_counted),
