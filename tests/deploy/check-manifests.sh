@@ -312,6 +312,9 @@ for v in base:deploy/base ha:deploy/overlays/ha; do
     check "${v%%:*}: kubectl kustomize ${v#*:} renders" render "${v%%:*}" "${v#*:}"
 done
 [[ -s $work/base.index && -s $work/ha.index ]] || { echo "$failed failed"; exit 1; }
+# What docs/install.md has users type: `kubectl apply -k deploy/` installs the base.
+check "deploy: kubectl kustomize deploy renders" render top deploy
+check "deploy: the same objects as deploy/base" cmp -s "$work/top.yaml" "$work/base.yaml"
 
 common_checks base
 check "base: one aggregator replica" expect base $AGG '{.spec.replicas}' 1
