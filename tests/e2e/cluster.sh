@@ -11,6 +11,9 @@
 # KMETRICS_APISERVER_SANS adds names to the API server's certificate (e.g. the address a VM
 # reaches it at).
 #   cluster.sh stop-apiserver DIR / start-apiserver DIR   (outage tests)
+#   cluster.sh node-certs DIR NODE IP   a real kubelet's certificates, from the cluster CA:
+#       DIR/pki/node-NODE.{crt,key} (client: system:node:NODE in system:nodes) and
+#       DIR/pki/node-NODE-serving.{crt,key} (its HTTPS server, for IP and NODE)
 #
 # DIR/env holds KUBECONFIG (cluster-admin), APISERVER (URL) and the PKI paths.
 # Binaries: $KMETRICS_K8S_BIN_DIR if set, else a cache in build/k8s unpacked from the
@@ -234,6 +237,11 @@ down)
     stop etcd
     ;;
 stop-apiserver) stop kube-apiserver ;;
+node-certs)
+    node=${3:?node-certs DIR NODE IP} ip=${4:?node-certs DIR NODE IP}
+    cert "node-$node" "system:node:$node" system:nodes
+    cert "node-$node-serving" "$node" "" "IP:$ip,DNS:$node"
+    ;;
 start-apiserver)
     find_binaries
     start_apiserver
