@@ -192,16 +192,15 @@ asan:
 	  $(TEST_HELPERS:$(BUILD)/%=build/asan/%)
 
 # One summary line for CI: the layer and format checks, every suite plain and sanitized, the
-# deploy/ manifest checks, the end-to-end suite against a real control plane, the VM tests,
-# then the fuzz corpora.
-test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-build \
-      $(BUILD)/static/kmetrics-aggregator
+# deploy/ manifest and image checks, the end-to-end suite against a real control plane, the
+# VM tests, the real node, then the fuzz corpora.
+test: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_HELPERS) asan fuzz-build vmtest-build images
 	./tests/run.sh all $(BUILD) \
 	  -- suite ./scripts/check-layers.sh ./tests/layers/run.sh ./scripts/format-check.sh \
 	  -- $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) \
 	  -- build/asan $(UNIT_TESTS:$(BUILD)/%=build/asan/%) $(INTEG_TESTS:$(BUILD)/%=build/asan/%) \
 	  -- suite ./tests/deploy/check-manifests.sh ./tests/images/check-images.sh \
-	     ./tests/e2e/run.sh ./vmtests/run.sh \
+	     ./tests/e2e/run.sh ./vmtests/run.sh ./vmtests/realnode/run.sh \
 	  -- fuzz $(FUZZERS:$(BUILD)/%=build/fuzz/%)
 
 # End to end against a real control plane (tests/e2e/run.sh, docs/e2e.md); needs root.
@@ -301,6 +300,12 @@ vmtest-build: $(BUILD)/static/kmetrics-collector $(AGGREGATOR) $(VMTEST_HELPERS)
 
 vmtest: vmtest-build
 	BUILD=$(BUILD) ./vmtests/run.sh
+
+# kmetrics from its own images and manifests on a real kubelet + containerd node in a VM,
+# both cgroup drivers (vmtests/realnode/run.sh, docs/realnode.md); needs root.
+.PHONY: realnode
+realnode: images vmtest-build
+	BUILD=$(BUILD) ./vmtests/realnode/run.sh
 
 # Header dependencies written by -MMD (absent on a first build, which rebuilds everything).
 -include $(shell find $(BUILD)/obj $(BUILD)/bpf -name '*.d' 2>/dev/null)

@@ -13,6 +13,7 @@ curl nghttp2-client protobuf-compiler openssl
 etcd-server etcd-client
 jq xz-utils
 qemu-system-x86 linux-image-amd64 busybox-static cpio socat
+mmdebstrap e2fsprogs
 "
 
 missing=""
