@@ -85,9 +85,12 @@ collector_running() {
     [[ $(K -n kube-system get pods -l app.kubernetes.io/name=kmetrics-collector \
         -o jsonpath='{.items[*].status.phase}') == Running ]]
 }
+# aggregator_ready [OLD]: an aggregator pod (other than OLD) is Ready. While OLD terminates it
+# may still be listed as Ready: only the new one counts.
 aggregator_ready() {
-    [[ $(K -n kube-system get pods -l app.kubernetes.io/name=kmetrics-aggregator \
-        -o jsonpath='{.items[*].status.conditions[?(@.type=="Ready")].status}') == True ]]
+    K -n kube-system get pods -l app.kubernetes.io/name=kmetrics-aggregator \
+        -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+        awk -v old="${1:-}" '$1 != old && $2 == "True" { found = 1 } END { exit !found }'
 }
 
 # The user's steps of docs/install.md: certificates, then kubectl apply -k.
@@ -564,8 +567,7 @@ check_faults() {
     K -n kube-system delete pod "$old" --wait=false >/dev/null
     t_ready="" t_served=""
     while ((SECONDS - t0 < 180)); do
-        if [[ -z $t_ready ]] && aggregator_ready &&
-            [[ $(K -n kube-system get pods -l app.kubernetes.io/name=kmetrics-aggregator -o jsonpath='{.items[0].metadata.name}') != "$old" ]]; then
+        if [[ -z $t_ready ]] && aggregator_ready "$old"; then
             t_ready=$SECONDS
         fi
         if [[ -n $t_ready ]] && [[ -z $(missing_from "$(served_pods "$WORK_NS" 2>/dev/null)" $STEADY_PODS) ]]; then
