@@ -81,6 +81,7 @@ static void retire_container(struct collector *c, struct container *ct)
     if (ct->exited_mono_ns) return;
     c->stats.containers_removed++;
     if (ct->sandbox || !ct->has_sample || c->cfg.retain_exited_ns <= 0) {
+        c->stats.containers_dropped += !ct->sandbox && ct->has_sample;
         registry_remove_container(&c->reg, ct);
         return;
     }
@@ -90,13 +91,27 @@ static void retire_container(struct collector *c, struct container *ct)
               ct->pod->uid);
 }
 
+/* A pod whose directory is gone is no longer shipped (a deleted pod leaves the API at once,
+ * as it leaves the kubelet's figures); its containers stay in the collector's own output for
+ * one window. Leaving shipments is a change to ship when any of them was shipped. */
+static void mark_pod_gone(struct collector *c, struct pod *p)
+{
+    if (p->gone) return;
+    p->gone = true;
+    for (const struct container *ct = p->containers; ct; ct = ct->next)
+        if (!ct->sandbox && ct->has_sample) {
+            c->stats.pods_gone++;
+            break;
+        }
+}
+
 static void retire_pod(struct collector *c, struct pod *p)
 {
+    mark_pod_gone(c, p);
     for (struct container *ct = p->containers, *next; ct; ct = next) {
         next = ct->next;
         retire_container(c, ct);
     }
-    p->gone = true;
     if (p->ncontainers == 0) registry_remove_pod(&c->reg, p);
 }
 
@@ -110,8 +125,10 @@ static void purge_exited(struct collector *c, int64_t now)
         struct pod *p = value;
         for (struct container *ct = p->containers, *next; ct; ct = next) {
             next = ct->next;
-            if (ct->exited_mono_ns && now - ct->exited_mono_ns > c->cfg.retain_exited_ns)
+            if (ct->exited_mono_ns && now - ct->exited_mono_ns > c->cfg.retain_exited_ns) {
+                c->stats.containers_dropped++; /* only sampled ones wait out the window */
                 registry_remove_container(&c->reg, ct);
+            }
         }
         if (p->gone && p->ncontainers == 0) registry_remove_pod(&c->reg, p);
     }
@@ -157,14 +174,14 @@ static struct container *add_container(struct collector *c, const char *rel,
         ct->exited_mono_ns = 0;
         if (ct->cgroup_ino != ino && ino != 0) {
             cpu_history_init(&ct->cpu);
-            ct->has_sample = false;
+            ct->has_sample = ct->rated = false;
             ct->cgroup_ino = ino;
         }
     } else if (ct->cgroup_ino != ino && ino != 0) {
         /* Same id, new directory: the old one was removed and recreated. New series. */
         cgroup_files_close(&ct->files);
         cpu_history_init(&ct->cpu);
-        ct->has_sample = false;
+        ct->has_sample = ct->rated = false;
         ct->cgroup_ino = ino;
     }
     ct->seen_walk = c->walk_gen;
@@ -217,7 +234,7 @@ static void full_walk(struct collector *c)
             }
         }
         if (p->seen_walk != c->walk_gen) {
-            p->gone = true;
+            mark_pod_gone(c, p);
             if (p->ncontainers == 0) registry_remove_pod(&c->reg, p);
         }
     }
@@ -355,6 +372,9 @@ static void sample_container(struct collector *c, struct container *ct)
         c->stats.counter_resets++;
         log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
                  ct->pod->uid);
+    } else if (ct->has_sample && !ct->rated) {
+        ct->rated = true;
+        c->stats.containers_rated++;
     }
     ct->last = s;
     ct->has_sample = true;

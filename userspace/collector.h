@@ -38,6 +38,9 @@ struct collector_stats {
     uint64_t events_lost; /* as reported by the kernel side */
     uint64_t containers_added;
     uint64_t containers_removed;
+    uint64_t containers_rated;   /* reported containers that got their first CPU rate */
+    uint64_t containers_dropped; /* reported containers dropped from the state */
+    uint64_t pods_gone;          /* pods with reported containers whose directory went */
     uint64_t counter_resets;
     uint64_t read_errors;
     int64_t last_tick_ns; /* wall time the last tick took */

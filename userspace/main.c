@@ -44,6 +44,8 @@ struct options {
     char *aggregators_buf[SHIPPER_MAX_URLS]; /* one strdup per --aggregator flag */
     size_t naggregators_bufs;
     int64_t ship_interval_ns;
+    int64_t ship_coalesce_ns; /* shortest gap between changes-only shipments; 0: none */
+    bool ship_coalesce_set;
     const char *token_file;
     const char *ca_file;
     int insecure;
@@ -71,6 +73,9 @@ static void usage(FILE *out)
             "  --aggregator=URL[,URL] ship to these aggregators (https://host[:port]); a name\n"
             "                         with several addresses ships to each (HA replicas)\n"
             "  --ship-interval=DUR    shipping period, 1s..5m (default 15s)\n"
+            "  --ship-coalesce=DUR    a container's first rate or its removal is shipped at\n"
+            "                         once, at most one such shipment per DUR (default 1s;\n"
+            "                         0: only every --ship-interval)\n"
             "  --ship-token-file=F    bearer token for the aggregator (required to ship)\n"
             "  --aggregator-ca-file=F CA bundle for the aggregator (default: the system's)\n"
             "  --insecure-skip-tls-verify  do not verify the aggregator (tests only)\n"
@@ -131,13 +136,15 @@ static int parse_aggregators(struct options *o, const char *arg)
 static int check_shipping_args(struct options *o)
 {
     if (o->naggregators == 0) {
-        if (o->token_file || o->ca_file || o->insecure || o->ship_interval_ns)
+        if (o->token_file || o->ca_file || o->insecure || o->ship_interval_ns ||
+            o->ship_coalesce_set)
             fprintf(stderr, "kmetrics-collector: shipping flags without --aggregator do "
                             "nothing\n");
         return 0;
     }
     if (o->once) return 0; /* --once does not ship */
     if (!o->ship_interval_ns) o->ship_interval_ns = 15 * NS_PER_SEC;
+    if (!o->ship_coalesce_set) o->ship_coalesce_ns = NS_PER_SEC;
     if (!o->token_file) {
         fprintf(stderr, "kmetrics-collector: --aggregator needs --ship-token-file\n");
         return -1;
@@ -163,6 +170,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         OPT_NO_BPF,
         OPT_AGGREGATOR,
         OPT_SHIP_INTERVAL,
+        OPT_SHIP_COALESCE,
         OPT_TOKEN_FILE,
         OPT_CA_FILE,
         OPT_INSECURE,
@@ -181,6 +189,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"no-bpf", no_argument, NULL, OPT_NO_BPF},
         {"aggregator", required_argument, NULL, OPT_AGGREGATOR},
         {"ship-interval", required_argument, NULL, OPT_SHIP_INTERVAL},
+        {"ship-coalesce", required_argument, NULL, OPT_SHIP_COALESCE},
         {"ship-token-file", required_argument, NULL, OPT_TOKEN_FILE},
         {"aggregator-ca-file", required_argument, NULL, OPT_CA_FILE},
         {"insecure-skip-tls-verify", no_argument, NULL, OPT_INSECURE},
@@ -247,6 +256,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             if (parse_duration_opt("ship-interval", optarg, NS_PER_SEC, 300 * NS_PER_SEC,
                                    &o->ship_interval_ns))
                 return -1;
+            break;
+        case OPT_SHIP_COALESCE:
+            if (parse_duration_opt("ship-coalesce", optarg, 0, 60 * NS_PER_SEC,
+                                   &o->ship_coalesce_ns))
+                return -1;
+            o->ship_coalesce_set = true;
             break;
         case OPT_TOKEN_FILE:
             o->token_file = optarg;
@@ -348,26 +363,52 @@ static struct shipper *start_shipping(const struct options *o, const struct coll
     return sh;
 }
 
-/* On the collector thread, after a tick: hands the shipper a snapshot every ship interval.
- * Building it copies memory only; the network is the shipper thread's. */
+/* When the collector last handed the shipper a snapshot, and what had changed by then. */
+struct ship_clock {
+    int64_t last_ship_ns;    /* periodic */
+    int64_t last_changes_ns; /* changes-only */
+    uint64_t changes;        /* collector_changes() at the last of either */
+};
+
+/* Containers that got their first rate or were dropped, and pods deleted: what a client sees
+ * appear or go. */
+static uint64_t collector_changes(const struct collector *c)
+{
+    return c->stats.containers_rated + c->stats.containers_dropped + c->stats.pods_gone;
+}
+
+/* On the collector thread, after a tick: hands the shipper a snapshot every ship interval,
+ * and one for changes only as soon as a container has its first rate or is gone (at most one
+ * per --ship-coalesce, so churn cannot flood the aggregator). */
 static void maybe_ship(const struct options *o, const struct collector *c, struct shipper *sh,
-                       int64_t *last_ship)
+                       struct ship_clock *clk)
 {
     int64_t now = clock_mono_ns();
+    uint64_t changes = collector_changes(c);
     struct ship_snapshot *snap;
+    bool periodic, changed;
 
     /* The first shipment waits for a second sample so it already gives rates; then half a
      * tick of slack keeps timer jitter from pushing each shipment a whole tick late. */
-    if (c->stats.ticks < 2 ||
-        (*last_ship && now - *last_ship < o->ship_interval_ns - c->cfg.interval_ns / 2))
-        return;
-    *last_ship = now;
+    if (c->stats.ticks < 2) return;
+    periodic = !clk->last_ship_ns ||
+               now - clk->last_ship_ns >= o->ship_interval_ns - c->cfg.interval_ns / 2;
+    changed = o->ship_coalesce_ns > 0 && changes != clk->changes &&
+              now - clk->last_changes_ns >= o->ship_coalesce_ns - c->cfg.interval_ns / 2;
+    if (!periodic && !changed) return;
     snap = ship_snapshot_build(c, ship_history_ns(o));
     if (!snap) {
         LOG_RATELIMITED(LOG_ERROR, "out of memory taking a snapshot to ship");
         return;
     }
-    shipper_offer(sh, snap);
+    if (periodic) {
+        clk->last_ship_ns = now;
+        shipper_offer(sh, snap);
+    } else {
+        clk->last_changes_ns = now;
+        shipper_offer_changes(sh, snap);
+    }
+    clk->changes = changes;
     ship_snapshot_unref(snap);
 }
 
@@ -377,10 +418,11 @@ static void log_shipping_summary(const struct shipper *sh)
 
     if (!st) return;
     shipper_stats(sh, st);
-    log_info("shipped %llu (%llu full), %llu acknowledged, %llu resyncs, %llu failures",
+    log_info("shipped %llu (%llu full, %llu changes only), %llu acknowledged, %llu resyncs, "
+             "%llu failures",
              (unsigned long long)st->sent, (unsigned long long)st->sent_full,
-             (unsigned long long)st->acked, (unsigned long long)st->resyncs,
-             (unsigned long long)st->failures);
+             (unsigned long long)st->sent_changes, (unsigned long long)st->acked,
+             (unsigned long long)st->resyncs, (unsigned long long)st->failures);
     free(st);
 }
 
@@ -410,7 +452,8 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
                         .tv_nsec = c->cfg.interval_ns % NS_PER_SEC},
         .it_value = {.tv_nsec = 1},
     };
-    int64_t last_summary = 0, last_ship = 0;
+    struct ship_clock ship_clock = {0};
+    int64_t last_summary = 0;
     int ep = -1, tfd = -1, sfd = -1, efd, rc = 1;
     sigset_t mask;
 
@@ -461,7 +504,7 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
                 uint64_t expirations;
                 if (read(tfd, &expirations, sizeof(expirations)) < 0) continue;
                 collector_tick(c);
-                if (sh) maybe_ship(o, c, sh, &last_ship);
+                if (sh) maybe_ship(o, c, sh, &ship_clock);
                 if (o->format != OUTPUT_NONE && print_snapshot(o, c)) {
                     log_error("writing output failed; stopping");
                     goto out;

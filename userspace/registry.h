@@ -36,6 +36,7 @@ struct container {
     struct cpu_history cpu;
     struct cgroup_sample last;
     bool has_sample;
+    bool rated; /* two samples of one series: it has a CPU rate */
 
     struct pod *pod;
     struct container *next; /* in pod->containers */

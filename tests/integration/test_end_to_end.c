@@ -28,7 +28,8 @@ static pid_t burner, collector;
 
 static struct agg_harness h2; /* a second replica, for the HA test */
 
-static pid_t start_collector_with(const char *token_file)
+/* ship_flags: the collector's shipping period and the like. */
+static pid_t start_collector_flags(const char *token_file, const char *ship_flags)
 {
     char cmd[PATH_MAX * 4], urls[160];
     pid_t pid;
@@ -37,15 +38,20 @@ static pid_t start_collector_with(const char *token_file)
              h2.pid > 0 ? h2.base_url : "");
     snprintf(cmd, sizeof(cmd),
              "exec %s/kmetrics-collector --node-name=e2e-node --cgroup-root=%s --runtime-dirs=%s "
-             "--interval=250ms --ship-interval=1s --aggregator=%s --ship-token-file=%s/%s "
+             "--interval=250ms %s --aggregator=%s --ship-token-file=%s/%s "
              "--aggregator-ca-file=%s/certs/ca.crt >>%s/collector.log 2>&1",
-             h.bin_dir, base, runtime_dir, urls, h.dir, token_file, h.dir, h.dir);
+             h.bin_dir, base, runtime_dir, ship_flags, urls, h.dir, token_file, h.dir, h.dir);
     pid = fork();
     if (pid == 0) {
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t start_collector_with(const char *token_file)
+{
+    return start_collector_flags(token_file, "--ship-interval=1s");
 }
 
 static pid_t start_collector(void)
@@ -253,6 +259,95 @@ static void test_collector_restart_keeps_cpu_sane(void **state)
     assert_true(best < 0.8e9);
 }
 
+/* A counter from the aggregator's /metrics, or -1. */
+static double agg_counter(const char *series)
+{
+    struct http_result r;
+    double v = -1;
+
+    if (ah_get(&h, "/metrics", NULL, NULL, &r) == 0 && r.status == 200) {
+        outbuf_append(&r.body, "", 1);
+        const char *at = strstr(r.body.data, series);
+        if (at && at[strlen(series)] == ' ') v = strtod(at + strlen(series) + 1, NULL);
+    }
+    outbuf_done(&r.body);
+    return v;
+}
+
+/* A pod's status code from replica h: 200 when served. */
+static long pod_status(const char *name)
+{
+    struct http_result r;
+    char path[256];
+    long status = -1;
+
+    snprintf(path, sizeof(path), "/apis/metrics.k8s.io/v1beta1/namespaces/e2e/pods/%s", name);
+    if (ah_get(&h, path, "application/json", NULL, &r) == 0) status = r.status;
+    outbuf_done(&r.body);
+    return status;
+}
+
+/* With a minute between periodic shipments, a pod that appears is still served within
+ * seconds (its container's first rate is shipped at once, as a changes-only delta), and a pod
+ * deleted is gone as soon. */
+static void test_pods_appear_and_go_at_once(void **state)
+{
+    const char *changes = "kmetrics_shipments_received_total{outcome=\"stored\"}";
+    char pod_dir[512], cname[256], dir[PATH_MAX], uid2[40], id2[65];
+    double t0, stored0, t = -1;
+
+    (void)state;
+    stop_pid(&collector);
+    collector = start_collector_flags("ship-token", "--ship-interval=60s");
+    assert_true(wait_served(10) >= 0); /* the first, full shipment */
+    sleep(1);
+    stored0 = agg_counter(changes);
+
+    kl_pod_uid(uid2, 8);
+    kl_container_id(id2, 8);
+    kl_pod_dir(pod_dir, sizeof(pod_dir), CG_DRIVER_SYSTEMD, QOS_BESTEFFORT, uid2);
+    kl_container_name(cname, sizeof(cname), CG_DRIVER_SYSTEMD, RUNTIME_CONTAINERD, id2);
+    snprintf(dir, sizeof(dir), "%s/%s/%s", base, pod_dir, cname);
+    assert_int_equal(
+        kl_write_bundle(runtime_dir, RUNTIME_CONTAINERD, id2, uid2, "e2e", "late-pod", "late", 0),
+        0);
+    t0 = tu_mono_s();
+    assert_int_equal(tu_mkdirs("%s", dir), 0);
+    while (tu_mono_s() - t0 < 20) {
+        if (pod_status("late-pod") == 200) {
+            t = tu_mono_s() - t0;
+            break;
+        }
+        usleep(50000);
+    }
+    fprintf(stderr,
+            "a new pod served %.2f s after its container's cgroup appeared "
+            "(periodic shipments every 60 s)\n",
+            t);
+    assert_true(t >= 0 && t < 10);
+    /* It came in a shipment of its own, not a periodic one (the next is a minute away). */
+    assert_true(agg_counter(changes) == stored0 + 1);
+
+    /* Deleted (its container's directory, then its own): gone from the API as promptly. */
+    t = -1;
+    t0 = tu_mono_s();
+    assert_int_equal(rmdir(dir), 0);
+    *strrchr(dir, '/') = '\0';
+    assert_int_equal(rmdir(dir), 0);
+    while (tu_mono_s() - t0 < 20) {
+        if (pod_status("late-pod") == 404) {
+            t = tu_mono_s() - t0;
+            break;
+        }
+        usleep(50000);
+    }
+    fprintf(stderr, "the deleted pod gone from the API %.2f s after its cgroup was removed\n", t);
+    assert_true(t >= 0 && t < 10);
+    assert_true(agg_counter(changes) == stored0 + 2);
+    stop_pid(&collector);
+    collector = start_collector();
+}
+
 /* Two replicas given as two URLs: every shipment reaches both, so either can serve. */
 static void test_every_replica_gets_every_shipment(void **state)
 {
@@ -272,21 +367,6 @@ static void test_every_replica_gets_every_shipment(void **state)
     /* The same samples: the same rate, give or take one shipment in flight. */
     assert_true(a / b > 0.8 && a / b < 1.25);
     assert_int_equal(ah_stop(&h2), 0);
-}
-
-/* A counter from the aggregator's /metrics, or -1. */
-static double agg_counter(const char *series)
-{
-    struct http_result r;
-    double v = -1;
-
-    if (ah_get(&h, "/metrics", NULL, NULL, &r) == 0 && r.status == 200) {
-        outbuf_append(&r.body, "", 1);
-        const char *at = strstr(r.body.data, series);
-        if (at && at[strlen(series)] == ' ') v = strtod(at + strlen(series) + 1, NULL);
-    }
-    outbuf_done(&r.body);
-    return v;
 }
 
 /* The token file is replaced (as the kubelet rotates a projected token: a new file renamed
@@ -326,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_collector_ships_and_clients_see_it),
         cmocka_unit_test(test_aggregator_restart_resyncs_within_an_interval),
         cmocka_unit_test(test_collector_restart_keeps_cpu_sane),
+        cmocka_unit_test(test_pods_appear_and_go_at_once),
         cmocka_unit_test(test_every_replica_gets_every_shipment),
         cmocka_unit_test(test_rotated_ship_token_is_used),
     };

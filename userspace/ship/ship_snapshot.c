@@ -191,10 +191,12 @@ static bool reported(const struct container *ct)
     return !ct->sandbox && ct->has_sample;
 }
 
+/* What a shipment carries of a pod: nothing once its directory is gone (see collector.c). */
 static size_t reported_count(const struct pod *p)
 {
     size_t n = 0;
 
+    if (p->gone) return 0;
     for (const struct container *ct = p->containers; ct; ct = ct->next)
         n += reported(ct);
     return n < WIRE_MAX_CONTAINERS ? n : WIRE_MAX_CONTAINERS;
@@ -270,6 +272,68 @@ void ship_snapshot_unref(struct ship_snapshot *s)
     free(s);
 }
 
+/* ---- changes only ------------------------------------------------------------------------ */
+
+static const struct ship_pod *find_pod(const struct ship_snapshot *s, size_t *j, const char *uid)
+{
+    while (*j < s->npods && strcmp(s->pods[*j].uid, uid) < 0)
+        (*j)++;
+    return *j < s->npods && strcmp(s->pods[*j].uid, uid) == 0 ? &s->pods[*j] : NULL;
+}
+
+static const struct ship_container *find_container(const struct ship_pod *p, size_t *j,
+                                                   const char *id)
+{
+    if (!p) return NULL;
+    while (*j < p->ncontainers && strcmp(p->containers[*j].id, id) < 0)
+        (*j)++;
+    return *j < p->ncontainers && strcmp(p->containers[*j].id, id) == 0 ? &p->containers[*j] : NULL;
+}
+
+/* Whether the aggregator could rate what base shipped of a container (two samples): if not,
+ * the container's first rate is a change to ship. */
+static bool settled(const struct ship_container *base)
+{
+    return base && base->nsamples >= 2;
+}
+
+struct ship_snapshot *ship_snapshot_changes_only(const struct ship_snapshot *base,
+                                                 const struct ship_snapshot *cur)
+{
+    size_t nsamples = base->node_nsamples, jp = 0;
+    struct ship_snapshot *s;
+
+    for (size_t i = 0; i < cur->npods; i++) {
+        const struct ship_pod *cp = &cur->pods[i], *bp = find_pod(base, &jp, cp->uid);
+        size_t jc = 0;
+        for (size_t k = 0; k < cp->ncontainers; k++) {
+            const struct ship_container *bc = find_container(bp, &jc, cp->containers[k].id);
+            nsamples += settled(bc) ? bc->nsamples : cp->containers[k].nsamples;
+        }
+    }
+    s = ship_snapshot_new(cur->npods, cur->containers_used, nsamples);
+    if (!s) return NULL;
+    s->taken_real_ns = cur->taken_real_ns;
+    ship_snapshot_set_node(s, base->cpu_cores, base->memory_capacity, base->node_samples,
+                           base->node_nsamples, &base->node_memory);
+    jp = 0;
+    for (size_t i = 0; i < cur->npods; i++) {
+        const struct ship_pod *cp = &cur->pods[i], *bp = find_pod(base, &jp, cp->uid);
+        struct ship_pod *p = ship_snapshot_add_pod(s, cp->uid, cp->namespace_, cp->name);
+        size_t jc = 0;
+
+        for (size_t k = 0; p && k < cp->ncontainers; k++) {
+            const struct ship_container *cc = &cp->containers[k];
+            const struct ship_container *from = find_container(bp, &jc, cc->id);
+            if (!settled(from)) from = cc;
+            ship_snapshot_add_container(s, p, cc->id, cc->name, from->samples, from->nsamples,
+                                        &from->memory);
+        }
+    }
+    /* cur was sealed, and it was copied in its order. */
+    return s;
+}
+
 /* ---- shipments --------------------------------------------------------------------------- */
 
 /* Samples of a series newer than the newest of its acknowledged version (all without one). */
@@ -294,16 +358,29 @@ struct builder {
     size_t ncontainers;
 };
 
+static bool same_usage(const struct wire_usage *a, const struct wire_usage *b)
+{
+    return a->have == b->have && a->working_set == b->working_set && a->rss == b->rss &&
+           a->swap == b->swap;
+}
+
+/* A container of the delta; one the aggregator already has exactly (no newer sample, the same
+ * memory and name: an exited container in its window, or one a changes-only shipment leaves
+ * as it was) is left out, which a delta means as "unchanged". */
 static void put_container(struct builder *b, const struct ship_container *c,
                           const struct ship_container *base)
 {
-    struct wire_container *w = &b->containers[b->ncontainers++];
+    struct wire_container *w = &b->containers[b->ncontainers];
 
     w->id = c->id;
     w->name = c->name;
     samples_since(c->samples, c->nsamples, base ? base->samples : NULL, base ? base->nsamples : 0,
                   &w->samples, &w->nsamples);
     w->memory = c->memory;
+    if (base && w->nsamples == 0 && same_usage(&c->memory, &base->memory) &&
+        strcmp(c->name, base->name) == 0)
+        return;
+    b->ncontainers++;
 }
 
 static void put_removed_container(struct builder *b, const struct ship_container *base)
@@ -334,6 +411,10 @@ static void put_pod(struct builder *b, const struct ship_pod *p, const struct sh
             put_container(b, &p->containers[i++], &base->containers[j++]);
     }
     w->ncontainers = (size_t)(&b->containers[b->ncontainers] - w->containers);
+    /* Nothing new in a pod the aggregator has under the same names: left out as well. */
+    if (base && w->ncontainers == 0 && strcmp(p->namespace_, base->namespace_) == 0 &&
+        strcmp(p->name, base->name) == 0)
+        b->npods--;
 }
 
 static void put_removed_pod(struct builder *b, const struct ship_pod *base)

@@ -51,8 +51,9 @@ struct ship_snapshot {
 };
 
 /* Copies what c knows: the node, and every pod with at least one sampled non-sandbox
- * container, with CPU points from the last history_ns (wall clock). NULL on allocation
- * failure. The caller holds the one reference. */
+ * container whose directory is not gone (a deleted pod leaves shipments at once), with CPU points
+ * from the last history_ns (wall clock). NULL on allocation failure. The caller holds the one
+ * reference. */
 struct ship_snapshot *ship_snapshot_build(const struct collector *c, int64_t history_ns);
 
 struct ship_snapshot *ship_snapshot_ref(struct ship_snapshot *s);
@@ -79,6 +80,15 @@ struct ship_container *ship_snapshot_add_container(struct ship_snapshot *s, stru
 /* Sorts pods and containers; call once, after the last add. */
 void ship_snapshot_seal(struct ship_snapshot *s);
 
+/* A changes-only snapshot for a target that acknowledged base: cur's pods and containers,
+ * with base's figures for every container base could be rated from (two samples) and cur's
+ * for the others (new, or not rated yet), and base's node. Encoded as a delta against base it
+ * carries only what appeared or went away since, so a new container reaches the aggregator at once
+ * without a full round of every series; once acknowledged it is that target's new base, so the next
+ * periodic delta still carries every sample. Both must be sealed. NULL on allocation failure. */
+struct ship_snapshot *ship_snapshot_changes_only(const struct ship_snapshot *base,
+                                                 const struct ship_snapshot *cur);
+
 /* What identifies one shipment. */
 struct ship_meta {
     const char *node_name;
@@ -92,7 +102,8 @@ struct ship_meta {
 /* Appends the encoded shipment of cur to out: FULL when base is NULL, else a delta against
  * base (the snapshot the aggregator acknowledged as m->base_seq): per container the CPU
  * samples newer than base's newest for it, the newest memory, containers and pods gone since
- * base as removed, new containers with all their history. Returns wire_encode's result. */
+ * base as removed, new containers with all their history; a container or pod with nothing new
+ * is left out. Returns wire_encode's result. */
 int ship_snapshot_encode(const struct ship_snapshot *base, const struct ship_snapshot *cur,
                          const struct ship_meta *m, struct outbuf *out);
 

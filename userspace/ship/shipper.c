@@ -98,6 +98,7 @@ struct shipper {
     uint64_t seq; /* shared by all targets, so two targets reaching one replica never collide */
     struct ship_snapshot *cur; /* newest snapshot taken from the mailbox (thread only) */
     uint64_t cur_gen;
+    bool cur_changes_only; /* offered by shipper_offer_changes: ship what appeared or went */
 
     pthread_t thread;
     bool started;
@@ -105,6 +106,7 @@ struct shipper {
     pthread_mutex_t lock; /* the mailbox */
     struct ship_snapshot *pending;
     uint64_t pending_gen;
+    bool pending_changes_only;
 
     pthread_mutex_t stats_lock; /* stats, every target's st, and the target list */
     struct shipper_stats stats;
@@ -345,6 +347,11 @@ static bool refresh_token(struct shipper *sh, int64_t now);
 static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
 {
     const struct ship_snapshot *base = t->need_full ? NULL : t->acked;
+    /* What this target gets: cur, or only what changed in it since base (the target's new
+     * base once acknowledged; without memory for it, cur's whole delta does as well). */
+    struct ship_snapshot *changes =
+        base && sh->cur_changes_only ? ship_snapshot_changes_only(base, sh->cur) : NULL;
+    const struct ship_snapshot *snap = changes ? changes : sh->cur;
     struct ship_meta m = {
         .node_name = sh->node_name,
         .instance = sh->instance,
@@ -356,9 +363,10 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
     int rc;
 
     outbuf_reset(&t->body);
-    rc = ship_snapshot_encode(base, sh->cur, &m, &t->body);
+    rc = ship_snapshot_encode(base, snap, &m, &t->body);
     if (rc == 0 && t->body.failed) rc = -ENOMEM;
     if (rc) {
+        ship_snapshot_unref(changes);
         LOG_RATELIMITED(LOG_ERROR, "encoding a %s shipment for %s failed: %s",
                         base ? "delta" : "full", t->st.name, strerror(-rc));
         count_failure(sh, t, "encoding the shipment failed");
@@ -378,22 +386,27 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         .body_len = t->body.len,
     };
     if (!h2_conn_post(t->conn, &t->req, now)) {
+        ship_snapshot_unref(changes);
         LOG_RATELIMITED(LOG_ERROR, "starting a shipment to %s failed", t->st.name);
         count_failure(sh, t, "starting the transfer failed");
         backoff(t, now, false);
         return;
     }
     t->in_flight = true;
-    t->sending = ship_snapshot_ref(sh->cur);
+    t->sending = changes ? changes : ship_snapshot_ref(sh->cur); /* changes: the reference moves */
     t->sending_seq = m.seq;
     t->sending_gen = sh->cur_gen;
     t->sending_full = base == NULL;
-    log_debug("shipping %s seq %llu (base %llu, %zu bytes) to %s", base ? "delta" : "full",
+    log_debug("shipping %s seq %llu (base %llu, %zu bytes) to %s",
+              !base     ? "full"
+              : changes ? "changes"
+                        : "delta",
               (unsigned long long)m.seq, (unsigned long long)(base ? m.base_seq : 0), t->body.len,
               t->st.name);
     pthread_mutex_lock(&sh->stats_lock);
     sh->stats.sent++;
     sh->stats.sent_full += base == NULL;
+    sh->stats.sent_changes += changes != NULL;
     pthread_mutex_unlock(&sh->stats_lock);
 }
 
@@ -521,7 +534,10 @@ static void take_pending(struct shipper *sh)
     pthread_mutex_lock(&sh->lock);
     snap = sh->pending;
     sh->pending = NULL;
-    if (snap) sh->cur_gen = sh->pending_gen;
+    if (snap) {
+        sh->cur_gen = sh->pending_gen;
+        sh->cur_changes_only = sh->pending_changes_only;
+    }
     pthread_mutex_unlock(&sh->lock);
     if (!snap) return;
     ship_snapshot_unref(sh->cur);
@@ -879,7 +895,7 @@ static void wake(struct shipper *sh)
     (void)r;
 }
 
-void shipper_offer(struct shipper *sh, struct ship_snapshot *snap)
+static void offer(struct shipper *sh, struct ship_snapshot *snap, bool changes_only)
 {
     struct ship_snapshot *old;
 
@@ -889,6 +905,8 @@ void shipper_offer(struct shipper *sh, struct ship_snapshot *snap)
     old = sh->pending;
     sh->pending = snap;
     sh->pending_gen++;
+    /* Replacing a whole shipment not yet taken: the newer snapshot goes whole instead. */
+    sh->pending_changes_only = changes_only && (!old || sh->pending_changes_only);
     pthread_mutex_unlock(&sh->lock);
     if (old) {
         pthread_mutex_lock(&sh->stats_lock);
@@ -921,4 +939,14 @@ void shipper_stats(const struct shipper *sh, struct shipper_stats *out)
     for (size_t i = 0; i < sh->ntargets; i++)
         out->targets[i] = sh->targets[i]->st;
     pthread_mutex_unlock(lock);
+}
+
+void shipper_offer(struct shipper *sh, struct ship_snapshot *snap)
+{
+    offer(sh, snap, false);
+}
+
+void shipper_offer_changes(struct shipper *sh, struct ship_snapshot *snap)
+{
+    offer(sh, snap, true);
 }

@@ -35,6 +35,11 @@ struct shipper *shipper_start(const struct shipper_config *cfg, char *err, size_
  * yet shipped is dropped). Never blocks on the network. */
 void shipper_offer(struct shipper *sh, struct ship_snapshot *snap);
 
+/* The same for a snapshot taken because containers appeared or went away: each target that
+ * holds an acknowledged base gets only those changes (ship_snapshot_changes_only), at once;
+ * the next shipper_offer carries every sample as usual. */
+void shipper_offer_changes(struct shipper *sh, struct ship_snapshot *snap);
+
 /* Stops the thread (abandoning transfers under way) and frees everything. NULL is fine. */
 void shipper_stop(struct shipper *sh);
 
@@ -50,10 +55,11 @@ struct shipper_target_stats {
 struct shipper_stats {
     uint64_t sent; /* shipments posted (each target counts) */
     uint64_t sent_full;
-    uint64_t acked;    /* answered 200 with the right ack */
-    uint64_t resyncs;  /* 409 answers */
-    uint64_t failures; /* transport errors and other answers */
-    uint64_t dropped;  /* offered, then replaced before the thread took them */
+    uint64_t sent_changes; /* changes-only deltas (shipper_offer_changes) */
+    uint64_t acked;        /* answered 200 with the right ack */
+    uint64_t resyncs;      /* 409 answers */
+    uint64_t failures;     /* transport errors and other answers */
+    uint64_t dropped;      /* offered, then replaced before the thread took them */
     size_t ntargets;
     struct shipper_target_stats targets[SHIPPER_MAX_TARGETS];
 };

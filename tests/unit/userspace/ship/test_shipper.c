@@ -212,13 +212,100 @@ static void test_delta_carries_only_newer_samples(void **state)
     assert_int_equal(find_container(find_pod(&w, UID_A), '2')->memory.working_set, 222);
     wire_arena_done(&a);
 
-    /* Nothing new since the base: the delta still lists every live container (memory). */
+    /* Nothing new since the base: nothing listed (a delta leaves out what is unchanged). */
     roundtrip(cur, cur, 3, 2, &w, &a);
     assert_int_equal(w.node.nsamples, 0);
-    assert_int_equal(w.npods, 2);
-    assert_int_equal(find_container(find_pod(&w, UID_B), '3')->nsamples, 0);
-    assert_int_equal(find_container(find_pod(&w, UID_B), '3')->memory.working_set, 333);
+    assert_int_equal(w.npods, 0);
     wire_arena_done(&a);
+    ship_snapshot_unref(base);
+    ship_snapshot_unref(cur);
+}
+
+static void test_delta_leaves_out_only_what_is_unchanged(void **state)
+{
+    /* No new CPU sample anywhere (exited containers in their window), but pod A's container 1
+     * has new memory figures and pod B a name learnt since: those two are listed, nothing
+     * else. */
+    static const struct spec_pod later[] = {
+        {UID_A, "ns-a", "pod-a", {{'1', "one", 0, 3, 101}, {'2', "two", 0, 3, 200}}},
+        {UID_B, "ns-b", "pod-b2", {{'3', "solo", 0, 3, 300}}},
+    };
+    struct ship_snapshot *base = make_snapshot(base_pods, 2, 0, 3);
+    struct ship_snapshot *cur = make_snapshot(later, 2, 0, 3);
+    const struct wire_pod *pa, *pb;
+    struct wire_shipment w;
+    struct wire_arena a;
+
+    (void)state;
+    roundtrip(base, cur, 2, 1, &w, &a);
+    assert_int_equal(w.npods, 2);
+    pa = find_pod(&w, UID_A);
+    pb = find_pod(&w, UID_B);
+    assert_non_null(pa);
+    assert_int_equal(pa->ncontainers, 1);
+    assert_int_equal(find_container(pa, '1')->memory.working_set, 101);
+    assert_int_equal(find_container(pa, '1')->nsamples, 0);
+    assert_non_null(pb);
+    assert_string_equal(pb->name, "pod-b2");
+    assert_int_equal(pb->ncontainers, 0);
+    wire_arena_done(&a);
+    ship_snapshot_unref(base);
+    ship_snapshot_unref(cur);
+}
+
+static void test_changes_only_carries_what_appeared_and_went(void **state)
+{
+    /* Since base: every series moved on (10 s), pod A gained container 4 and lost 2, pod B is
+     * gone, pod C is new. A changes-only delta carries 4, C and the removals, and none of the
+     * new samples of 1; once it is the base, the next delta carries 1's new samples. */
+    static const struct spec_pod later[] = {
+        {UID_A, "ns-a", "pod-a", {{'1', "one", 10, 3, 111}, {'4', "four", 0, 4, 400}}},
+        {UID_C, "ns-c", "pod-c", {{'5', "five", 0, 4, 500}}},
+    };
+    struct ship_snapshot *base = make_snapshot(base_pods, 2, 0, 3);
+    struct ship_snapshot *cur = make_snapshot(later, 2, 10, 3);
+    struct ship_snapshot *changes = ship_snapshot_changes_only(base, cur);
+    const struct wire_pod *pa, *pb, *pc;
+    struct wire_shipment w;
+    struct wire_arena a;
+
+    (void)state;
+    assert_non_null(changes);
+    roundtrip(base, changes, 2, 1, &w, &a);
+    assert_int_equal(w.flags, 0);
+    assert_int_equal(w.node.nsamples, 0); /* the node's new samples wait too */
+    assert_int_equal(w.npods, 3);
+    pa = find_pod(&w, UID_A);
+    pb = find_pod(&w, UID_B);
+    pc = find_pod(&w, UID_C);
+    assert_non_null(pa);
+    assert_null(find_container(pa, '1')); /* unchanged as far as this shipment goes */
+    assert_true(find_container(pa, '2')->removed);
+    assert_samples(find_container(pa, '4'), 0, 4);
+    assert_int_equal(find_container(pa, '4')->memory.working_set, 400);
+    assert_true(pb->removed);
+    assert_samples(find_container(pc, '5'), 0, 4);
+    wire_arena_done(&a);
+
+    /* The next periodic delta against it: 1's samples since base, the node's, nothing else. */
+    roundtrip(changes, cur, 3, 2, &w, &a);
+    assert_int_equal(w.node.nsamples, 1);
+    assert_int_equal(w.npods, 1);
+    pa = find_pod(&w, UID_A);
+    assert_non_null(pa);
+    assert_int_equal(pa->ncontainers, 1);
+    assert_samples(find_container(pa, '1'), 30, 1);
+    assert_int_equal(find_container(pa, '1')->memory.working_set, 111);
+    wire_arena_done(&a);
+
+    /* Nothing changed: nothing to say. */
+    ship_snapshot_unref(changes);
+    changes = ship_snapshot_changes_only(cur, cur);
+    assert_non_null(changes);
+    roundtrip(cur, changes, 4, 3, &w, &a);
+    assert_int_equal(w.npods, 0);
+    wire_arena_done(&a);
+    ship_snapshot_unref(changes);
     ship_snapshot_unref(base);
     ship_snapshot_unref(cur);
 }
@@ -268,6 +355,64 @@ static void test_delta_lists_removed_and_new_with_history(void **state)
     wire_arena_done(&a);
     ship_snapshot_unref(base);
     ship_snapshot_unref(cur);
+}
+
+static void test_changes_only_one_after_another(void **state)
+{
+    /* Pods appear one per second, each shipped as a changes-only delta against the last:
+     * every delta carries exactly the newest pod. */
+    static const struct spec_pod p2[] = {
+        {UID_A, "ns-a", "pod-a", {{'1', "one", 0, 3, 100}}},
+        {UID_B, "ns-b", "pod-b", {{'2', "two", 10, 2, 200}}},
+    };
+    static const struct spec_pod p3[] = {
+        {UID_A, "ns-a", "pod-a", {{'1', "one", 0, 4, 100}}},
+        {UID_B, "ns-b", "pod-b", {{'2', "two", 10, 3, 200}}},
+        {UID_C, "ns-c", "pod-c", {{'3', "three", 20, 2, 300}}},
+    };
+    /* B is first shipped with one sample (sampled once when A got its rate): its rate, one
+     * second later, is a change too. */
+    static const struct spec_pod p1b[] = {
+        {UID_A, "ns-a", "pod-a", {{'1', "one", 0, 2, 100}}},
+        {UID_B, "ns-b", "pod-b", {{'2', "two", 10, 1, 200}}},
+    };
+    struct ship_snapshot *s0 = make_snapshot(NULL, 0, 0, 3), *s1 = make_snapshot(p1b, 2, 0, 3);
+    struct ship_snapshot *s2 = make_snapshot(p2, 2, 0, 4), *s3 = make_snapshot(p3, 3, 0, 5);
+    struct ship_snapshot *c1 = ship_snapshot_changes_only(s0, s1);
+    struct ship_snapshot *c2 = ship_snapshot_changes_only(c1, s2);
+    struct ship_snapshot *c3 = ship_snapshot_changes_only(c2, s3);
+    struct wire_shipment w;
+    struct wire_arena a;
+
+    (void)state;
+    roundtrip(s0, c1, 2, 1, &w, &a);
+    assert_int_equal(w.npods, 2);
+    assert_samples(&find_pod(&w, UID_A)->containers[0], 0, 2);
+    assert_samples(&find_pod(&w, UID_B)->containers[0], 10, 1);
+    wire_arena_done(&a);
+    roundtrip(c1, c2, 3, 2, &w, &a);
+    assert_int_equal(w.npods, 1);
+    assert_string_equal(w.pods[0].uid, UID_B);
+    assert_samples(&w.pods[0].containers[0], 20, 1); /* its second sample: now it has a rate */
+    wire_arena_done(&a);
+    roundtrip(c2, c3, 4, 3, &w, &a);
+    assert_int_equal(w.npods, 1);
+    assert_string_equal(w.pods[0].uid, UID_C);
+    assert_samples(&w.pods[0].containers[0], 20, 2);
+    wire_arena_done(&a);
+    /* And the periodic delta after them: A's and B's samples since, C's none. */
+    roundtrip(c3, s3, 5, 4, &w, &a);
+    assert_int_equal(w.npods, 2);
+    assert_samples(&find_pod(&w, UID_A)->containers[0], 20, 2);
+    assert_samples(&find_pod(&w, UID_B)->containers[0], 30, 1);
+    wire_arena_done(&a);
+    ship_snapshot_unref(s0);
+    ship_snapshot_unref(s1);
+    ship_snapshot_unref(s2);
+    ship_snapshot_unref(s3);
+    ship_snapshot_unref(c1);
+    ship_snapshot_unref(c2);
+    ship_snapshot_unref(c3);
 }
 
 static void test_bad_names_are_blanked_bad_ids_refused(void **state)
@@ -833,7 +978,7 @@ static void test_shipper_full_delta_resync_and_rejection(void **state)
     assert_int_equal(req(&sv, 1).flags, 0);
     assert_int_equal(req(&sv, 1).base_seq, 1);
     assert_int_equal(req(&sv, 1).seq, 2);
-    assert_int_equal(req(&sv, 1).npods, 2); /* pod A listed as removed */
+    assert_int_equal(req(&sv, 1).npods, 1); /* pod A listed as removed; B unchanged, left out */
     assert_int_equal(req(&sv, 2).flags, WIRE_FULL);
     assert_int_equal(req(&sv, 2).seq, 3);
     assert_int_equal(req(&sv, 2).npods, 1);
@@ -855,6 +1000,53 @@ static void test_shipper_full_delta_resync_and_rejection(void **state)
     assert_string_equal(st.targets[0].last_error, "");
     assert_int_equal(st.sent, 5);
     assert_int_equal(st.sent_full, 3);
+
+    shipper_stop(sh);
+    server_stop(&sv);
+    ship_snapshot_unref(s1);
+    ship_snapshot_unref(s2);
+}
+
+static void test_shipper_ships_changes_only_then_everything(void **state)
+{
+    /* 10 s on, every series moved and pod C appeared. */
+    static const struct spec_pod later[] = {
+        {UID_A, "ns-a", "pod-a", {{'1', "one", 10, 3, 100}, {'2', "two", 10, 3, 200}}},
+        {UID_B, "ns-b", "pod-b", {{'3', "solo", 10, 3, 300}}},
+        {UID_C, "ns-c", "pod-c", {{'5', "five", 0, 2, 500}}},
+    };
+    struct ship_snapshot *s1 = make_snapshot(base_pods, 2, 0, 3);
+    struct ship_snapshot *s2 = make_snapshot(later, 3, 10, 3);
+    struct shipper_stats st;
+    struct shipper *sh;
+    struct server sv;
+    char url[64], err[256];
+
+    (void)state;
+    server_start(&sv);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", sv.port);
+    sh = start_shipper(url, err, sizeof(err));
+    assert_non_null(sh);
+
+    /* Before anything is acknowledged, changes-only has no base: the whole snapshot goes. */
+    shipper_offer_changes(sh, s1);
+    wait_stats(sh, &st, acked_at_least, 1);
+    assert_int_equal(req(&sv, 0).flags, WIRE_FULL);
+    assert_int_equal(req(&sv, 0).npods, 2);
+
+    /* Changes only: pod C alone; then the periodic delta: the moved series of A and B. */
+    shipper_offer_changes(sh, s2);
+    wait_stats(sh, &st, acked_at_least, 2);
+    assert_int_equal(req(&sv, 1).flags, 0);
+    assert_int_equal(req(&sv, 1).base_seq, 1);
+    assert_int_equal(req(&sv, 1).npods, 1);
+    shipper_offer(sh, s2);
+    wait_stats(sh, &st, acked_at_least, 3);
+    assert_int_equal(req(&sv, 2).flags, 0);
+    assert_int_equal(req(&sv, 2).base_seq, 2);
+    assert_int_equal(req(&sv, 2).npods, 2);
+    assert_int_equal(st.sent_changes, 1);
+    assert_int_equal(st.sent_full, 1);
 
     shipper_stop(sh);
     server_stop(&sv);
@@ -1028,10 +1220,14 @@ int main(void)
         cmocka_unit_test(test_full_shipment_carries_everything_sorted),
         cmocka_unit_test(test_delta_carries_only_newer_samples),
         cmocka_unit_test(test_delta_lists_removed_and_new_with_history),
+        cmocka_unit_test(test_delta_leaves_out_only_what_is_unchanged),
+        cmocka_unit_test(test_changes_only_carries_what_appeared_and_went),
+        cmocka_unit_test(test_changes_only_one_after_another),
         cmocka_unit_test(test_bad_names_are_blanked_bad_ids_refused),
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_build_from_collector),
         cmocka_unit_test(test_shipper_full_delta_resync_and_rejection),
+        cmocka_unit_test(test_shipper_ships_changes_only_then_everything),
         cmocka_unit_test(test_shipper_dead_aggregator_does_not_block),
         cmocka_unit_test(test_shipper_oversized_answer),
         cmocka_unit_test(test_shipper_survives_hostile_peers),
