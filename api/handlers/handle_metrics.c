@@ -57,6 +57,18 @@ static int parse_selectors(h2o_req_t *req, enum media m, struct query q, const c
     return 0;
 }
 
+/* Whether the query asks to watch (Go's strconv.ParseBool, as the API server reads it). */
+static bool wants_watch(struct query q)
+{
+    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+    char v[8];
+    int n = query_param(q.s, q.len, "watch", v, sizeof(v));
+
+    for (size_t i = 0; n > 0 && i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (strcmp(v, yes[i]) == 0) return true;
+    return false;
+}
+
 static const char *content_type(enum media m)
 {
     return m == MEDIA_PROTOBUF        ? "application/vnd.kubernetes.protobuf"
@@ -137,6 +149,18 @@ enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const s
                        "the server does not allow this method on the requested resource (only "
                        "get and list)",
                        NULL, NULL);
+        return VERB_OTHER;
+    }
+    if (wants_watch(q)) {
+        /* Metrics are sampled, not stored objects with versions: like metrics-server (whose
+         * storage implements no Watcher), refuse rather than answer a list a watcher cannot
+         * decode. */
+        bool nodes = r->kind == ROUTE_NODES || r->kind == ROUTE_NODE;
+        respond_status(req, m, 405, "MethodNotAllowed",
+                       nodes
+                           ? "watch is not supported on resources of kind \"nodes.metrics.k8s.io\""
+                           : "watch is not supported on resources of kind \"pods.metrics.k8s.io\"",
+                       "", nodes ? "nodes" : "pods");
         return VERB_OTHER;
     }
     if (single) {
