@@ -25,6 +25,7 @@
 # the initramfs mounts it and hands over to VM_ROOT_INIT (default /sbin/init) with
 # switch_root; the 9p share and GUEST_CMD are then that init's to use. VM_HOSTFWD="HOST:GUEST
 # ..." forwards 127.0.0.1:HOST on the host to the guest's port GUEST (with HOST_PORT).
+# VM_APPEND adds words to the kernel command line.
 
 VM_WORKDIR=${VM_WORKDIR:-}
 VM_KERNEL=${VM_KERNEL:-}
@@ -173,7 +174,7 @@ vm_start() {
     share=$(cd "$share" && pwd)
     rm -f "$(_vm_file "$name" log)" "$(_vm_file "$name" pid)" "$(_vm_file "$name" timedout)" \
           "$(_vm_file "$name" killed)" "$(_vm_file "$name" watchdog)" "$(_vm_file "$name" disk)"
-    local append="console=ttyS0 panic=-1 quiet loglevel=4 vmtest.name=$name"
+    local append="console=ttyS0 panic=-1 quiet loglevel=4 vmtest.name=$name${VM_APPEND:+ $VM_APPEND}"
     [ -n "$cmd" ] && append="$append vmtest.cmd=$(printf '%s' "$cmd" | base64 -w0)"
     local -a args=(-accel tcg -m "${VM_MEM:-1G}" -smp "${VM_SMP:-2}" -nodefaults -display none
                    -no-reboot -serial "file:$(_vm_file "$name" log)"

@@ -121,12 +121,52 @@ info "images and root file system ready in $((SECONDS - t0)) s:" \
 RN_CHECKS=${RN_CHECKS:-check_install_as_declared check_workloads check_kubelet_agreement check_kubectl_top check_faults check_deletion check_hpa}
 run_checks() {
     local c
-    for c in $RN_CHECKS; do "$c"; done
+    for c in $RN_CHECKS; do
+        [[ -f $RN_WORK/hung ]] && break
+        "$c"
+    done
 }
 
-# run_driver DRIVER: a fresh control plane and node, kmetrics installed, every check.
+# The node's watchdog: if its kubelet stops answering /healthz for 2 minutes while checks
+# run, the VM is stopped (so the checks fail fast rather than each wait out its timeout) and
+# RN_WORK/hung says so. Started and stopped by run_driver.
+watch_node() {
+    local quiet=0
+    rm -f "$RN_WORK/hung"
+    while sleep 10; do
+        if rn_kubelet /healthz >/dev/null 2>&1; then
+            quiet=0
+        elif ((quiet += 10)) && ((quiet >= 120)); then
+            date -u +%FT%TZ >"$RN_WORK/hung"
+            vm_kill "$RN_NODE"
+            return
+        fi
+    done
+}
+
+# run_driver DRIVER: a fresh control plane and node, kmetrics installed, every check. A node
+# whose guest stops answering (see watch_node) is started afresh once, and the checks of the
+# lost attempt do not count; a second hang is a failure.
 run_driver() {
-    local driver=$1 t0=$SECONDS
+    local driver=$1 attempt p0=$passed f0=$failed
+    for attempt in 1 2; do
+        run_driver_once "$driver"
+        [[ -f $RN_WORK/hung ]] || return
+        info "$driver: the node VM stopped answering at $(cat "$RN_WORK/hung") (attempt $attempt; logs in $RN_WORK/logs/$driver-hung)"
+        rm -rf "$RN_WORK/logs/$driver-hung"
+        [[ -d $RN_WORK/logs/$driver ]] && mv "$RN_WORK/logs/$driver" "$RN_WORK/logs/$driver-hung"
+        if ((attempt == 1)); then
+            passed=$p0 failed=$f0
+            info "$driver: starting over on a fresh node; the checks above do not count"
+        else
+            fail "node VM ($driver)" "stopped answering twice"
+        fi
+    done
+}
+
+run_driver_once() {
+    local driver=$1 t0=$SECONDS watchdog
+    rm -f "$RN_WORK/hung"
     RN_LABEL="[$driver] "
     RN_DRIVER=$driver
     info "=== $driver driver"
@@ -144,7 +184,11 @@ run_driver() {
         vm_kill "$RN_NODE"
         return
     fi
+    watch_node &
+    watchdog=$!
     check_install && run_checks
+    kill "$watchdog" 2>/dev/null
+    wait "$watchdog" 2>/dev/null
     info "$driver: $((SECONDS - t0)) s"
     if [[ ${RN_KEEP:-0} == 1 && $driver == "${RN_DRIVERS##* }" ]]; then
         info "RN_KEEP=1: node $RN_NODE and the control plane stay up (KUBECONFIG=$RN_CP/admin.kubeconfig)"
