@@ -11,7 +11,7 @@ libssl-dev libh2o-evloop-dev libcurl4-openssl-dev libnghttp2-dev libyaml-dev
 pkg-config clang-format
 curl nghttp2-client protobuf-compiler openssl
 etcd-server etcd-client
-jq xz-utils
+jq xz-utils python3-yaml
 qemu-system-x86 linux-image-amd64 busybox-static cpio socat
 mmdebstrap e2fsprogs
 "

@@ -73,6 +73,7 @@ static const char *content_type(enum media m)
 {
     return m == MEDIA_PROTOBUF        ? "application/vnd.kubernetes.protobuf"
            : m == MEDIA_JSON          ? "application/json"
+           : m == MEDIA_YAML          ? "application/yaml"
            : m == MEDIA_TABLE_V1BETA1 ? "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
                                       : "application/json;as=Table;v=v1;g=meta.k8s.io";
 }
@@ -88,10 +89,10 @@ static enum query_target query_target_of(enum route_kind k)
 
 static enum query_format query_format_of(enum media m)
 {
-    return m == MEDIA_PROTOBUF        ? QUERY_PROTOBUF
-           : m == MEDIA_JSON          ? QUERY_JSON
-           : m == MEDIA_TABLE_V1BETA1 ? QUERY_TABLE_V1BETA1
-                                      : QUERY_TABLE_V1;
+    return m == MEDIA_PROTOBUF                  ? QUERY_PROTOBUF
+           : m == MEDIA_JSON || m == MEDIA_YAML ? QUERY_JSON /* YAML: converted from it */
+           : m == MEDIA_TABLE_V1BETA1           ? QUERY_TABLE_V1BETA1
+                                                : QUERY_TABLE_V1;
 }
 
 static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r, enum media m,
@@ -112,6 +113,17 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
     snprintf(name, sizeof(name), "%.*s", (int)r->name_len, r->name ? r->name : "");
     respond_buffer_acquire(&agg->responses, &b);
     rc = metrics_query_render(&agg->store, &agg->query_scratch, &q, &b);
+    if (rc == 200 && m == MEDIA_YAML) {
+        struct outbuf yaml;
+        respond_buffer_acquire(&agg->responses, &yaml);
+        if (render_yaml_from_json(&yaml, b.data, b.len) == 0) {
+            outbuf_done(&b);
+            respond_body_pooled(req, &agg->responses, 200, content_type(m), &yaml);
+            return;
+        }
+        outbuf_done(&yaml);
+        rc = 500;
+    }
     if (rc == 200) {
         respond_body_pooled(req, &agg->responses, 200, content_type(m), &b);
         return;
@@ -139,7 +151,8 @@ enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const s
 
     if (m == MEDIA_NONE) {
         respond_status(req, MEDIA_JSON, 406, "NotAcceptable",
-                       "only application/json, application/vnd.kubernetes.protobuf and "
+                       "only application/json, application/yaml, "
+                       "application/vnd.kubernetes.protobuf and "
                        "application/json;as=Table;g=meta.k8s.io are served",
                        NULL, NULL);
         return single ? VERB_GET : VERB_LIST;

@@ -75,6 +75,7 @@ static enum media classify_range(const char *s, size_t n, bool allow_table)
         token_eq(type, tn, "*/*"))
         return MEDIA_JSON;
     if (token_eq(type, tn, "application/vnd.kubernetes.protobuf")) return MEDIA_PROTOBUF;
+    if (token_eq(type, tn, "application/yaml")) return MEDIA_YAML;
     return MEDIA_NONE;
 }
 

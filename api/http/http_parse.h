@@ -12,6 +12,7 @@ enum media {
     MEDIA_PROTOBUF,
     MEDIA_TABLE_V1,      /* application/json;as=Table;v=v1;g=meta.k8s.io */
     MEDIA_TABLE_V1BETA1, /* application/json;as=Table;v=v1beta1;g=meta.k8s.io */
+    MEDIA_YAML,          /* application/yaml: the JSON, as YAML */
 };
 
 /* Picks the first media type in the Accept header that we can serve (clients list their

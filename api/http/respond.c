@@ -128,6 +128,16 @@ void respond_status(h2o_req_t *req, enum media m, int code, const char *reason, 
     if (m == MEDIA_PROTOBUF) {
         render_status_pb(&b, code, reason, message, details_name, details_kind);
         respond_body(req, code, "application/vnd.kubernetes.protobuf", &b);
+    } else if (m == MEDIA_YAML) {
+        struct outbuf json;
+        outbuf_init(&json);
+        render_status_json(&json, code, reason, message, details_name, details_kind);
+        if (json.failed || render_yaml_from_json(&b, json.data, json.len)) {
+            outbuf_reset(&b);
+            outbuf_append(&b, json.data, json.len); /* the JSON is still a valid YAML */
+        }
+        outbuf_done(&json);
+        respond_body(req, code, "application/yaml", &b);
     } else {
         render_status_json(&b, code, reason, message, details_name, details_kind);
         respond_body(req, code, "application/json", &b);

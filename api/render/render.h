@@ -36,6 +36,12 @@ void render_pod_json(struct outbuf *b, api_version_t v, const struct pod_metrics
 void render_pod_list_json(struct outbuf *b, api_version_t v, const struct pod_metrics_view *items,
                           size_t n);
 
+/* --- YAML (application/yaml) ------------------------------------------------------------- */
+/* Appends the YAML of a JSON document (one of the renderings above), converted as the API
+ * server converts: keys sorted, block style. 0, or -1 when json does not parse or memory
+ * runs out. */
+int render_yaml_from_json(struct outbuf *b, const char *json, size_t len);
+
 /* --- protobuf (application/vnd.kubernetes.protobuf): "k8s\0" + runtime.Unknown ------------ */
 void render_node_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *n);
 void render_node_list_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *items,

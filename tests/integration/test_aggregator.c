@@ -406,6 +406,35 @@ static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
     rc = ah_sh(&out, "head -c 4 %s/pod.pb | od -c | head -1", h.dir);
     assert_non_null(strstr(out.data, "k   8   s  \\0"));
     outbuf_reset(&out);
+    /* YAML, read back by PyYAML, is the JSON document, for an object, a list and a Status. */
+    const char *yaml_paths[] = {"namespaces/team-a/pods/api-0", "pods", "nodes",
+                                "namespaces/team-a/pods/missing"};
+    for (size_t i = 0; i < sizeof(yaml_paths) / sizeof(yaml_paths[0]); i++) {
+        rc = ah_sh(&out,
+                   "get() { curl -s --http2 --cacert %s/certs/ca.crt -H 'Authorization: Bearer "
+                   "%s' -H \"Accept: $1\" -D %s/headers %s/apis/metrics.k8s.io/v1beta1/%s; }; "
+                   "get application/json >%s/doc.json && get application/yaml >%s/doc.yaml && "
+                   "grep -i '^content-type: application/yaml' %s/headers && "
+                   "python3 -c 'import json, sys, yaml; "
+                   "j = json.load(open(sys.argv[1])); y = yaml.safe_load(open(sys.argv[2])); "
+                   "sys.exit(0 if j == y else \"differ: %%s\\n%%s\" %% (j, y))' "
+                   "%s/doc.json %s/doc.yaml 2>&1",
+                   h.dir, AH_READ_TOKEN, h.dir, h.base_url, yaml_paths[i], h.dir, h.dir, h.dir,
+                   h.dir, h.dir);
+        if (rc != 0) fail_msg("YAML of %s: %d\n%s", yaml_paths[i], rc, out.data);
+        outbuf_reset(&out);
+    }
+    rc = ah_sh(&out,
+               "cat %s/doc.yaml; echo; curl -s --http2 --cacert %s/certs/ca.crt -H "
+               "'Authorization: Bearer %s' -H 'Accept: application/yaml' "
+               "%s/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods/api-0",
+               h.dir, h.dir, AH_READ_TOKEN, h.base_url);
+    assert_non_null(strstr(out.data, "reason: NotFound\n"));
+    assert_non_null(
+        strstr(out.data, "apiVersion: metrics.k8s.io/v1beta1\ncontainers:\n- name: app\n"));
+    assert_non_null(strstr(out.data, "\nkind: PodMetrics\nmetadata:\n"));
+    assert_non_null(strstr(out.data, "\ntimestamp: \"20")); /* a timestamp stays a string */
+    outbuf_reset(&out);
 
     /* kubectl: every version on the machine (kubectl.1.NN next to the real kubectl, as the
      * e2e suite finds them), protobuf by default for get --raw is JSON. */

@@ -33,7 +33,9 @@ static void test_accept_real_clients(void **state)
     assert_int_equal(NEG("", true), MEDIA_JSON);
     assert_int_equal(NEG("application/json; charset=utf-8", true), MEDIA_JSON);
     assert_int_equal(NEG("text/html", true), MEDIA_NONE);
-    assert_int_equal(NEG("application/yaml", true), MEDIA_NONE);
+    assert_int_equal(NEG("application/yaml", true), MEDIA_YAML);
+    assert_int_equal(NEG("application/yaml;as=Table;v=v1;g=meta.k8s.io", true), MEDIA_NONE);
+    assert_int_equal(NEG("text/yaml", true), MEDIA_NONE);
     assert_int_equal(NEG("application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io", true),
                      MEDIA_NONE);
     assert_int_equal(NEG(",,, ,", true), MEDIA_JSON);

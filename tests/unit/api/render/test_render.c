@@ -1103,6 +1103,44 @@ static void test_pod_list_pb_from_items_matches(void **state)
     outbuf_done(&framed);
 }
 
+/* YAML: keys sorted, block style, and every string that YAML 1.1 would read as something
+ * else (a number, a boolean, null, a timestamp, nothing) double-quoted; others plain. */
+static void test_yaml_from_json(void **state)
+{
+    static const char json[] =
+        "{\"zeta\":\"0\",\"alpha\":{\"b\":\"true\",\"a\":\"1e3\"},\"list\":[\"500m\","
+        "\"2026-12-02T23:13:20Z\",\"\",\"null\",\"~\",\"yes\",\"a: b\",\"- x\",\"14520Ki\"],"
+        "\"empty\":[],\"obj\":{},\"n\":404,\"t\":true}";
+    static const char want[] = "alpha:\n"
+                               "  a: \"1e3\"\n"
+                               "  b: \"true\"\n"
+                               "empty: []\n"
+                               "list:\n"
+                               "- 500m\n"
+                               "- \"2026-12-02T23:13:20Z\"\n"
+                               "- \"\"\n"
+                               "- \"null\"\n"
+                               "- \"~\"\n"
+                               "- \"yes\"\n"
+                               "- 'a: b'\n"
+                               "- '- x'\n"
+                               "- 14520Ki\n"
+                               "n: 404\n"
+                               "obj: {}\n"
+                               "t: true\n"
+                               "zeta: \"0\"\n";
+    struct outbuf b;
+
+    (void)state;
+    outbuf_init(&b);
+    assert_int_equal(render_yaml_from_json(&b, json, sizeof(json) - 1), 0);
+    outbuf_putc(&b, '\0');
+    assert_string_equal(b.data, want);
+    outbuf_reset(&b);
+    assert_int_equal(render_yaml_from_json(&b, "{not json", 9), -1);
+    outbuf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1125,6 +1163,7 @@ int main(void)
         cmocka_unit_test(test_status_pb),
         cmocka_unit_test(test_scale_timing),
         cmocka_unit_test(test_pod_list_pb_from_items_matches),
+        cmocka_unit_test(test_yaml_from_json),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
