@@ -71,9 +71,16 @@ static bool wants_watch(struct query q)
 
 static const char *content_type(enum media m)
 {
-    return m == MEDIA_PROTOBUF        ? "application/vnd.kubernetes.protobuf"
-           : m == MEDIA_JSON          ? "application/json"
-           : m == MEDIA_YAML          ? "application/yaml"
+    return m == MEDIA_PROTOBUF     ? "application/vnd.kubernetes.protobuf"
+           : m == MEDIA_JSON       ? "application/json"
+           : m == MEDIA_YAML       ? "application/yaml"
+           : m == MEDIA_PARTIAL_V1 ? "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
+           : m == MEDIA_PARTIAL_V1BETA1
+               ? "application/json;as=PartialObjectMetadata;v=v1beta1;g=meta.k8s.io"
+           : m == MEDIA_PARTIAL_LIST_V1
+               ? "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
+           : m == MEDIA_PARTIAL_LIST_V1BETA1
+               ? "application/json;as=PartialObjectMetadataList;v=v1beta1;g=meta.k8s.io"
            : m == MEDIA_TABLE_V1BETA1 ? "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
                                       : "application/json;as=Table;v=v1;g=meta.k8s.io";
 }
@@ -89,10 +96,31 @@ static enum query_target query_target_of(enum route_kind k)
 
 static enum query_format query_format_of(enum media m)
 {
-    return m == MEDIA_PROTOBUF                  ? QUERY_PROTOBUF
-           : m == MEDIA_JSON || m == MEDIA_YAML ? QUERY_JSON /* YAML: converted from it */
-           : m == MEDIA_TABLE_V1BETA1           ? QUERY_TABLE_V1BETA1
-                                                : QUERY_TABLE_V1;
+    return m == MEDIA_PROTOBUF        ? QUERY_PROTOBUF
+           : m == MEDIA_TABLE_V1BETA1 ? QUERY_TABLE_V1BETA1
+           : m == MEDIA_TABLE_V1      ? QUERY_TABLE_V1
+                                      : QUERY_JSON; /* YAML and metadata only: made from it */
+}
+
+static bool is_partial(enum media m)
+{
+    return m == MEDIA_PARTIAL_V1 || m == MEDIA_PARTIAL_V1BETA1 || m == MEDIA_PARTIAL_LIST_V1 ||
+           m == MEDIA_PARTIAL_LIST_V1BETA1;
+}
+
+static bool is_partial_list(enum media m)
+{
+    return m == MEDIA_PARTIAL_LIST_V1 || m == MEDIA_PARTIAL_LIST_V1BETA1;
+}
+
+/* The JSON just rendered, in the form the client asked for: YAML or metadata only. */
+static int convert(enum media m, const struct outbuf *json, struct outbuf *out)
+{
+    if (m == MEDIA_YAML) return render_yaml_from_json(out, json->data, json->len);
+    return render_partial_from_json(out, json->data, json->len, is_partial_list(m),
+                                    m == MEDIA_PARTIAL_V1 || m == MEDIA_PARTIAL_LIST_V1
+                                        ? "meta.k8s.io/v1"
+                                        : "meta.k8s.io/v1beta1");
 }
 
 static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r, enum media m,
@@ -113,15 +141,15 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
     snprintf(name, sizeof(name), "%.*s", (int)r->name_len, r->name ? r->name : "");
     respond_buffer_acquire(&agg->responses, &b);
     rc = metrics_query_render(&agg->store, &agg->query_scratch, &q, &b);
-    if (rc == 200 && m == MEDIA_YAML) {
-        struct outbuf yaml;
-        respond_buffer_acquire(&agg->responses, &yaml);
-        if (render_yaml_from_json(&yaml, b.data, b.len) == 0) {
+    if (rc == 200 && (m == MEDIA_YAML || is_partial(m))) {
+        struct outbuf conv;
+        respond_buffer_acquire(&agg->responses, &conv);
+        if (convert(m, &b, &conv) == 0) {
             outbuf_done(&b);
-            respond_body_pooled(req, &agg->responses, 200, content_type(m), &yaml);
+            respond_body_pooled(req, &agg->responses, 200, content_type(m), &conv);
             return;
         }
-        outbuf_done(&yaml);
+        outbuf_done(&conv);
         rc = 500;
     }
     if (rc == 200) {
@@ -152,8 +180,20 @@ enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const s
     if (m == MEDIA_NONE) {
         respond_status(req, MEDIA_JSON, 406, "NotAcceptable",
                        "only application/json, application/yaml, "
-                       "application/vnd.kubernetes.protobuf and "
-                       "application/json;as=Table;g=meta.k8s.io are served",
+                       "application/vnd.kubernetes.protobuf and application/json;as=Table, "
+                       "as=PartialObjectMetadata or as=PartialObjectMetadataList "
+                       "(g=meta.k8s.io) are served",
+                       NULL, NULL);
+        return single ? VERB_GET : VERB_LIST;
+    }
+    if (is_partial(m) && is_partial_list(m) == single) {
+        /* As the API server answers it: the list form for a list, the object form for an
+         * object. */
+        respond_status(req, MEDIA_JSON, 406, "NotAcceptable",
+                       single ? "you requested PartialObjectMetadataList, but the requested "
+                                "object is not a list"
+                              : "you requested PartialObjectMetadata, but the requested object "
+                                "is a list",
                        NULL, NULL);
         return single ? VERB_GET : VERB_LIST;
     }

@@ -13,6 +13,12 @@ enum media {
     MEDIA_TABLE_V1,      /* application/json;as=Table;v=v1;g=meta.k8s.io */
     MEDIA_TABLE_V1BETA1, /* application/json;as=Table;v=v1beta1;g=meta.k8s.io */
     MEDIA_YAML,          /* application/yaml: the JSON, as YAML */
+    /* application/json;as=PartialObjectMetadata[List];v=v1|v1beta1;g=meta.k8s.io: metadata
+     * only (the object form on a list, or the list form on an object, is a 406 later) */
+    MEDIA_PARTIAL_V1,
+    MEDIA_PARTIAL_V1BETA1,
+    MEDIA_PARTIAL_LIST_V1,
+    MEDIA_PARTIAL_LIST_V1BETA1,
 };
 
 /* Picks the first media type in the Accept header that we can serve (clients list their

@@ -5,6 +5,7 @@
 #ifndef KMETRICS_RENDER_H
 #define KMETRICS_RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,13 @@ void render_pod_list_json(struct outbuf *b, api_version_t v, const struct pod_me
  * server converts: keys sorted, block style. 0, or -1 when json does not parse or memory
  * runs out. */
 int render_yaml_from_json(struct outbuf *b, const char *json, size_t len);
+
+/* --- metadata only (as=PartialObjectMetadata[List]) ---------------------------------------- */
+/* Appends the PartialObjectMetadata (list false) or PartialObjectMetadataList (list true) of a
+ * JSON object or list rendered above, apiVersion api_version ("meta.k8s.io/v1"). -1 when json
+ * does not parse, is not of that form, or memory runs out. */
+int render_partial_from_json(struct outbuf *b, const char *json, size_t len, bool list,
+                             const char *api_version);
 
 /* --- protobuf (application/vnd.kubernetes.protobuf): "k8s\0" + runtime.Unknown ------------ */
 void render_node_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *n);

@@ -101,12 +101,13 @@ static void demo_build(struct demo *d, const char *node, uint64_t instance, uint
         .npods = 2};
 }
 
-static json_t *get_json(const char *path, long want_status)
+/* GET path with this Accept; the answer must have want_status and be JSON. */
+static json_t *get_json_as(const char *path, const char *accept, long want_status)
 {
     struct http_result r;
     json_t *doc;
 
-    assert_int_equal(ah_get(&h, path, "application/json", NULL, &r), 0);
+    assert_int_equal(ah_get(&h, path, accept, NULL, &r), 0);
     if (r.status != want_status)
         fail_msg("GET %s: %ld, want %ld: %s", path, r.status, want_status,
                  r.body.data ? r.body.data : "");
@@ -114,6 +115,11 @@ static json_t *get_json(const char *path, long want_status)
     outbuf_done(&r.body);
     assert_non_null(doc);
     return doc;
+}
+
+static json_t *get_json(const char *path, long want_status)
+{
+    return get_json_as(path, "application/json", want_status);
 }
 
 static const char *jstr(json_t *o, const char *path)
@@ -354,6 +360,37 @@ static void test_selectors_and_errors(void **state)
                         "watch is not supported on resources of kind \"nodes.metrics.k8s.io\"");
     json_decref(l);
     l = get_json("/apis/metrics.k8s.io/v1beta1/pods?watch=false", 200);
+    json_decref(l);
+
+    /* Metadata only, as client-go's metadata client asks (protobuf first, then JSON). */
+    static const char partial_list[] =
+        "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+        "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+    static const char partial_one[] =
+        "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/pods", partial_list, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.content_type,
+                        "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io");
+    l = json_loadb(r.body.data, r.body.len, 0, NULL);
+    outbuf_done(&r.body);
+    assert_string_equal(jstr(l, "kind"), "PartialObjectMetadataList");
+    assert_string_equal(jstr(l, "apiVersion"), "meta.k8s.io/v1");
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 2);
+    assert_string_equal(jstr(json_array_get(json_object_get(l, "items"), 0), "kind"),
+                        "PartialObjectMetadata");
+    assert_string_equal(jstr(json_array_get(json_object_get(l, "items"), 0), "metadata.name"),
+                        "api-0");
+    assert_null(json_object_get(json_array_get(json_object_get(l, "items"), 0), "containers"));
+    json_decref(l);
+    l = get_json_as("/apis/metrics.k8s.io/v1beta1/nodes/node-1", partial_one, 200);
+    assert_string_equal(jstr(l, "kind"), "PartialObjectMetadata");
+    assert_string_equal(jstr(l, "metadata.name"), "node-1");
+    assert_null(json_object_get(l, "usage"));
+    json_decref(l);
+    /* The object form for a list is refused, as the API server refuses it. */
+    l = get_json_as("/apis/metrics.k8s.io/v1beta1/nodes", partial_one, 406);
+    assert_string_equal(jstr(l, "reason"), "NotAcceptable");
     json_decref(l);
     assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/nodes", "text/html", NULL, &r), 0);
     assert_int_equal(r.status, 406);

@@ -37,6 +37,19 @@ static void test_accept_real_clients(void **state)
     assert_int_equal(NEG("application/yaml;as=Table;v=v1;g=meta.k8s.io", true), MEDIA_NONE);
     assert_int_equal(NEG("text/yaml", true), MEDIA_NONE);
     assert_int_equal(NEG("application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io", true),
+                     MEDIA_PARTIAL_LIST_V1);
+    assert_int_equal(
+        NEG("application/json;as=PartialObjectMetadata;v=v1beta1;g=meta.k8s.io", false),
+        MEDIA_PARTIAL_V1BETA1);
+    /* client-go's metadata client: protobuf first, which is not served in that form. */
+    assert_int_equal(NEG("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta."
+                         "k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;"
+                         "v=v1,application/json",
+                         true),
+                     MEDIA_PARTIAL_LIST_V1);
+    assert_int_equal(NEG("application/json;as=PartialObjectMetadataList;v=v2;g=meta.k8s.io", true),
+                     MEDIA_NONE);
+    assert_int_equal(NEG("application/json;as=PartialObjectMetadataList;v=v1;g=apps", true),
                      MEDIA_NONE);
     assert_int_equal(NEG(",,, ,", true), MEDIA_JSON);
     assert_int_equal(NEG(";;;=,=;", true), MEDIA_NONE);

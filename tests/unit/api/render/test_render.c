@@ -1141,6 +1141,43 @@ static void test_yaml_from_json(void **state)
     outbuf_done(&b);
 }
 
+/* Metadata only: each object's metadata as rendered, in PartialObjectMetadata[List]. */
+static void test_partial_from_json(void **state)
+{
+    static const char list[] =
+        "{\"kind\":\"PodMetricsList\",\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"metadata\":{},"
+        "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"labels\":{\"app\":"
+        "\"x\"}},\"timestamp\":\"t\",\"window\":\"15s\",\"containers\":[]},{\"metadata\":{"
+        "\"name\":\"b\"}}]}";
+    static const char one[] = "{\"kind\":\"NodeMetrics\",\"metadata\":{\"name\":\"n1\"},"
+                              "\"usage\":{\"cpu\":\"1\"}}";
+    struct outbuf b;
+
+    (void)state;
+    outbuf_init(&b);
+    assert_int_equal(render_partial_from_json(&b, list, sizeof(list) - 1, true, "meta.k8s.io/v1"),
+                     0);
+    outbuf_putc(&b, '\0');
+    assert_string_equal(
+        b.data, "{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":\"meta.k8s.io/v1\","
+                "\"metadata\":{},\"items\":[{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":"
+                "\"meta.k8s.io/v1\",\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\","
+                "\"labels\":{\"app\":\"x\"}}},{\"kind\":\"PartialObjectMetadata\","
+                "\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":{\"name\":\"b\"}}]}");
+    outbuf_reset(&b);
+    assert_int_equal(
+        render_partial_from_json(&b, one, sizeof(one) - 1, false, "meta.k8s.io/v1beta1"), 0);
+    outbuf_putc(&b, '\0');
+    assert_string_equal(b.data, "{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":"
+                                "\"meta.k8s.io/v1beta1\",\"metadata\":{\"name\":\"n1\"}}");
+    outbuf_reset(&b);
+    /* The wrong form, or not JSON: refused. */
+    assert_int_equal(render_partial_from_json(&b, one, sizeof(one) - 1, true, "meta.k8s.io/v1"),
+                     -1);
+    assert_int_equal(render_partial_from_json(&b, "[", 1, false, "meta.k8s.io/v1"), -1);
+    outbuf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1164,6 +1201,7 @@ int main(void)
         cmocka_unit_test(test_scale_timing),
         cmocka_unit_test(test_pod_list_pb_from_items_matches),
         cmocka_unit_test(test_yaml_from_json),
+        cmocka_unit_test(test_partial_from_json),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
