@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "  --node-expiry=DUR           drop a node silent this long, when its collector does\n"
             "                              not state its ship interval (else 3 of those;\n"
             "                              default 45s)\n"
+            "  --node-selector=SEL         serve only nodes whose labels match SEL (a label\n"
+            "                              selector, e.g. node-role=worker), and their pods\n"
             "  --ship-token-file=F         shared token collectors must present\n"
             "  --read-token-file=F         standalone: token API readers must present\n"
             "  --write-kubeconfig=F        write a kubeconfig for kubectl against this server\n"
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
         O_READ_TOKEN,
         O_KUBE,
         O_STANDALONE,
+        O_NODE_SELECTOR,
         O_CLIENT_CA,
         O_RH_CA,
         O_RH_NAMES,
@@ -101,6 +104,7 @@ int main(int argc, char **argv)
         {"read-token-file", required_argument, NULL, O_READ_TOKEN},
         {"kubeconfig", required_argument, NULL, O_KUBE},
         {"standalone", no_argument, NULL, O_STANDALONE},
+        {"node-selector", required_argument, NULL, O_NODE_SELECTOR},
         {"client-ca-file", required_argument, NULL, O_CLIENT_CA},
         {"requestheader-client-ca-file", required_argument, NULL, O_RH_CA},
         {"requestheader-allowed-names", required_argument, NULL, O_RH_NAMES},
@@ -124,7 +128,8 @@ int main(int argc, char **argv)
     const char *token_file = NULL, *read_token_file = NULL;
     int opt, level = LOG_INFO, rc;
     char *token = NULL, *read_token = NULL, *collector_sa = NULL;
-    bool standalone = false;
+    bool standalone = false, has_node_selector = false;
+    struct selector node_selector = {0};
     struct kube_config kcfg = {0};
     struct authn_source *af = &cfg->authn_flags;
     SSL_CTX *ssl;
@@ -192,6 +197,16 @@ int main(int argc, char **argv)
         case O_STANDALONE:
             standalone = true;
             break;
+        case O_NODE_SELECTOR: {
+            char why[256];
+            selector_done(&node_selector);
+            if (label_selector_parse(optarg, strlen(optarg), &node_selector, why, sizeof(why))) {
+                fprintf(stderr, "kmetrics-aggregator: --node-selector=%s: %s\n", optarg, why);
+                return 2;
+            }
+            has_node_selector = true;
+            break;
+        }
         case O_CLIENT_CA:
         case O_RH_CA: {
             char *pem;
@@ -335,12 +350,14 @@ int main(int argc, char **argv)
         }
     }
     store_init(&agg.store, cfg->metric_resolution_ns, cfg->node_expiry_ns);
+    if (has_node_selector) agg.store.node_selector = &node_selector;
     metrics_query_scratch_init(&agg.query_scratch);
     respond_pool_init(&agg.responses);
     rc = server_run(&agg, ssl);
     respond_pool_done(&agg.responses);
     metrics_query_scratch_done(&agg.query_scratch);
     store_done(&agg.store);
+    selector_done(&node_selector);
     SSL_CTX_free(ssl);
     free(token);
     free(read_token);

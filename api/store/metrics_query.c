@@ -168,7 +168,7 @@ static int query_pods_pb_cached(struct store *s, struct metrics_query_scratch *x
         struct pod_metrics_view v = {.meta = {.name = p->name, .namespace_ = p->namespace_}};
         struct pod_fields_obj obj = {.view = &v, .node = p->node->name};
 
-        if (!p->pb) continue;
+        if (!p->pb || !store_node_selected(s, p->node)) continue;
         if (q->labels) store_pod_labels(s, p, &v.meta.labels, &v.meta.nlabels);
         if (!selected(q, &v.meta, pod_field, &obj)) continue;
         x->slices[nsel++] = (struct pb_slice){p->pb, p->pb_len};

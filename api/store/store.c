@@ -500,10 +500,20 @@ void store_labels_changed(struct store *s, enum label_kind kind, const char *key
  * newest sample is older than its pod's by more than this has stopped. */
 #define EXITED_SLACK_NS 50000000
 
+bool store_node_selected(const struct store *s, const struct store_node *n)
+{
+    const struct label_view *labels = NULL;
+    size_t nlabels = 0;
+
+    if (!s->node_selector) return true;
+    if (s->labels) label_index_node(s->labels, n->name, &labels, &nlabels);
+    return selector_matches_labels(s->node_selector, labels, nlabels);
+}
+
 bool store_node_view(const struct store *s, const struct store_node *n,
                      struct node_metrics_view *out)
 {
-    if (n->rate.window_ns == 0) return false;
+    if (n->rate.window_ns == 0 || !store_node_selected(s, n)) return false;
     memset(out, 0, sizeof(*out));
     out->meta.name = n->name;
     if (s->labels) label_index_node(s->labels, n->name, &out->meta.labels, &out->meta.nlabels);
@@ -525,6 +535,7 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
 
     /* Rates were computed when the samples arrived. */
     if (!p->key) return false; /* nothing named it: it cannot be addressed through the API */
+    if (!store_node_selected(s, p->node)) return false;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < p->ncontainers; i++)
         if (p->containers[i].rate.window_ns && p->containers[i].rate.end_ns > newest) {

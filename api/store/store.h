@@ -16,6 +16,7 @@
 
 #include "label_index.h"
 #include "metrics_model.h"
+#include "selector.h"
 
 #define STORE_POINTS 8 /* kept CPU points per series, spaced to span the window */
 
@@ -106,10 +107,15 @@ struct store {
      * the API object of its namespace/name, unless both uids are UUIDs and differ (another
      * pod of that name); pods the API server does not know are served without labels. */
     const struct label_index *labels;
+    /* --node-selector: nodes whose labels do not match, and their pods, are not served
+     * (NULL: every node). Node labels come from the API server: none in standalone mode. */
+    const struct selector *node_selector;
     struct outbuf pb_scratch; /* one pod's message being rendered, reused */
 };
 
 void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);
+/* Whether node n is served: it matches --node-selector (always without one). */
+bool store_node_selected(const struct store *s, const struct store_node *n);
 void store_done(struct store *s);
 
 enum store_apply_result {

@@ -518,6 +518,41 @@ static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
     outbuf_done(&out);
 }
 
+/* Standalone nodes have no labels: --node-selector=!role serves them, role=x none; a bad
+ * selector stops the start with a clear message. */
+static void test_node_selector_flag(void **state)
+{
+    struct agg_harness a = h; /* same certificates and tokens, another port */
+    struct outbuf out;
+    json_t *l;
+
+    (void)state;
+    outbuf_init(&out);
+    assert_int_not_equal(
+        ah_sh(&out, "%s/kmetrics-aggregator --node-selector='a in (' 2>&1", h.bin_dir), 0);
+    assert_non_null(strstr(out.data, "--node-selector=a in (:"));
+    outbuf_done(&out);
+    for (int k = 0; k < 2; k++) {
+        struct demo d;
+        struct http_result r;
+        a.pid = 0;
+        a.port = ah_free_port();
+        assert_int_equal(ah_start(&a, k ? "--node-selector=role=x" : "--node-selector=!role"), 0);
+        demo_build(&d, "node-1", 7, 1, 0, 1, 6, clock_real_ns());
+        assert_int_equal(ah_ship(&a, &d.ship), 200);
+        assert_int_equal(ah_get(&a, "/apis/metrics.k8s.io/v1beta1/pods", NULL, NULL, &r), 0);
+        l = json_loadb(r.body.data, r.body.len, 0, NULL);
+        outbuf_done(&r.body);
+        assert_int_equal(json_array_size(json_object_get(l, "items")), k ? 0 : 2);
+        json_decref(l);
+        assert_int_equal(ah_get(&a, "/apis/metrics.k8s.io/v1beta1/nodes/node-1", NULL, NULL, &r),
+                         0);
+        assert_int_equal(r.status, k ? 404 : 200);
+        outbuf_done(&r.body);
+        ah_stop(&a);
+    }
+}
+
 static void test_silent_node_dropped_and_health(void **state)
 {
     struct http_result r;
@@ -595,6 +630,8 @@ int main(void)
         cmocka_unit_test(test_real_clients_curl_nghttp_kubectl_protoc),
         cmocka_unit_test(test_silent_node_dropped_and_health),
         cmocka_unit_test(test_header_and_stream_limits),
+        /* Last: it takes seconds, in which node-1 would expire under the test above. */
+        cmocka_unit_test(test_node_selector_flag),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -265,6 +265,46 @@ static void test_rerendered_when_labels_change(void **state)
     outbuf_done(&o);
 }
 
+/* --node-selector: a node whose labels do not match is not served, nor its pods, on every
+ * path (JSON and the stored protobuf, lists and single objects). */
+static void test_node_selector(void **state)
+{
+    struct selector sel;
+    struct outbuf o;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(label_selector_parse("zone=a", 6, &sel, err, sizeof(err)), 0);
+    s.node_selector = &sel;
+    o = render(QUERY_NODES, QUERY_JSON, NULL, NULL);
+    assert_string_not_equal(json_labels(&o, "n1"), "-");
+    outbuf_done(&o);
+    o = render(QUERY_PODS, QUERY_PROTOBUF, NULL, NULL);
+    assert_true(pb_has_name(&o, "web-1"));
+    outbuf_done(&o);
+    selector_done(&sel);
+
+    assert_int_equal(label_selector_parse("zone=b", 6, &sel, err, sizeof(err)), 0);
+    o = render(QUERY_NODES, QUERY_JSON, NULL, NULL);
+    assert_string_equal(json_labels(&o, "n1"), "-");
+    outbuf_done(&o);
+    for (int f = 0; f < 2; f++) {
+        o = render(QUERY_NAMESPACE_PODS, f ? QUERY_PROTOBUF : QUERY_JSON, NULL, NULL);
+        for (int i = 0; i < NPODS; i++)
+            assert_false(f ? pb_has_name(&o, pod_names[i])
+                           : strcmp(json_labels(&o, pod_names[i]), "-") != 0);
+        outbuf_done(&o);
+    }
+    outbuf_init(&o);
+    assert_int_equal(sf_render_selected(&s, QUERY_POD, QUERY_JSON, "ns", "web-1", NULL, &o), 404);
+    assert_int_equal(sf_render_selected(&s, QUERY_NODE, QUERY_JSON, "ns", "n1", NULL, &o), 404);
+    s.node_selector = NULL;
+    outbuf_reset(&o);
+    assert_int_equal(sf_render_selected(&s, QUERY_NODE, QUERY_JSON, "ns", "n1", NULL, &o), 200);
+    outbuf_done(&o);
+    selector_done(&sel);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_protobuf_list_and_single),
         cmocka_unit_test(test_selectors_on_both_paths),
         cmocka_unit_test(test_rerendered_when_labels_change),
+        cmocka_unit_test(test_node_selector),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
