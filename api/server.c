@@ -87,6 +87,12 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
     case ROUTE_SHIP:
         handle_ship(agg, req, NULL);
         return; /* shipments are counted by their own metrics */
+    case ROUTE_CORE_NODES:
+    case ROUTE_CORE_NODE:
+    case ROUTE_CORE_PODS_ALL:
+    case ROUTE_CORE_PODS_NAMESPACE:
+        verb = handle_core(agg, req, r);
+        break;
     case ROUTE_BAD_REQUEST:
         respond_status(req, MEDIA_JSON, 400, "BadRequest", "the request path is not valid", NULL,
                        NULL);

@@ -50,6 +50,8 @@ kmetrics is running: aggregator https://127.0.0.1:$port, collector shipping ever
 From another terminal (the first figures appear after one shipment):
 
     export KUBECONFIG=$(pwd)/$run/kubeconfig
+    kubectl top node
+    kubectl top pod -A
     kubectl get --raw /apis/metrics.k8s.io/v1beta1/nodes
     kubectl get nodemetrics
     kubectl get podmetrics -A

@@ -13,6 +13,8 @@
 enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const struct route *r,
                                  struct query q);
 void handle_discovery(struct aggregator *agg, h2o_req_t *req, const struct route *r);
+/* Standalone mode: nodes and pods as kubectl top reads them; 404 in Kubernetes mode. */
+enum request_verb handle_core(struct aggregator *agg, h2o_req_t *req, const struct route *r);
 void handle_openapi(struct aggregator *agg, h2o_req_t *req, const struct route *r);
 void handle_health(struct aggregator *agg, h2o_req_t *req, const struct route *r, struct query q);
 void handle_self_metrics(struct aggregator *agg, h2o_req_t *req);

@@ -114,6 +114,15 @@ static void route_segments(const struct span *s, int n, struct route *out)
             out->kind = ROUTE_API;
         else if (n == 2 && span_is(s[1], "v1"))
             out->kind = ROUTE_API_V1;
+        else if (n >= 3 && span_is(s[1], "v1")) {
+            route_resource(s + 2, n - 2, out); /* the same shapes, in the core group */
+            out->kind = out->kind == ROUTE_NODES            ? ROUTE_CORE_NODES
+                        : out->kind == ROUTE_NODE           ? ROUTE_CORE_NODE
+                        : out->kind == ROUTE_PODS_ALL       ? ROUTE_CORE_PODS_ALL
+                        : out->kind == ROUTE_PODS_NAMESPACE ? ROUTE_CORE_PODS_NAMESPACE
+                        : out->kind == ROUTE_BAD_REQUEST    ? ROUTE_BAD_REQUEST
+                                                            : ROUTE_NOT_FOUND;
+        }
     } else if (span_is(s[0], "apis")) {
         if (n == 1) {
             out->kind = ROUTE_APIS;

@@ -27,6 +27,11 @@ enum route_kind {
     ROUTE_HEALTHZ,          /* /healthz[/check] */
     ROUTE_METRICS,          /* /metrics */
     ROUTE_SHIP,             /* /ship (collector shipments; POST) */
+    /* Standalone mode's core minimum for kubectl top (handle_core.c): */
+    ROUTE_CORE_NODES,          /* /api/v1/nodes */
+    ROUTE_CORE_NODE,           /* /api/v1/nodes/{name} */
+    ROUTE_CORE_PODS_ALL,       /* /api/v1/pods */
+    ROUTE_CORE_PODS_NAMESPACE, /* /api/v1/namespaces/{ns}/pods */
 };
 
 enum api_version { API_V1BETA1 = 0, API_V1 = 1 };

@@ -362,6 +362,30 @@ static void test_selectors_and_errors(void **state)
     l = get_json("/apis/metrics.k8s.io/v1beta1/pods?watch=false", 200);
     json_decref(l);
 
+    /* The core minimum kubectl top reads in standalone mode. */
+    refresh_node();
+    l = get_json("/api/v1/nodes", 200);
+    assert_string_equal(jstr(l, "kind"), "NodeList");
+    assert_string_equal(jstr(json_array_get(json_object_get(l, "items"), 0), "metadata.name"),
+                        "node-1");
+    assert_string_equal(
+        jstr(json_array_get(json_object_get(l, "items"), 0), "status.allocatable.cpu"), "4");
+    json_decref(l);
+    l = get_json("/api/v1/nodes/node-1", 200);
+    assert_string_equal(jstr(l, "kind"), "Node");
+    json_decref(l);
+    l = get_json("/api/v1/nodes/node-9", 404);
+    json_decref(l);
+    l = get_json("/api/v1/namespaces/team-a/pods", 200);
+    assert_string_equal(jstr(l, "kind"), "PodList");
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 1);
+    assert_string_equal(jstr(json_array_get(json_object_get(l, "items"), 0), "spec.nodeName"),
+                        "node-1");
+    json_decref(l);
+    l = get_json("/api/v1/pods", 200);
+    assert_int_equal(json_array_size(json_object_get(l, "items")), 2);
+    json_decref(l);
+
     /* Metadata only, as client-go's metadata client asks (protobuf first, then JSON). */
     static const char partial_list[] =
         "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
@@ -504,6 +528,24 @@ static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
                    kubectl, h.dir);
         if (rc != 0 || !strstr(out.data, "\"14520Ki\""))
             fail_msg("%s get --raw: %d\n%s", kubectl, rc, out.data);
+        outbuf_reset(&out);
+        /* kubectl top in standalone mode: it reads /api/v1/nodes for allocatable (node-1:
+         * 4 cores, so 1200m is 30%) and, for pods, the metrics list. */
+        refresh_node();
+        rc = ah_sh(&out, "%s --kubeconfig %s/kubeconfig top node 2>&1", kubectl, h.dir);
+        if (rc != 0 || !strstr(out.data, "node-1") || !strstr(out.data, "1200m") ||
+            !strstr(out.data, "30%"))
+            fail_msg("%s top node: %d\n%s", kubectl, rc, out.data);
+        outbuf_reset(&out);
+        rc = ah_sh(&out, "%s --kubeconfig %s/kubeconfig top pod -A --containers 2>&1", kubectl,
+                   h.dir);
+        if (rc != 0 || !strstr(out.data, "api-0") || !strstr(out.data, "sidecar"))
+            fail_msg("%s top pod -A: %d\n%s", kubectl, rc, out.data);
+        outbuf_reset(&out);
+        /* A namespace with no pods: "No resources found", from the pod list, not an error. */
+        rc = ah_sh(&out, "%s --kubeconfig %s/kubeconfig top pod -n empty 2>&1", kubectl, h.dir);
+        if (rc != 0 || !strstr(out.data, "No resources found"))
+            fail_msg("%s top pod -n empty: %d\n%s", kubectl, rc, out.data);
         outbuf_reset(&out);
         /* -w: the list, then the error metrics-server gives (newer kubectls print the
          * Status's message, older ones their own for a 405), not a decode error. */

@@ -103,6 +103,22 @@ static void test_discovery(void **state)
     check2(G "/v1", (struct want){.kind = ROUTE_GROUP_VERSION, .version = API_V1});
 }
 
+/* The core minimum standalone mode serves for kubectl top; nothing else under /api/v1. */
+static void test_core_minimum(void **state)
+{
+    (void)state;
+    check2("/api/v1/nodes", (struct want){.kind = ROUTE_CORE_NODES});
+    check2("/api/v1/nodes/node-1", (struct want){.kind = ROUTE_CORE_NODE, .name = "node-1"});
+    check2("/api/v1/pods", (struct want){.kind = ROUTE_CORE_PODS_ALL});
+    check2("/api/v1/namespaces/default/pods",
+           (struct want){.kind = ROUTE_CORE_PODS_NAMESPACE, .ns = "default"});
+    check2("/api/v1/namespaces/default/pods/web-0", (struct want){.kind = ROUTE_NOT_FOUND});
+    check2("/api/v1/services", (struct want){.kind = ROUTE_NOT_FOUND});
+    check2("/api/v2/nodes", (struct want){.kind = ROUTE_NOT_FOUND});
+    check2("/api/v1/nodes/Bad_Name", (struct want){.kind = ROUTE_BAD_REQUEST});
+    check2("/api/v1/namespaces/Bad_NS/pods", (struct want){.kind = ROUTE_BAD_REQUEST});
+}
+
 static void test_resources_both_versions(void **state)
 {
     char p[256];
@@ -189,8 +205,7 @@ static void test_unknown(void **state)
     kind_only("/x", ROUTE_NOT_FOUND);
     kind_only("/API", ROUTE_NOT_FOUND);
     kind_only("/api/v2", ROUTE_NOT_FOUND);
-    kind_only("/api/v1/nodes", ROUTE_NOT_FOUND);
-    kind_only("/api/v1/pods", ROUTE_NOT_FOUND);
+    kind_only("/api/v1/configmaps", ROUTE_NOT_FOUND); /* the core minimum: test_core_minimum */
     kind_only("/apis/metrics.k8s.io.evil", ROUTE_NOT_FOUND);
     kind_only("/apis/custom.metrics.k8s.io/v1beta1", ROUTE_NOT_FOUND);
     kind_only("/apis/apps/v1", ROUTE_NOT_FOUND);
@@ -394,10 +409,15 @@ static void test_version_strings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discovery),           cmocka_unit_test(test_resources_both_versions),
-        cmocka_unit_test(test_openapi_health_misc), cmocka_unit_test(test_unknown),
-        cmocka_unit_test(test_bad_names),           cmocka_unit_test(test_name_lengths),
-        cmocka_unit_test(test_malformed),           cmocka_unit_test(test_long_paths),
+        cmocka_unit_test(test_discovery),
+        cmocka_unit_test(test_core_minimum),
+        cmocka_unit_test(test_resources_both_versions),
+        cmocka_unit_test(test_openapi_health_misc),
+        cmocka_unit_test(test_unknown),
+        cmocka_unit_test(test_bad_names),
+        cmocka_unit_test(test_name_lengths),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_long_paths),
         cmocka_unit_test(test_version_strings),
     };
 
