@@ -33,13 +33,14 @@ static bool within(const char *p, size_t n, const char *base, size_t size)
 
 static void check_route(const char *path, size_t size, const struct route *r)
 {
-    bool has_ns = r->kind == ROUTE_PODS_NAMESPACE || r->kind == ROUTE_POD;
-    bool has_name = r->kind == ROUTE_NODE || r->kind == ROUTE_POD;
+    bool has_ns = r->kind == ROUTE_PODS_NAMESPACE || r->kind == ROUTE_POD ||
+                  r->kind == ROUTE_CORE_PODS_NAMESPACE;
+    bool has_name = r->kind == ROUTE_NODE || r->kind == ROUTE_POD || r->kind == ROUTE_CORE_NODE;
     bool may_check = r->kind == ROUTE_LIVEZ || r->kind == ROUTE_READYZ || r->kind == ROUTE_HEALTHZ;
     bool versioned = r->kind == ROUTE_GROUP_VERSION || r->kind == ROUTE_OPENAPI_V3_GROUP ||
                      (r->kind >= ROUTE_NODES && r->kind <= ROUTE_POD);
 
-    CHECK(r->kind >= ROUTE_NOT_FOUND && r->kind <= ROUTE_SHIP);
+    CHECK(r->kind >= ROUTE_NOT_FOUND && r->kind <= ROUTE_CORE_PODS_NAMESPACE);
     CHECK(r->version == API_V1BETA1 || r->version == API_V1);
     if (!versioned) CHECK(r->version == API_V1BETA1);
     CHECK(api_version_string(r->version) && api_version_short(r->version));
