@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf) return 0;
     memcpy(buf, data, size);
     enum media m = negotiate_accept(buf, size, size & 1);
-    if (m < MEDIA_NONE || m > MEDIA_PARTIAL_LIST_V1BETA1) abort();
+    if (m < MEDIA_NONE || m > MEDIA_LAST) abort();
     if (!(size & 1) && (m == MEDIA_TABLE_V1 || m == MEDIA_TABLE_V1BETA1))
         abort(); /* Table only where allowed */
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {

@@ -40,7 +40,7 @@ static void check_route(const char *path, size_t size, const struct route *r)
     bool versioned = r->kind == ROUTE_GROUP_VERSION || r->kind == ROUTE_OPENAPI_V3_GROUP ||
                      (r->kind >= ROUTE_NODES && r->kind <= ROUTE_POD);
 
-    CHECK(r->kind >= ROUTE_NOT_FOUND && r->kind <= ROUTE_CORE_PODS_NAMESPACE);
+    CHECK(r->kind >= ROUTE_NOT_FOUND && r->kind <= ROUTE_KIND_LAST);
     CHECK(r->version == API_V1BETA1 || r->version == API_V1);
     if (!versioned) CHECK(r->version == API_V1BETA1);
     CHECK(api_version_string(r->version) && api_version_short(r->version));

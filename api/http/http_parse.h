@@ -20,6 +20,8 @@ enum media {
     MEDIA_PARTIAL_LIST_V1,
     MEDIA_PARTIAL_LIST_V1BETA1,
 };
+/* The last media type, beside the enum so it moves with it (a sentinel would defeat -Wswitch). */
+#define MEDIA_LAST MEDIA_PARTIAL_LIST_V1BETA1
 
 /* Picks the first media type in the Accept header that we can serve (clients list their
  * preference first; q-values are not used by Kubernetes clients). An empty or absent header

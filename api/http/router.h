@@ -33,6 +33,8 @@ enum route_kind {
     ROUTE_CORE_PODS_ALL,       /* /api/v1/pods */
     ROUTE_CORE_PODS_NAMESPACE, /* /api/v1/namespaces/{ns}/pods */
 };
+/* The last kind, beside the enum so it moves with it (a sentinel member would defeat -Wswitch). */
+#define ROUTE_KIND_LAST ROUTE_CORE_PODS_NAMESPACE
 
 enum api_version { API_V1BETA1 = 0, API_V1 = 1 };
 
