@@ -20,6 +20,7 @@
 #include "auth/kube_async.h"
 #include "auth/tls_peer.h"
 #include "handlers/handlers.h"
+#include "http/conn_trim.h"
 #include "http/respond.h"
 #include "kube/kube_labels.h"
 
@@ -261,6 +262,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 
     if (err) return;
     if ((sock = h2o_evloop_socket_accept(listener)) == NULL) return;
+    conn_trim_track(sock); /* untracked (out of memory) only means never trimmed */
     h2o_accept(&accept_ctx, sock);
 }
 
@@ -341,6 +343,7 @@ int server_run(struct aggregator *agg, SSL_CTX *ssl_ctx)
             size_t dropped = store_expire(&agg->store, now);
             if (dropped) log_info("dropped %zu node(s) whose collector went silent", dropped);
             last_expire = now;
+            conn_trim_idle();
         }
     }
     log_info("stop signal: shutting down");
