@@ -9,14 +9,12 @@ struct tracked {
 };
 
 static h2o_linklist_t open_sockets = {&open_sockets, &open_sockets};
-static size_t nopen;
 
 static void on_close(void *data)
 {
     struct tracked *t = data;
 
     h2o_linklist_unlink(&t->link);
-    nopen--;
     free(t);
 }
 
@@ -29,7 +27,6 @@ bool conn_trim_track(h2o_socket_t *sock)
     sock->on_close.cb = on_close;
     sock->on_close.data = t;
     h2o_linklist_insert(&open_sockets, &t->link);
-    nopen++;
     return true;
 }
 
@@ -47,9 +44,4 @@ size_t conn_trim_idle(void)
         }
     }
     return n;
-}
-
-size_t conn_trim_open(void)
-{
-    return nopen;
 }

@@ -18,7 +18,4 @@ bool conn_trim_track(h2o_socket_t *sock);
 /* Frees the empty input buffers of tracked sockets; returns how many. */
 size_t conn_trim_idle(void);
 
-/* How many accepted sockets are open. */
-size_t conn_trim_open(void);
-
 #endif
