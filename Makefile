@@ -16,6 +16,7 @@ FUZZ ?=
 
 CC := clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
 ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
@@ -88,9 +89,12 @@ $(BUILD)/bpf/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
+# -g makes the BTF libbpf needs; the DWARF beside it is stripped, or the skeleton would embed
+# it in the collector (600 KiB of its binary and of what it reads at start).
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/bpf/vmlinux.h
 	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/bpf -Ibpf -MMD -MP \
 	  -c $< -o $@
+	$(LLVM_STRIP) -g $@
 
 $(BUILD)/bpf/%.bpf.o: bench/%.bpf.c $(BUILD)/bpf/vmlinux.h
 	$(CC) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD)/bpf -MMD -MP \
@@ -233,7 +237,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libkmtest.a $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $< $(BUILD)/libkmtest.a $(LIBS) $(LDLIBS) -o $@
 
-bench: $(COLLECTOR) $(AGGREGATOR) $(BENCHES)
+# bench_collector_memory measures the static collector, the one the image ships.
+bench: $(COLLECTOR) $(AGGREGATOR) $(BUILD)/static/kmetrics-collector $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
 # --- running ------------------------------------------------------------------------------
@@ -268,10 +273,17 @@ static: $(BUILD)/static/kmetrics-collector $(BUILD)/static/kmetrics-aggregator
 images: static
 	./scripts/build-images.sh $(BUILD)
 
-$(BUILD)/static/kmetrics-collector: $(BUILD)/obj/userspace/main.o $(BUILD)/libkmcollector.a \
-                                    $(BUILD)/libkmcommon.a
+# The code the daemon runs every tick comes first, contiguous: the archive members of
+# scripts/hot-objects.txt, linked ahead of their libraries (scripts/hot-objects.sh says why,
+# and remakes the list from a profile). The link map is kept beside the binary for that.
+$(BUILD)/static/hot/objects: scripts/hot-objects.txt scripts/hot-objects.sh
+	./scripts/hot-objects.sh extract $(CC) $< $(@D)
+
+$(BUILD)/static/kmetrics-collector: $(BUILD)/obj/userspace/main.o $(BUILD)/static/hot/objects \
+                                    $(BUILD)/libkmcollector.a $(BUILD)/libkmcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -static $^ $(COLLECTOR_LDLIBS) -o $@
+	$(CC) $(LDFLAGS) -static -Wl,-Map=$@.map $< $$(cat $(BUILD)/static/hot/objects) \
+	  $(BUILD)/libkmcollector.a $(BUILD)/libkmcommon.a $(COLLECTOR_LDLIBS) -o $@
 
 $(BUILD)/static/kmetrics-aggregator: $(BUILD)/obj/api/main.o $(BUILD)/libkmapi.a \
                                      $(BUILD)/libkmcommon.a

@@ -173,14 +173,14 @@ static struct container *add_container(struct collector *c, const char *rel,
         /* Its cgroup is back (a walk raced the removal, or the runtime recreated it). */
         ct->exited_mono_ns = 0;
         if (ct->cgroup_ino != ino && ino != 0) {
-            cpu_history_init(&ct->cpu);
+            if (ct->cpu) cpu_history_init(ct->cpu);
             ct->has_sample = ct->rated = false;
             ct->cgroup_ino = ino;
         }
     } else if (ct->cgroup_ino != ino && ino != 0) {
         /* Same id, new directory: the old one was removed and recreated. New series. */
         cgroup_files_close(&ct->files);
-        cpu_history_init(&ct->cpu);
+        if (ct->cpu) cpu_history_init(ct->cpu);
         ct->has_sample = ct->rated = false;
         ct->cgroup_ino = ino;
     }
@@ -351,13 +351,23 @@ void collector_request_walk(struct collector *c)
 
 /* --- sampling ----------------------------------------------------------------------------- */
 
-static void sample_container(struct collector *c, struct container *ct)
+static void sample_container(struct collector *c, struct container *ct, unsigned reads)
 {
     struct cgroup_sample s;
     int rc;
 
+    /* A history for each container measured, not for each one known: sandboxes never are. */
+    if (!ct->cpu) {
+        ct->cpu = malloc(sizeof(*ct->cpu));
+        if (!ct->cpu) {
+            LOG_RATELIMITED(LOG_ERROR, "container %.12s: out of memory for its CPU history",
+                            ct->id);
+            return;
+        }
+        cpu_history_init(ct->cpu);
+    }
     rc = cgroup_sample_read(&ct->files, c->root_fd, ct->cgroup, ct->has_sample ? &ct->last : NULL,
-                            c->read_slow_files, &s);
+                            reads, &s);
     if (rc == -ENOENT) {
         /* Removed between discovery and now: dropped quietly; the event or walk agrees. */
         log_debug("container %.12s (pod %s): cgroup vanished", ct->id, ct->pod->uid);
@@ -368,7 +378,7 @@ static void sample_container(struct collector *c, struct container *ct)
         c->stats.read_errors++;
         return;
     }
-    if (cpu_history_add(&ct->cpu, &c->cpu_params, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
+    if (cpu_history_add(ct->cpu, &c->cpu_params, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
         c->stats.counter_resets++;
         log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
                  ct->pod->uid);
@@ -382,15 +392,19 @@ static void sample_container(struct collector *c, struct container *ct)
 
 static void sample_containers(struct collector *c)
 {
+    unsigned reads = c->read_slow_files ? SAMPLE_READ_SLOW : 0;
     const char *key;
     void *value;
+
+    if (!c->cfg.memory_on_request || c->memory_wanted) reads |= SAMPLE_READ_MEMORY;
+    c->memory_wanted = false;
 
     /* Deleting from a map leaves a tombstone, so removing entries while iterating is safe. */
     for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &value);) {
         struct pod *p = value;
         for (struct container *ct = p->containers, *next; ct; ct = next) {
             next = ct->next;
-            if (!ct->sandbox && !ct->exited_mono_ns) sample_container(c, ct);
+            if (!ct->sandbox && !ct->exited_mono_ns) sample_container(c, ct, reads);
         }
     }
 }
@@ -415,6 +429,11 @@ void collector_tick(struct collector *c)
     sample_containers(c);
     c->stats.ticks++;
     c->stats.last_tick_ns = clock_mono_ns() - start;
+}
+
+void collector_want_memory(struct collector *c)
+{
+    c->memory_wanted = true;
 }
 
 /* --- setup -------------------------------------------------------------------------------- */

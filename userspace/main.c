@@ -20,12 +20,20 @@
 #include "token_file.h"
 
 #include "collector.h"
+#include "footprint.h"
 #include "ship/ship_snapshot.h"
 #include "ship/shipper.h"
 #include "snapshot_json.h"
 
 #define KMETRICS_VERSION "0.1.0"
 #define MAX_RUNTIME_DIRS 16
+/* What the start needed (BPF load, first walk, first shipment) is given back once it is over,
+ * this long in and a few ticks on; then, every minute, what the last one did not need (a
+ * reconnection's TLS handshake faults in ~3 MiB of code). Each time costs the next tick a few
+ * dozen page faults, the code it runs coming back from the page cache. */
+#define STARTUP_NS (5 * NS_PER_SEC)
+#define STARTUP_TICKS 3
+#define RELEASE_EVERY_NS (60 * NS_PER_SEC)
 
 enum output_format { OUTPUT_NONE, OUTPUT_JSON, OUTPUT_TEXT };
 
@@ -302,6 +310,9 @@ static int parse_args(int argc, char **argv, struct options *o)
     o->cfg.retain_exited_ns = o->window_ns;
     if (o->naggregators && 2 * o->ship_interval_ns > o->cfg.retain_exited_ns)
         o->cfg.retain_exited_ns = 2 * o->ship_interval_ns;
+    /* A collector that only ships uses memory figures once per shipment: it reads the memory
+     * files then, not every tick (two of a container's three reads a tick). */
+    o->cfg.memory_on_request = o->naggregators && !o->once && o->format == OUTPUT_NONE;
     return 0;
 }
 
@@ -377,22 +388,32 @@ static uint64_t collector_changes(const struct collector *c)
     return c->stats.containers_rated + c->stats.containers_dropped + c->stats.pods_gone;
 }
 
-/* On the collector thread, after a tick: hands the shipper a snapshot every ship interval,
- * and one for changes only as soon as a container has its first rate or is gone (at most one
- * per --ship-coalesce, so churn cannot flood the aggregator). */
+/* Before a tick: whether the tick about to run ships periodically. The first shipment waits
+ * for a second sample so it already gives rates; then half a tick of slack keeps timer jitter
+ * from pushing each shipment a whole tick late. */
+static bool periodic_due(const struct options *o, const struct collector *c,
+                         const struct ship_clock *clk)
+{
+    if (c->stats.ticks + 1 < 2) return false;
+    return !clk->last_ship_ns ||
+           clock_mono_ns() - clk->last_ship_ns >= o->ship_interval_ns - c->cfg.interval_ns / 2;
+}
+
+/* On the collector thread, after a tick: hands the shipper a snapshot every ship interval
+ * (periodic, decided before the tick so that it read the memory files), and one for changes
+ * only as soon as a container has its first rate or is gone (at most one per --ship-coalesce,
+ * so churn cannot flood the aggregator). A changes-only shipment carries new containers' first
+ * figures and what was shipped before of the others (ship_snapshot_changes_only), so it needs
+ * no memory read of its own. */
 static void maybe_ship(const struct options *o, const struct collector *c, struct shipper *sh,
-                       struct ship_clock *clk)
+                       struct ship_clock *clk, bool periodic)
 {
     int64_t now = clock_mono_ns();
     uint64_t changes = collector_changes(c);
     struct ship_snapshot *snap;
-    bool periodic, changed;
+    bool changed;
 
-    /* The first shipment waits for a second sample so it already gives rates; then half a
-     * tick of slack keeps timer jitter from pushing each shipment a whole tick late. */
     if (c->stats.ticks < 2) return;
-    periodic = !clk->last_ship_ns ||
-               now - clk->last_ship_ns >= o->ship_interval_ns - c->cfg.interval_ns / 2;
     changed = o->ship_coalesce_ns > 0 && changes != clk->changes &&
               now - clk->last_changes_ns >= o->ship_coalesce_ns - c->cfg.interval_ns / 2;
     if (!periodic && !changed) return;
@@ -436,7 +457,8 @@ static void log_tracking_summary(const struct collector *c)
 
 /* SIGUSR1: what the collector holds, for whoever reads its log (kubectl logs): the summary
  * lines, then the snapshot as one JSON line on stdout (the --format=json document, whose
- * "collector" object has the pod and container counts). */
+ * "collector" object has the pod and container counts). Written after the next tick, which
+ * reads every file, so its figures are of one moment. */
 static void dump_state(const struct options *o, const struct collector *c, const struct shipper *sh)
 {
     log_tracking_summary(c);
@@ -453,8 +475,9 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
         .it_value = {.tv_nsec = 1},
     };
     struct ship_clock ship_clock = {0};
-    int64_t last_summary = 0;
+    int64_t last_summary = 0, next_release = clock_mono_ns() + STARTUP_NS;
     int ep = -1, tfd = -1, sfd = -1, efd, rc = 1;
+    bool dump_wanted = false;
     sigset_t mask;
 
     sigemptyset(&mask);
@@ -494,7 +517,8 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
                 struct signalfd_siginfo si;
                 if (read(sfd, &si, sizeof(si)) != sizeof(si)) continue;
                 if (si.ssi_signo == SIGUSR1) {
-                    dump_state(o, c, sh);
+                    dump_wanted = true;
+                    collector_want_memory(c);
                     continue;
                 }
                 log_info("signal %d: shutting down", (int)si.ssi_signo);
@@ -503,8 +527,18 @@ static int run_daemon(struct options *o, struct collector *c, struct shipper *sh
             } else if (fd == tfd) {
                 uint64_t expirations;
                 if (read(tfd, &expirations, sizeof(expirations)) < 0) continue;
+                bool periodic = sh && periodic_due(o, c, &ship_clock);
+                if (periodic) collector_want_memory(c);
                 collector_tick(c);
-                if (sh) maybe_ship(o, c, sh, &ship_clock);
+                if (sh) maybe_ship(o, c, sh, &ship_clock, periodic);
+                if (dump_wanted) {
+                    dump_wanted = false;
+                    dump_state(o, c, sh);
+                }
+                if (c->stats.ticks >= STARTUP_TICKS && clock_mono_ns() >= next_release) {
+                    footprint_release();
+                    next_release = clock_mono_ns() + RELEASE_EVERY_NS;
+                }
                 if (o->format != OUTPUT_NONE && print_snapshot(o, c)) {
                     log_error("writing output failed; stopping");
                     goto out;
@@ -543,6 +577,7 @@ int main(int argc, char **argv)
     char err[512];
     int rc;
 
+    footprint_init();
     if (parse_args(argc, argv, &o)) {
         free_options(&o);
         return 2;

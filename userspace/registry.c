@@ -12,6 +12,7 @@ void registry_init(struct registry *r)
 static void container_free(struct container *c)
 {
     cgroup_files_close(&c->files);
+    free(c->cpu);
     free(c->cgroup);
     free(c);
 }
@@ -80,7 +81,6 @@ struct container *registry_add_container(struct registry *r, struct pod *pod,
     c->cgroup = strdup(path);
     c->cgroup_ino = ino;
     cgroup_files_init(&c->files);
-    cpu_history_init(&c->cpu);
     if (!c->cgroup || strmap_put(&r->containers, c->id, c)) {
         free(c->cgroup);
         free(c);

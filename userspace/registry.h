@@ -33,7 +33,7 @@ struct container {
     uint64_t seen_walk; /* walk generation that last saw it */
 
     struct cgroup_files files;
-    struct cpu_history cpu;
+    struct cpu_history *cpu; /* from its first sample on (owned); a sandbox never has one */
     struct cgroup_sample last;
     bool has_sample;
     bool rated; /* two samples of one series: it has a CPU rate */

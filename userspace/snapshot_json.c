@@ -59,7 +59,7 @@ static json_t *container_json(const struct container *ct, const struct cpu_serie
 {
     const struct cgroup_sample *s = &ct->last;
     struct cpu_rate rate;
-    bool has_rate = cpu_history_rate(&ct->cpu, cp, window_ns, &rate);
+    bool has_rate = cpu_history_rate(ct->cpu, cp, window_ns, &rate);
     json_t *o = json_object(), *mem = json_object();
 
     if (!o || !mem) {
@@ -73,7 +73,7 @@ static json_t *container_json(const struct container *ct, const struct cpu_serie
     set_new(o, "identity", json_string(ct->identity == IDENTITY_BUNDLE ? "bundle" : "cgroup"));
     set_new(o, "cgroup", json_string(ct->cgroup));
     add_time_window(o, s->real_ns, has_rate ? &rate : NULL);
-    set_new(o, "counter_resets", json_integer(ct->cpu.series.resets));
+    set_new(o, "counter_resets", json_integer(ct->cpu->series.resets));
     if (ct->exited_mono_ns)
         set_new(o, "exited", json_true()); /* its cgroup is gone; figures are its last ones */
     set_new(o, "cpu", cpu_json(&s->cpu, has_rate ? &rate : NULL));
@@ -117,7 +117,7 @@ static json_t *pod_json(const struct pod *p, const struct cpu_series_params *cp,
         if (ct->last.real_ns > newest) newest = ct->last.real_ns;
         /* The pod's window is its containers' (sampled in the same tick); take the longest. */
         struct cpu_rate r;
-        if (cpu_history_rate(&ct->cpu, cp, window_ns, &r) && r.window_ns > window_rate.window_ns) {
+        if (cpu_history_rate(ct->cpu, cp, window_ns, &r) && r.window_ns > window_rate.window_ns) {
             window_rate = r;
             any_rate = true;
         }
@@ -244,7 +244,7 @@ static void text_row(FILE *out, const char *ns, const char *pod, const char *con
     struct cpu_rate rate;
     char cpu[32] = "-", mem[32] = "-";
 
-    if (cpu_history_rate(&ct->cpu, cp, window_ns, &rate))
+    if (cpu_history_rate(ct->cpu, cp, window_ns, &rate))
         snprintf(cpu, sizeof(cpu), "%llum", (unsigned long long)(rate.nanocores / 1000000));
     if (ct->last.have & SAMPLE_WORKING_SET)
         snprintf(mem, sizeof(mem), "%lluMi", (unsigned long long)(ct->last.working_set >> 20));

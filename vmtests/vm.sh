@@ -6,6 +6,7 @@
 #   vm_start NAME SHARE_DIR GUEST_CMD TIMEOUT_S [HOST_PORT]
 #                                           boot in the background; console in WORKDIR/NAME.log
 #   vm_wait NAME                            guest command's exit code; 124 timeout, 125 never
+#   vm_silent NAME SECONDS                  true if its console stays empty that long
 #                                           reported (console log printed on failure)
 #   vm_kill NAME                            hard power-off (qemu killed)
 #   vm_kill_all                             every VM this shell started (for traps)
@@ -259,6 +260,21 @@ vm_wait() {
         echo "----- end of VM $name -----" >&2
     fi
     return "$rc"
+}
+
+# vm_silent NAME SECONDS: true if the VM's console stays empty for SECONDS while qemu runs
+# (the guest prints within seconds of boot; a qemu that never starts the guest, seen once
+# under software emulation, would otherwise sit out its whole timeout).
+vm_silent() {
+    local name=${1:?vm_silent NAME SECONDS} s=${2:?} pid i=0
+    pid=$(cat "$(_vm_file "$name" pid)" 2>/dev/null) || return 1
+    while [ "$i" -lt "$s" ]; do
+        [ -s "$(_vm_file "$name" log)" ] && return 1
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 1
+        i=$((i + 1))
+    done
+    [ ! -s "$(_vm_file "$name" log)" ]
 }
 
 vm_kill() {

@@ -10,6 +10,7 @@
 
 #include "cgroup_events.skel.h"
 #include "cgroup_events_user.h"
+#include "kernel_btf.h"
 
 struct cgroup_events {
     struct cgroup_events_bpf *skel;
@@ -45,6 +46,8 @@ static int on_ringbuf_record(void *ctx, void *data, size_t size)
 struct cgroup_events *cgroup_events_open(cgroup_event_fn fn, void *ctx, char *err, size_t errlen)
 {
     struct cgroup_events *ev = calloc(1, sizeof(*ev));
+    struct cgroup_event_offsets off;
+    char why[256];
     int rc;
 
     if (!ev) {
@@ -54,10 +57,26 @@ struct cgroup_events *cgroup_events_open(cgroup_event_fn fn, void *ctx, char *er
     ev->fn = fn;
     ev->ctx = ctx;
     libbpf_set_print(libbpf_print);
-    ev->skel = cgroup_events_bpf__open_and_load();
+    /* The struct offsets the program reads, from the kernel's BTF, in small reads. */
+    rc = kernel_btf_cgroup_offsets_file(KERNEL_BTF_PATH, &off, why, sizeof(why));
+    if (rc) {
+        snprintf(err, errlen, "kernel BTF: %s", why);
+        goto fail;
+    }
+    ev->skel = cgroup_events_bpf__open();
     if (!ev->skel) {
-        snprintf(err, errlen, "loading the cgroup lifecycle BPF program failed: %s",
+        snprintf(err, errlen, "opening the cgroup lifecycle BPF program failed: %s",
                  strerror(errno));
+        goto fail;
+    }
+    ev->skel->rodata->cgroup_kn_off = off.cgroup_kn;
+    ev->skel->rodata->cgroup_root_off = off.cgroup_root;
+    ev->skel->rodata->cgroup_level_off = off.cgroup_level;
+    ev->skel->rodata->root_hierarchy_id_off = off.root_hierarchy_id;
+    ev->skel->rodata->kn_id_off = off.kn_id;
+    rc = cgroup_events_bpf__load(ev->skel);
+    if (rc) {
+        snprintf(err, errlen, "loading the cgroup lifecycle BPF program failed: %s", strerror(-rc));
         goto fail;
     }
     rc = cgroup_events_bpf__attach(ev->skel);

@@ -38,7 +38,7 @@ enum sample_field {
 };
 
 struct cgroup_sample {
-    int64_t mono_ns; /* when it was read */
+    int64_t mono_ns; /* when cpu.stat was read (a file left out was carried from before) */
     int64_t real_ns;
     unsigned have; /* enum sample_field bits */
     struct cpu_stat cpu;
@@ -62,12 +62,18 @@ ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
  * cpu.stat was read (other fields as available), -ENOENT when the cgroup is gone, or another
  * negative errno when cpu.stat could not be read or parsed. Logs name the cgroup by rel.
  *
- * prev, when given, is this cgroup's previous sample: the slow-moving files (memory.peak, a
- * high-water mark the kernel keeps for us, and memory.swap.current) are then carried over
- * instead of read, unless read_slow is set. That saves two of five syscalls per container
- * on most ticks. */
+ * prev, when given, is this cgroup's previous sample: what reads (enum sample_reads) leaves out
+ * is then carried over from it instead of read. The slow-moving files (memory.peak, a
+ * high-water mark the kernel keeps for us, and memory.swap.current) need reading only now and
+ * then; memory.current and memory.stat only when their figures will be used (a shipment). Each
+ * file left out is a syscall saved per container. Without prev, every file is read. */
+enum sample_reads {
+    SAMPLE_READ_MEMORY = 1 << 0, /* memory.current, memory.stat */
+    SAMPLE_READ_SLOW = 1 << 1,   /* memory.peak, memory.swap.current */
+    SAMPLE_READ_ALL = SAMPLE_READ_MEMORY | SAMPLE_READ_SLOW,
+};
 int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
-                       const struct cgroup_sample *prev, bool read_slow, struct cgroup_sample *out);
+                       const struct cgroup_sample *prev, unsigned reads, struct cgroup_sample *out);
 
 /* Descriptors numbered at or above (max_open_files - 64) are not kept open. */
 void cgroup_reader_set_fd_limit(int max_open_files);

@@ -218,7 +218,7 @@ static void add_pod_from(struct ship_snapshot *s, const struct pod *p,
         size_t n;
 
         if (!reported(ct)) continue;
-        n = recent_samples(&ct->cpu, cp, cutoff, samples);
+        n = recent_samples(ct->cpu, cp, cutoff, samples);
         mem = container_usage(&ct->last);
         if (!ship_snapshot_add_container(s, sp, ct->id, ct->name, samples, n, &mem))
             LOG_RATELIMITED(LOG_WARN, "not shipping container %s of pod %s", ct->id, p->uid);
@@ -228,25 +228,32 @@ static void add_pod_from(struct ship_snapshot *s, const struct pod *p,
 
 struct ship_snapshot *ship_snapshot_build(const struct collector *c, int64_t history_ns)
 {
-    struct wire_sample node_samples[CPU_HISTORY_POINTS + 1];
+    struct wire_sample node_samples[CPU_HISTORY_POINTS + 1], scratch[CPU_HISTORY_POINTS + 1];
     struct wire_usage node_mem = {0};
     struct ship_snapshot *s;
-    size_t npods = 0, ncontainers = 0, nnode;
-    int64_t cutoff;
+    size_t npods = 0, ncontainers = 0, nsamples, nnode;
+    int64_t taken = clock_real_ns(), cutoff = taken - history_ns;
     const char *key;
     void *v;
 
+    /* The sample pool is sized to what is shipped (16 points a container at the defaults),
+     * not to whole histories (65): it is taken and freed every shipment. */
+    nnode = recent_samples(&c->node_cpu, &c->cpu_params, cutoff, node_samples);
+    nsamples = nnode;
     for (size_t it = 0; strmap_next(&c->reg.pods, &it, &key, &v);) {
-        size_t n = reported_count(v);
+        const struct pod *p = v;
+        size_t n = reported_count(p);
+
         npods += n > 0;
         ncontainers += n;
+        for (const struct container *ct = p->containers; n > 0 && ct; ct = ct->next)
+            if (reported(ct)) nsamples += recent_samples(ct->cpu, &c->cpu_params, cutoff, scratch);
     }
     if (npods > WIRE_MAX_PODS) npods = WIRE_MAX_PODS;
-    s = ship_snapshot_new(npods, ncontainers, (ncontainers + 1) * (CPU_HISTORY_POINTS + 1));
+    s = ship_snapshot_new(npods, ncontainers, nsamples);
     if (!s) return NULL;
-    cutoff = s->taken_real_ns - history_ns;
+    s->taken_real_ns = taken;
 
-    nnode = recent_samples(&c->node_cpu, &c->cpu_params, cutoff, node_samples);
     if (c->has_node) node_mem = node_usage(&c->node);
     ship_snapshot_set_node(s, c->has_node ? c->node.capacity_cpus : 0,
                            c->has_node ? c->node.capacity_memory : 0, node_samples, nnode,

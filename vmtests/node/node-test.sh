@@ -202,7 +202,7 @@ phase collector run1
 start_collector run1
 ticks "$T/run1.ndjson" 1 || notok "collector printed no snapshot"
 disc=$(last "$T/run1.ndjson" | jq -r '.collector.discovery')
-verdict "collector uses BPF lifecycle events on $(uname -r) (CO-RE): discovery=$disc" [ "$disc" = bpf-events ]
+verdict "collector uses BPF lifecycle events on $(uname -r) (raw tracepoints, struct offsets from its BTF): discovery=$disc" [ "$disc" = bpf-events ]
 
 phase loads
 # --- steady loads ------------------------------------------------------------------------------

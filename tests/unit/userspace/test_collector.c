@@ -182,13 +182,14 @@ static int teardown(void **state)
     return 0;
 }
 
-static void start(struct fixture *f)
+static void start_with(struct fixture *f, bool memory_on_request)
 {
     struct collector_config cfg = {
         .cgroup_root = f->root,
         .runtime_dirs = f->runtime_dirs,
         .runtime_dirs_count = 1,
         .interval_ns = SEC_NS / 10,
+        .memory_on_request = memory_on_request,
         .node_name = "fixture-node",
         .meminfo_path = f->meminfo,
     };
@@ -197,6 +198,11 @@ static void start(struct fixture *f)
     assert_int_equal(collector_init(&f->c, &cfg, err, sizeof(err)), 0);
     f->started = 1;
     assert_int_equal(f->c.mode, DISCOVERY_WALK); /* a tmp dir is not cgroup2: no events */
+}
+
+static void start(struct fixture *f)
+{
+    start_with(f, false);
 }
 
 static struct container *row_container(struct fixture *f, size_t i, int which)
@@ -284,6 +290,42 @@ static void test_memory_values_are_exact(void **state)
     assert_int_equal(f->c.node.capacity_memory, 8000000ull * 1024);
 }
 
+/* A collector that only ships reads memory.current and memory.stat when asked (before a
+ * shipment), and a container's first tick; every other tick reads cpu.stat and keeps the
+ * memory figures it had. */
+static void test_memory_read_on_request(void **state)
+{
+    struct fixture *f = *state;
+    const struct cgroup_sample *s;
+    char dir[PATH_MAX];
+
+    start_with(f, true);
+    collector_tick(&f->c); /* first samples: everything read */
+    s = &row_container(f, 0, 0)->last;
+    assert_int_equal(s->memory_current, 1 << 20);
+    assert_int_equal(s->working_set, (1 << 20) - 4096);
+
+    row_dir(f, 0, 0, dir, sizeof(dir));
+    write_memory(dir, 5 << 20, 3 << 20, 8192);
+    write_cpu(dir, 7000000);
+    collector_tick(&f->c);
+    assert_int_equal(s->cpu.v[CPU_USAGE_USEC], 7000000); /* CPU every tick */
+    assert_true(s->have & SAMPLE_WORKING_SET);
+    assert_int_equal(s->memory_current, 1 << 20); /* memory kept from the first tick */
+    assert_int_equal(s->working_set, (1 << 20) - 4096);
+    assert_int_equal(s->rss, 1 << 19);
+
+    collector_want_memory(&f->c);
+    collector_tick(&f->c);
+    assert_int_equal(s->memory_current, 5 << 20);
+    assert_int_equal(s->working_set, (5 << 20) - 8192);
+    assert_int_equal(s->rss, 3 << 20);
+
+    write_memory(dir, 6 << 20, 3 << 20, 8192);
+    collector_tick(&f->c); /* the request was for one tick only */
+    assert_int_equal(s->memory_current, 5 << 20);
+}
+
 static void test_cpu_rate_and_counter_reset(void **state)
 {
     struct fixture *f = *state;
@@ -295,13 +337,13 @@ static void test_cpu_rate_and_counter_reset(void **state)
     write_cpu(dir, 10000000);
     collector_tick(&f->c);
     struct container *ct = row_container(f, 0, 0);
-    assert_false(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS,
-                                  &r)); /* one sample: no rate yet */
+    assert_false(
+        cpu_history_rate(ct->cpu, &f->c.cpu_params, 15 * SEC_NS, &r)); /* one sample: no rate yet */
 
     usleep(100000);
     write_cpu(dir, 10000000 + 50000); /* +50 ms of CPU */
     collector_tick(&f->c);
-    assert_true(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS, &r));
+    assert_true(cpu_history_rate(ct->cpu, &f->c.cpu_params, 15 * SEC_NS, &r));
     assert_int_equal(r.nanocores,
                      (uint64_t)((unsigned __int128)50000 * 1000 * SEC_NS / (uint64_t)r.window_ns));
     assert_true(r.window_ns >= SEC_NS / 10 && r.window_ns < SEC_NS);
@@ -310,14 +352,14 @@ static void test_cpu_rate_and_counter_reset(void **state)
     usleep(100000);
     write_cpu(dir, 1000);
     collector_tick(&f->c);
-    assert_int_equal(ct->cpu.series.resets, 1);
+    assert_int_equal(ct->cpu->series.resets, 1);
     assert_int_equal(f->c.stats.counter_resets, 1);
-    assert_false(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS,
+    assert_false(cpu_history_rate(ct->cpu, &f->c.cpu_params, 15 * SEC_NS,
                                   &r)); /* new series, never negative */
     usleep(100000);
     write_cpu(dir, 1000 + 20000);
     collector_tick(&f->c);
-    assert_true(cpu_history_rate(&ct->cpu, &f->c.cpu_params, 15 * SEC_NS, &r));
+    assert_true(cpu_history_rate(ct->cpu, &f->c.cpu_params, 15 * SEC_NS, &r));
     assert_true(r.nanocores > 0 && r.nanocores < 1000000000ull);
 }
 
@@ -602,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_layout_is_discovered_with_identity, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_memory_values_are_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_read_on_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_rate_and_counter_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_files_skip_only_what_is_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vanished_cgroup_is_dropped_quietly, setup, teardown),

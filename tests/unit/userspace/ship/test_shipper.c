@@ -495,7 +495,12 @@ static void sample(struct collector *c, struct container *ct, int64_t now_real, 
 {
     int64_t mono = 1000 * SEC_NS - ago_s * SEC_NS;
 
-    cpu_history_add(&ct->cpu, &c->cpu_params, mono, now_real - ago_s * SEC_NS, usage);
+    if (!ct->cpu) {
+        ct->cpu = malloc(sizeof(*ct->cpu)); /* as the collector's first sample makes it */
+        assert_non_null(ct->cpu);
+        cpu_history_init(ct->cpu);
+    }
+    cpu_history_add(ct->cpu, &c->cpu_params, mono, now_real - ago_s * SEC_NS, usage);
     ct->has_sample = true;
     ct->last.real_ns = now_real - ago_s * SEC_NS;
     ct->last.have = SAMPLE_CPU | SAMPLE_WORKING_SET | SAMPLE_RSS;
