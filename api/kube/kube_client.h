@@ -4,7 +4,10 @@
  * tokens rotate), TLS server name override.
  *
  * Each request takes an idle curl handle from a small pool (so connections and TLS sessions
- * are reused) or makes one; nothing is shared between two requests in flight. Transfers run
+ * are reused) or makes one; nothing is shared between two requests in flight. Each handle
+ * keeps its own connection, over HTTP/1.1: HTTP/2's multiplexing would never be used, and on
+ * a kept connection the kube-apiserver answers a SubjectAccessReview sooner over HTTP/1.1
+ * (docs/aggregator.md, "The first read by a new caller"). Transfers run
  * in libcurl's multi interface, so a stop flag is seen within STREAM_POLL_MS. Redirects are
  * not followed. TCP keepalive is on, so a dead peer on a quiet watch is noticed.
  *
@@ -37,6 +40,8 @@ struct kube_response {
     long status; /* HTTP status */
     char *body;  /* malloc'd, NUL-terminated (not counted in len); never NULL after success */
     size_t len;
+    int http_version;    /* the protocol the answer came in: 10, 11, 20 */
+    bool new_connection; /* the request had to open its connection (none was kept) */
 };
 void kube_response_done(struct kube_response *r);
 

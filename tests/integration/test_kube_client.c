@@ -71,6 +71,42 @@ static json_t *parse_body(const struct kube_response *r)
     return j;
 }
 
+/* Requests one after another on one client keep one HTTP/1.1 connection: only the first opens
+ * it. HTTP/2 would multiplex nothing (a connection per pooled handle) and costs the
+ * kube-apiserver more per request (bench/bench_first_read.c). */
+static void test_requests_keep_one_http11_connection(void **state)
+{
+    const char *sar = "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
+                      "\"SubjectAccessReview\",\"spec\":{\"user\":\"someone\","
+                      "\"resourceAttributes\":{\"verb\":\"get\",\"resource\":\"pods\"}}}";
+    struct kube_config cfg = {0};
+    struct kube_client *kc;
+    struct kube_response r;
+    int opened = 0;
+
+    (void)state;
+    admin_config(&cfg);
+    kc = kube_client_new(&cfg, errbuf, sizeof(errbuf));
+    kube_config_done(&cfg);
+    assert_non_null(kc);
+    for (int i = 0; i < 20; i++) {
+        bool post = i % 2;
+        assert_int_equal(
+            kube_client_request(kc, post ? "POST" : "GET",
+                                post ? "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+                                     : "/version",
+                                NULL, post ? sar : NULL, 5000, 1 << 20, &r, errbuf, sizeof(errbuf)),
+            0);
+        assert_int_equal(r.status, post ? 201 : 200);
+        assert_int_equal(r.http_version, 11);
+        assert_true(r.new_connection == (i == 0));
+        opened += r.new_connection;
+        kube_response_done(&r);
+    }
+    assert_int_equal(opened, 1);
+    kube_client_free(kc);
+}
+
 static void test_version_and_namespaces(void **state)
 {
     struct kube_response r;
@@ -559,6 +595,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_and_namespaces),
+        cmocka_unit_test(test_requests_keep_one_http11_connection),
         cmocka_unit_test(test_token_user_and_rotation),
         cmocka_unit_test(test_wrong_ca_is_eproto),
         cmocka_unit_test(test_tls_server_name),
