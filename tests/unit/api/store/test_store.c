@@ -64,7 +64,7 @@ static void build(struct one_pod *o, uint32_t flags, uint64_t inst, uint64_t seq
 
 static struct store_pod *pod(struct store *s)
 {
-    return strmap_get(&s->pods, "ns/p");
+    return store_find_pod(s, "ns", "p");
 }
 
 static void test_sequences(void **state)
