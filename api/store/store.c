@@ -9,6 +9,9 @@
 
 #include "render/render.h"
 
+/* At a million containers each byte of their record is a MiB. */
+_Static_assert(sizeof(struct store_container) <= 136, "a container record grew");
+
 /* --- series ------------------------------------------------------------------------------- */
 
 static void node_series_add_all(struct store *s, struct node_series *ser,
@@ -435,7 +438,7 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
         for (size_t k = 0; k < wc->nsamples; k++)
             store_series_add(&c->cpu, &s->series_params, wc->samples[k].real_ns,
                              wc->samples[k].usage_usec);
-        c->nanocores = store_series_refresh_rate(&c->cpu, &s->series_params);
+        store_series_refresh_rate(&c->cpu, &s->series_params);
         c->working_set =
             wc->memory.have & WIRE_HAVE_WORKING_SET ? wc->memory.working_set : STORE_NOT_MEASURED;
         c->swap = wc->memory.have & WIRE_HAVE_SWAP ? wc->memory.swap : STORE_NOT_MEASURED;
@@ -621,20 +624,21 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < p->ncontainers; i++) {
         int64_t w, end;
-        if (store_series_rate_span(&p->containers[i].cpu, &w, &end) && end > newest) {
+        if (store_series_span(&p->containers[i].cpu, &w, &end) && end > newest) {
             newest = end;
             window = w;
         }
     }
     for (size_t i = 0; i < p->ncontainers; i++) {
         const struct store_container *c = &p->containers[i];
-        uint64_t cpu = c->nanocores;
-        struct store_rate rate;
+        struct store_series_rate rate;
+        uint64_t cpu;
         bool gone;
         size_t j;
 
         /* A container without a rate yet is left out; its pod is still served. */
-        if (!store_series_rate_span(&c->cpu, &rate.window_ns, &rate.end_ns)) continue;
+        if (!store_series_rate(&c->cpu, &rate)) continue;
+        cpu = rate.nanocores;
         /* A container whose samples stopped before its pod's newest (it exited: the collector
          * ships its last figures for a while) counts only for the CPU it used inside the
          * pod's window, so a restart or a finished job does not add its old rate on top of
@@ -644,7 +648,7 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
             int64_t from = rate.end_ns - rate.window_ns, lo = newest - window;
             int64_t inside = rate.end_ns - (from > lo ? from : lo);
             if (inside <= 0) continue; /* ended before the window: nothing to show */
-            cpu = (uint64_t)((double)c->nanocores * (double)inside / (double)window);
+            cpu = (uint64_t)((double)rate.nanocores * (double)inside / (double)window);
         }
         if (c->name[0]) {
             containers[n].name = c->name;

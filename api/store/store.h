@@ -37,15 +37,14 @@ struct store_rate {
 
 #define STORE_NOT_MEASURED UINT64_MAX /* a memory figure the collector did not send */
 
-/* 144 bytes: at a million containers every field counts. */
+/* 136 bytes: at a million containers every field counts. */
 struct store_container {
     /* The id's first 8 bytes (for generated names) and a 64-bit hash of all 32: what tells a
      * pod's containers apart, at half the memory of the binary id. */
     uint8_t id[16];
-    const char *name; /* interned (store.names); "" → "container-<id12>" served */
-    struct store_series cpu;
-    uint64_t nanocores;   /* the rate over cpu's current window (rate_from) */
-    uint64_t working_set; /* newest figures, or STORE_NOT_MEASURED */
+    const char *name;        /* interned (store.names); "" → "container-<id12>" served */
+    struct store_series cpu; /* with its current rate's window */
+    uint64_t working_set;    /* newest figures, or STORE_NOT_MEASURED */
     uint64_t swap;
 };
 

@@ -87,14 +87,14 @@ bool store_series_add(struct store_series *s, const struct store_series_params *
     return true;
 }
 
-uint64_t store_series_refresh_rate(struct store_series *s, const struct store_series_params *p)
+bool store_series_refresh_rate(struct store_series *s, const struct store_series_params *p)
 {
     int64_t limit = p->window_us + p->window_us * (int64_t)p->slack_pct / 100;
     uint32_t lt = s->latest.dt_us;
     int from = -1;
 
     s->rate_from = STORE_NO_RATE;
-    if (!s->has_latest) return 0;
+    if (!s->has_latest) return false;
     /* Points are in time order: the oldest inside the window, else (sparser history) the
      * newest before the latest, a shorter, true window. */
     for (unsigned i = 0; i < s->count && from < 0; i++) {
@@ -103,17 +103,30 @@ uint64_t store_series_refresh_rate(struct store_series *s, const struct store_se
     }
     for (unsigned i = s->count; from < 0 && i-- > 0;)
         if (s->ring[slot(s, i)].dt_us < lt) from = (int)slot(s, i);
-    if (from < 0) return 0;
+    if (from < 0) return false;
     s->rate_from = (uint8_t)from;
-    /* usec / usec = cores; the CPU offset is below 2^32, so * 1e9 fits 64 bits. */
-    return (uint64_t)(s->latest.du_usec - s->ring[from].du_usec) * 1000000000u /
-           (lt - s->ring[from].dt_us);
+    return true;
 }
 
-bool store_series_rate_span(const struct store_series *s, int64_t *window_ns, int64_t *end_ns)
+bool store_series_span(const struct store_series *s, int64_t *window_ns, int64_t *end_ns)
 {
     if (s->rate_from == STORE_NO_RATE) return false;
     *window_ns = (int64_t)(s->latest.dt_us - s->ring[s->rate_from].dt_us) * 1000;
     *end_ns = (s->base_us + (int64_t)s->latest.dt_us) * 1000;
+    return true;
+}
+
+bool store_series_rate(const struct store_series *s, struct store_series_rate *out)
+{
+    const struct store_point *from;
+    uint32_t dt;
+
+    if (s->rate_from == STORE_NO_RATE) return false;
+    from = &s->ring[s->rate_from];
+    dt = s->latest.dt_us - from->dt_us; /* > 0: the start is older than the latest */
+    /* usec / usec = cores; the CPU offset is below 2^32, so * 1e9 fits 64 bits. */
+    out->nanocores = (uint64_t)(s->latest.du_usec - from->du_usec) * 1000000000u / dt;
+    out->window_ns = (int64_t)dt * 1000;
+    out->end_ns = (s->base_us + (int64_t)s->latest.dt_us) * 1000;
     return true;
 }

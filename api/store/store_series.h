@@ -53,11 +53,14 @@ void store_series_init(struct store_series *s);
 bool store_series_add(struct store_series *s, const struct store_series_params *p, int64_t t_ns,
                       uint64_t usage_usec);
 
-/* Recomputes the rate from the kept points (after adding a shipment's samples) and returns
- * its nanocores, 0 without a rate (then rate_from is STORE_NO_RATE). */
-uint64_t store_series_refresh_rate(struct store_series *s, const struct store_series_params *p);
+/* Chooses the rate's start point among the kept ones (after adding a shipment's samples);
+ * false without a rate (then rate_from is STORE_NO_RATE). */
+bool store_series_refresh_rate(struct store_series *s, const struct store_series_params *p);
 
-/* The window and end of the rate last computed; false without one. */
-bool store_series_rate_span(const struct store_series *s, int64_t *window_ns, int64_t *end_ns);
+/* The rate chosen last: from its two points, so nothing more is stored per series (one
+ * division per read). False without one. */
+bool store_series_rate(const struct store_series *s, struct store_series_rate *out);
+/* Its window and end alone (no division). */
+bool store_series_span(const struct store_series *s, int64_t *window_ns, int64_t *end_ns);
 
 #endif

@@ -47,14 +47,22 @@ static void assert_same_rate(struct pair *x)
 {
     struct cpu_rate want;
     bool have = cpu_series_rate(&x->s, x->ring, &x->p, WINDOW, &want);
-    uint64_t nanocores = store_series_refresh_rate(&x->packed, &x->pp);
-    int64_t window, end;
+    struct store_series_rate got;
 
-    assert_int_equal(store_series_rate_span(&x->packed, &window, &end), have);
+    assert_int_equal(store_series_refresh_rate(&x->packed, &x->pp), have);
+    assert_int_equal(store_series_rate(&x->packed, &got), have);
     if (!have) return;
-    assert_int_equal(nanocores, want.nanocores);
-    assert_int_equal(window, want.window_ns);
-    assert_int_equal(end, want.end_ns);
+    assert_int_equal(got.nanocores, want.nanocores);
+    assert_int_equal(got.window_ns, want.window_ns);
+    assert_int_equal(got.end_ns, want.end_ns);
+}
+
+/* The rate after refreshing, 0 without one. */
+static uint64_t nanocores(struct store_series *s, const struct store_series_params *p)
+{
+    struct store_series_rate r;
+
+    return store_series_refresh_rate(s, p) && store_series_rate(s, &r) ? r.nanocores : 0;
 }
 
 static void test_same_rates_as_cpu_series(void **state)
@@ -102,7 +110,7 @@ static void test_reset_and_stale_samples(void **state)
     assert_int_equal(x.packed.rate_from, STORE_NO_RATE);
     add(&x, t + 21 * SEC, 10 + 250000);
     assert_same_rate(&x);
-    assert_int_equal(store_series_refresh_rate(&x.packed, &x.pp), 250000000);
+    assert_int_equal(nanocores(&x.packed, &x.pp), 250000000);
 }
 
 /* 1,000 cores: 15 s of it is 15,000 CPU-seconds, more than 32 bits of microseconds hold. The
@@ -112,16 +120,20 @@ static void test_huge_container_gets_a_shorter_true_window(void **state)
     struct store_series s;
     struct store_series_params p = {
         .spacing_us = WINDOW / 6000, .window_us = WINDOW / 1000, .slack_pct = 10};
-    int64_t window, end;
+    struct store_series_rate r;
 
     (void)state;
     store_series_init(&s);
     for (int i = 0; i < 60; i++)
         assert_true(store_series_add(&s, &p, (100 + i) * SEC, (uint64_t)i * 1000000000));
-    assert_int_equal(store_series_refresh_rate(&s, &p), 1000ull * 1000000000);
-    assert_true(store_series_rate_span(&s, &window, &end));
-    assert_true(window > 0 && window <= 5 * SEC);
-    assert_int_equal(end, 159 * SEC);
+    assert_int_equal(nanocores(&s, &p), 1000ull * 1000000000);
+    int64_t window, end;
+    assert_true(store_series_rate(&s, &r));
+    assert_true(r.window_ns > 0 && r.window_ns <= 5 * SEC);
+    assert_int_equal(r.end_ns, 159 * SEC);
+    assert_true(store_series_span(&s, &window, &end));
+    assert_int_equal(window, r.window_ns);
+    assert_int_equal(end, r.end_ns);
 }
 
 /* Two samples three hours apart cannot share a base: the series starts over at the second. */
@@ -135,12 +147,12 @@ static void test_long_gap_starts_over(void **state)
     store_series_init(&s);
     store_series_add(&s, &p, 10 * SEC, 100);
     store_series_add(&s, &p, 11 * SEC, 200);
-    assert_int_equal(store_series_refresh_rate(&s, &p), 100000);
+    assert_int_equal(nanocores(&s, &p), 100000);
     store_series_add(&s, &p, 3 * 3600 * SEC, 300);
-    assert_int_equal(store_series_refresh_rate(&s, &p), 0);
+    assert_int_equal(nanocores(&s, &p), 0);
     assert_int_equal(s.rate_from, STORE_NO_RATE);
     store_series_add(&s, &p, 3 * 3600 * SEC + SEC, 300 + 500000);
-    assert_int_equal(store_series_refresh_rate(&s, &p), 500000000);
+    assert_int_equal(nanocores(&s, &p), 500000000);
 }
 
 int main(void)
