@@ -433,6 +433,76 @@ static void test_pb_list_after_changes_removals_and_arrivals(void **state)
     store_done(&s);
 }
 
+/* A pod first seen without names, named later, renamed; another pod taking its name over; a
+ * pod moving to another node: each time the pod record is replaced (its name is inline) and
+ * every way to find it follows. */
+static void test_names_change_and_pods_move(void **state)
+{
+    static const char *const uid2 = "99999999-0000-4000-8000-000000000002";
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    struct container_metrics_view cv[2];
+    char names[2][32];
+    struct pod_metrics_view pv;
+    char uid[WIRE_UID_MAX + 1];
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 10, 1);
+    o.pod.namespace_ = "";
+    o.pod.name = "";
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(s.npods, 1);
+    assert_null(pod(&s)); /* unnamed: not addressable */
+    build(&o, 0, 1, 2, 1, T0 + 10 * SEC, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_non_null(pod(&s));
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 2);
+    assert_int_equal(s.npods, 1);
+    assert_int_equal(s.uids.len, 1);
+    /* Renamed (a longer name). */
+    build(&o, 0, 1, 3, 2, T0 + 13 * SEC, 3, 1);
+    o.pod.name = "p-with-a-longer-name";
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_null(pod(&s));
+    struct store_pod *p = store_find_pod(&s, "ns", "p-with-a-longer-name");
+    assert_non_null(p);
+    assert_int_equal(p->ncontainers, 2);
+    store_pod_uid(p, uid);
+    assert_string_equal(uid, UID);
+    size_t n;
+    assert_int_equal(store_sorted_pods(&s, "ns", &n)[0], p);
+    assert_int_equal(n, 1);
+    /* Another pod of that name on node n2 (a recreated StatefulSet pod) takes it over. */
+    build(&o, WIRE_FULL, 7, 1, 0, T0 + 14 * SEC, 3, 1);
+    o.ship.node_name = "n2";
+    o.pod.uid = uid2;
+    o.pod.name = "p-with-a-longer-name";
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    p = store_find_pod(&s, "ns", "p-with-a-longer-name");
+    store_pod_uid(p, uid);
+    assert_string_equal(uid, uid2);
+    assert_int_equal(s.npods, 2);
+    /* The first pod now ships from n2 too: it moves, n1 keeps nothing. */
+    struct wire_pod both[2] = {o.pod, o.pod};
+    both[1].uid = UID;
+    both[1].name = "p";
+    o.ship.pods = both;
+    o.ship.npods = 2;
+    o.ship.seq = 2;
+    o.ship.base_seq = 1;
+    o.ship.sent_ns = T0 + 15 * SEC;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_APPLIED);
+    assert_int_equal(s.npods, 2);
+    assert_string_equal(pod(&s)->node->name, "n2");
+    assert_int_equal(((struct store_node *)strmap_get(&s.nodes, "n1"))->npods, 0);
+    assert_int_equal(((struct store_node *)strmap_get(&s.nodes, "n2"))->npods, 2);
+    store_done(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_churn_stays_bounded),
         cmocka_unit_test(test_pb_list_from_stored_messages),
         cmocka_unit_test(test_pb_list_after_changes_removals_and_arrivals),
+        cmocka_unit_test(test_names_change_and_pods_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
