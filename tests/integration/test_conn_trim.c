@@ -22,14 +22,21 @@
 
 #define CONNS 200
 
+static struct agg_harness h;
+static struct client {
+    int fd;
+    SSL *ssl;
+} clients[CONNS];
+static SSL_CTX *ctx;
+
 /* The value of an unlabelled sample in /metrics, or -1. */
-static long long metric(struct agg_harness *h, const char *name)
+static long long metric(const char *name)
 {
     struct http_result r;
     char key[128];
     long long v = -1;
 
-    if (ah_get(h, "/metrics", NULL, NULL, &r) == 0 && r.status == 200 && r.body.data) {
+    if (ah_get(&h, "/metrics", NULL, NULL, &r) == 0 && r.status == 200 && r.body.data) {
         snprintf(key, sizeof(key), "\n%s ", name);
         const char *at = strstr(r.body.data, key);
         if (at) v = strtoll(at + strlen(key), NULL, 10);
@@ -38,14 +45,9 @@ static long long metric(struct agg_harness *h, const char *name)
     return v;
 }
 
-struct client {
-    int fd;
-    SSL *ssl;
-};
-
 /* A TLS connection (ALPN h2, as collectors connect) that sends the first half of one record
  * (the HTTP/2 preface) and then nothing more. */
-static void connect_half_record(SSL_CTX *ctx, int port, struct client *c)
+static void connect_half_record(int port, struct client *c)
 {
     static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -72,28 +74,20 @@ static void connect_half_record(SSL_CTX *ctx, int port, struct client *c)
 
 static void test_idle_connections_keep_no_empty_input_buffer(void **state)
 {
-    static struct client clients[CONNS];
-    struct agg_harness h;
-    SSL_CTX *ctx;
-
     (void)state;
-    memset(&h, 0, sizeof(h));
-    assert_int_equal(ah_start(&h, "-q"), 0);
-    assert_non_null(ctx = SSL_CTX_new(TLS_client_method()));
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 
     /* Connections idle between whole requests: h2o already freed what they read. */
-    long long released0 = metric(&h, "kmetrics_connection_input_buffers_released_total");
+    long long released0 = metric("kmetrics_connection_input_buffers_released_total");
     assert_true(released0 >= 0);
 
     for (int i = 0; i < CONNS; i++)
-        connect_half_record(ctx, h.port, &clients[i]);
+        connect_half_record(h.port, &clients[i]);
     /* conn_trim runs every 100 ms of the event loop; give it a few rounds. */
     usleep(500000);
-    long long open = metric(&h, "kmetrics_connections_open");
-    long long holding = metric(&h, "kmetrics_connection_input_buffers");
-    long long held = metric(&h, "kmetrics_connection_input_buffer_bytes");
-    long long released = metric(&h, "kmetrics_connection_input_buffers_released_total");
+    long long open = metric("kmetrics_connections_open");
+    long long holding = metric("kmetrics_connection_input_buffers");
+    long long held = metric("kmetrics_connection_input_buffer_bytes");
+    long long released = metric("kmetrics_connection_input_buffers_released_total");
     fprintf(stderr,
             "%d connections idle mid-record: %lld open, %lld holding an input buffer (%lld "
             "bytes), %lld empty buffers given back\n",
@@ -103,14 +97,29 @@ static void test_idle_connections_keep_no_empty_input_buffer(void **state)
     assert_true(holding >= 0 && holding <= 1);
     assert_true(held >= 0 && held <= 64 * 1024);
     assert_true(released - released0 >= CONNS);
+}
 
+static int setup(void **state)
+{
+    (void)state;
+    ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) return -1;
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    return ah_start(&h, "-q");
+}
+
+/* Also after a failed check: the aggregator is stopped, the clients closed. */
+static int teardown(void **state)
+{
+    (void)state;
     for (int i = 0; i < CONNS; i++) {
         SSL_free(clients[i].ssl);
-        close(clients[i].fd);
+        if (clients[i].fd > 0) close(clients[i].fd);
     }
     SSL_CTX_free(ctx);
     ah_stop(&h);
     tu_rm_rf(h.dir);
+    return 0;
 }
 
 int main(void)
@@ -126,7 +135,7 @@ int main(void)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
     return rc;
 }
