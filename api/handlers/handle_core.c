@@ -39,12 +39,15 @@ static void node_json(struct outbuf *b, const struct store_node *n, const char *
 
 static void pod_json(struct outbuf *b, const struct store_pod *p)
 {
+    char uid[WIRE_UID_MAX + 1];
+
+    store_pod_uid(p, uid);
     outbuf_puts(b, "{\"metadata\":{\"name\":");
     jstr(b, p->name);
     outbuf_puts(b, ",\"namespace\":");
     jstr(b, p->namespace_);
     outbuf_puts(b, ",\"uid\":");
-    jstr(b, p->uid);
+    jstr(b, uid);
     outbuf_puts(b, "},\"spec\":{\"nodeName\":");
     jstr(b, p->node->name);
     outbuf_puts(b, "},\"status\":{\"phase\":\"Running\"}}");
@@ -105,7 +108,7 @@ enum request_verb handle_core(struct aggregator *agg, h2o_req_t *req, const stru
             &agg->store, r->kind == ROUTE_CORE_PODS_NAMESPACE ? ns : NULL, &count);
         list_start(&b, "PodList");
         for (size_t i = 0; i < count; i++) {
-            if (!pods[i]->key || !store_node_selected(&agg->store, pods[i]->node)) continue;
+            if (!pods[i]->named || !store_node_selected(&agg->store, pods[i]->node)) continue;
             if (n++) outbuf_putc(&b, ',');
             pod_json(&b, pods[i]);
         }

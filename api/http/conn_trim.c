@@ -9,6 +9,7 @@ struct tracked {
 };
 
 static h2o_linklist_t open_sockets = {&open_sockets, &open_sockets};
+static uint64_t released_total;
 
 static void on_close(void *data)
 {
@@ -43,5 +44,19 @@ size_t conn_trim_idle(void)
             n++;
         }
     }
+    released_total += n;
     return n;
+}
+
+void conn_trim_get_stats(struct conn_trim_stats *out)
+{
+    *out = (struct conn_trim_stats){.released_total = released_total};
+    for (h2o_linklist_t *l = open_sockets.next; l != &open_sockets; l = l->next) {
+        const h2o_buffer_t *buf = H2O_STRUCT_FROM_MEMBER(struct tracked, link, l)->sock->input;
+        out->open++;
+        if (buf && buf->bytes != NULL) { /* a prototype's initial buffer has none */
+            out->holding++;
+            out->held_bytes += buf->capacity;
+        }
+    }
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <h2o.h>
 
@@ -17,5 +18,15 @@ bool conn_trim_track(h2o_socket_t *sock);
 
 /* Frees the empty input buffers of tracked sockets; returns how many. */
 size_t conn_trim_idle(void);
+
+struct conn_trim_stats {
+    size_t open;             /* tracked (accepted, not yet closed) sockets */
+    size_t holding;          /* of them, those holding an input buffer */
+    size_t held_bytes;       /* that buffers' capacity */
+    uint64_t released_total; /* input buffers given back since the start */
+};
+
+/* Walks the tracked sockets now (for /metrics: what an idle connection keeps is visible). */
+void conn_trim_get_stats(struct conn_trim_stats *out);
 
 #endif

@@ -305,6 +305,20 @@ bool label_index_pod(const struct label_index *li, const char *key, const char *
     return found(e, labels, nlabels);
 }
 
+bool label_index_pod_bin(const struct label_index *li, const char *namespace_, const char *name,
+                         const uint8_t *uid, const struct label_view **labels, size_t *nlabels)
+{
+    char key[KEY_MAX + 1];
+    const struct entry *e;
+
+    *labels = NULL;
+    *nlabels = 0;
+    if (!make_key(LABEL_POD, namespace_, name, key)) return false;
+    if (!(e = strmap_get(&li->map[LABEL_POD], key))) return false;
+    if (e->has_uid && uid && memcmp(e->uid, uid, 16) != 0) return false;
+    return found(e, labels, nlabels);
+}
+
 bool label_index_node(const struct label_index *li, const char *name,
                       const struct label_view **labels, size_t *nlabels)
 {

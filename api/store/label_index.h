@@ -48,6 +48,10 @@ void label_index_relist_end(struct label_index *li, enum label_kind kind);
  * name and nothing is returned. Labels stay valid until the next change to the index. */
 bool label_index_pod(const struct label_index *li, const char *key, const char *uid,
                      const struct label_view **labels, size_t *nlabels);
+/* The same by namespace and name, with the binary uid of a pod sent with a canonical UUID
+ * (NULL: not known as one). */
+bool label_index_pod_bin(const struct label_index *li, const char *namespace_, const char *name,
+                         const uint8_t *uid, const struct label_view **labels, size_t *nlabels);
 bool label_index_node(const struct label_index *li, const char *name,
                       const struct label_view **labels, size_t *nlabels);
 

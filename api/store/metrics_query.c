@@ -189,9 +189,7 @@ static int query_pods(struct store *s, struct metrics_query_scratch *x,
 
     if (!single && q->format == QUERY_PROTOBUF) return query_pods_pb_cached(s, x, q, out);
     if (single) {
-        char key[64 + 1 + 256];
-        snprintf(key, sizeof(key), "%s/%s", q->ns, q->name);
-        const struct store_pod *p = strmap_get(&s->pods, key);
+        const struct store_pod *p = store_find_pod(s, q->ns, q->name);
         if (!p) return 404;
         nconts = p->ncontainers;
     }
@@ -200,9 +198,8 @@ static int query_pods(struct store *s, struct metrics_query_scratch *x,
     containers = x->containers;
     names = x->names;
     if (single) {
-        char key[64 + 1 + 256];
-        snprintf(key, sizeof(key), "%s/%s", q->ns, q->name);
-        add_pod(s, q, strmap_get(&s->pods, key), views, &nviews, containers, names, &ncontainers);
+        add_pod(s, q, store_find_pod(s, q->ns, q->name), views, &nviews, containers, names,
+                &ncontainers);
         if (nviews == 0) {
             rc = 404; /* known, but nothing measured yet */
             goto out;

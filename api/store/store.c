@@ -9,10 +9,13 @@
 
 #include "render/render.h"
 
+/* At a million containers each byte of their record is a MiB. */
+_Static_assert(sizeof(struct store_container) <= 136, "a container record grew");
+
 /* --- series ------------------------------------------------------------------------------- */
 
-static void series_add_all(struct store *s, struct store_series *ser,
-                           const struct wire_sample *samples, size_t n)
+static void node_series_add_all(struct store *s, struct node_series *ser,
+                                const struct wire_sample *samples, size_t n)
 {
     bool reset;
 
@@ -24,8 +27,8 @@ static void series_add_all(struct store *s, struct store_series *ser,
 }
 
 /* Rates are computed when samples arrive (every ship interval) rather than on every read. */
-static void series_refresh_rate(const struct store *s, const struct store_series *ser,
-                                struct store_rate *r)
+static void node_refresh_rate(const struct store *s, const struct node_series *ser,
+                              struct store_rate *r)
 {
     struct cpu_rate rate;
 
@@ -51,10 +54,15 @@ void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
         .spacing_ns = cpu_series_spacing(window_ns, STORE_POINTS, 2, 0),
         .slack_pct = 10,
     };
+    s->series_params = (struct store_series_params){
+        .spacing_us = s->cpu_params.spacing_ns / 1000,
+        .window_us = window_ns / 1000,
+        .slack_pct = 10,
+    };
     s->node_expiry_ns = node_expiry_ns;
     strmap_init(&s->nodes);
-    strmap_init(&s->pods);
-    strmap_init(&s->uids);
+    pod_index_init(&s->pods, POD_BY_NAME);
+    pod_index_init(&s->uids, POD_BY_UID);
     strmap_init(&s->names);
     outbuf_init(&s->pb_scratch);
 }
@@ -104,8 +112,8 @@ static void container_clear(struct store *s, struct store_container *c)
 static void pod_unindex(struct store *s, struct store_pod *p)
 {
     s->membership_gen++;
-    if (p->key && strmap_get(&s->pods, p->key) == p) strmap_del(&s->pods, p->key);
-    if (strmap_get(&s->uids, p->uid) == p) strmap_del(&s->uids, p->uid);
+    if (p->named) pod_index_del(&s->pods, p);
+    pod_index_del(&s->uids, p);
 }
 
 static void pod_free(struct store *s, struct store_pod *p)
@@ -118,7 +126,7 @@ static void pod_free(struct store *s, struct store_pod *p)
     s->npods--;
     p->node->npods--;
     free(p->containers);
-    free(p->names_block);
+    unintern(s, p->namespace_);
     free(p->pb);
     free(p);
 }
@@ -151,9 +159,9 @@ void store_done(struct store *s)
     for (size_t it = 0; strmap_next(&s->nodes, &it, &k, &v);)
         node_free(s, v);
     strmap_done(&s->nodes);
-    strmap_done(&s->pods);
-    strmap_done(&s->uids);
-    strmap_done(&s->names); /* empty: every name was released with its container */
+    pod_index_done(&s->pods);
+    pod_index_done(&s->uids);
+    strmap_done(&s->names); /* empty: every name was released with its container or pod */
     free(s->sorted);
     outbuf_done(&s->pb_scratch);
 }
@@ -167,8 +175,7 @@ static int cmp_pod_key(const void *a, const void *b)
 
 struct store_pod *const *store_sorted_pods(struct store *s, const char *ns, size_t *n)
 {
-    const char *k;
-    void *v;
+    struct store_pod *p;
     size_t lo, hi;
 
     if (!s->sorted || s->sorted_gen != s->membership_gen) {
@@ -179,8 +186,8 @@ struct store_pod *const *store_sorted_pods(struct store *s, const char *ns, size
         }
         s->sorted = arr;
         s->nsorted = 0;
-        for (size_t it = 0; strmap_next(&s->pods, &it, &k, &v);)
-            s->sorted[s->nsorted++] = v;
+        for (size_t it = 0; (p = pod_index_next(&s->pods, &it));)
+            s->sorted[s->nsorted++] = p;
         qsort(s->sorted, s->nsorted, sizeof(*s->sorted), cmp_pod_key);
         s->sorted_gen = s->membership_gen;
     }
@@ -222,63 +229,105 @@ static struct store_node *node_get_or_create(struct store *s, const char *name, 
     return n;
 }
 
-static int pod_set_names(struct store *s, struct store_pod *p, const struct wire_pod *wp)
+/* Pod uids are a canonical UUID or 32 hex (the wire decoder checked): 16 bytes either way. */
+static bool uid_parse(const char *uid, uint8_t out[16], bool *dashed)
 {
-    size_t nl = strlen(wp->namespace_), ml = strlen(wp->name);
-    bool named = nl && ml;
-    char *block;
+    char hex[32];
+    size_t n = 0;
 
-    if (p->names_block && strcmp(p->namespace_, wp->namespace_) == 0 &&
-        strcmp(p->name, wp->name) == 0)
-        return 0;
-    block = malloc(nl + 1 + ml + 1 + (named ? nl + 1 + ml + 1 : 0));
-    if (!block) return -ENOMEM;
-    memcpy(block, wp->namespace_, nl + 1);
-    memcpy(block + nl + 1, wp->name, ml + 1);
-    if (named) {
-        char *key = block + nl + 1 + ml + 1;
-        memcpy(key, wp->namespace_, nl);
-        key[nl] = '/';
-        memcpy(key + nl + 1, wp->name, ml + 1);
+    *dashed = strlen(uid) == 36;
+    for (const char *c = uid; *c && n < sizeof(hex); c++)
+        if (*c != '-') hex[n++] = *c;
+    return n == sizeof(hex) && hex_decode(hex, 16, out);
+}
+
+void store_pod_uid(const struct store_pod *p, char out[WIRE_UID_MAX + 1])
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t o = 0;
+
+    for (unsigned i = 0; i < 16; i++) {
+        if (p->uid_dashed && (i == 4 || i == 6 || i == 8 || i == 10)) out[o++] = '-';
+        out[o++] = digits[p->uid[i] >> 4];
+        out[o++] = digits[p->uid[i] & 15];
     }
-    if (p->key && strmap_get(&s->pods, p->key) == p) strmap_del(&s->pods, p->key);
-    free(p->names_block);
-    p->names_block = block;
-    p->namespace_ = block;
-    p->name = block + nl + 1;
-    p->key = named ? block + nl + 1 + ml + 1 : NULL;
+    out[o] = '\0';
+}
+
+struct store_pod *store_find_pod(const struct store *s, const char *ns, const char *name)
+{
+    return pod_index_by_name(&s->pods, ns, name);
+}
+
+/* A pod with the wire pod's names: p itself when they did not change, else a new allocation
+ * (the name is inline) that takes p's place everywhere; NULL on allocation failure, p then
+ * unchanged. */
+static struct store_pod *pod_set_names(struct store *s, struct store_pod *p,
+                                       const struct wire_pod *wp)
+{
+    size_t ml = strlen(wp->name);
+    const char *ns;
+    struct store_pod *np;
+
+    if (p && strcmp(p->namespace_, wp->namespace_) == 0 && strcmp(p->name, wp->name) == 0) return p;
+    if (!(ns = intern(s, wp->namespace_))) return NULL;
+    np = malloc(sizeof(*np) + ml + 1);
+    if (!np) {
+        unintern(s, ns);
+        return NULL;
+    }
+    if (p) {
+        memcpy(np, p, sizeof(*np));
+        if (p->named) pod_index_del(&s->pods, p);
+        pod_index_put(&s->uids, np); /* replaces p: the table does not grow */
+        for (struct store_pod **pp = &p->node->pods; *pp; pp = &(*pp)->next)
+            if (*pp == p) {
+                *pp = np;
+                break;
+            }
+        unintern(s, p->namespace_);
+        free(p);
+    } else {
+        memset(np, 0, sizeof(*np));
+    }
+    np->namespace_ = ns;
+    memcpy(np->name, wp->name, ml + 1);
+    np->named = ns[0] && ml;
     s->membership_gen++;
     /* A newer pod with the same namespace/name (a recreated StatefulSet pod) takes over. */
-    if (p->key && strmap_put(&s->pods, p->key, p)) return -ENOMEM;
-    return 0;
+    if (np->named && pod_index_put(&s->pods, np)) np->named = false;
+    return np;
 }
 
 static struct store_pod *pod_get_or_create(struct store *s, struct store_node *n,
-                                           const struct wire_pod *wp, int64_t now_real)
+                                           const struct wire_pod *wp)
 {
-    struct store_pod *p = strmap_get(&s->uids, wp->uid);
+    uint8_t uid[16];
+    bool dashed;
+    struct store_pod *p;
 
+    if (!uid_parse(wp->uid, uid, &dashed)) return NULL;
+    p = pod_index_by_uid(&s->uids, uid);
     if (p && p->node != n) {
         /* The pod moved (or a stale node still claims it): the newest shipment owns it. */
         node_remove_pod(s, p->node, p);
         p = NULL;
     }
-    if (!p) {
-        p = calloc(1, sizeof(*p));
-        if (!p) return NULL;
-        memcpy(p->uid, wp->uid, strlen(wp->uid) + 1);
-        p->node = n;
-        p->first_seen_ns = now_real;
-        if (strmap_put(&s->uids, p->uid, p)) {
-            free(p);
-            return NULL;
-        }
-        p->next = n->pods;
-        n->pods = p;
-        n->npods++;
-        s->npods++;
+    if (p) return pod_set_names(s, p, wp);
+    if (!(p = pod_set_names(s, NULL, wp))) return NULL;
+    memcpy(p->uid, uid, 16);
+    p->uid_dashed = dashed;
+    p->node = n;
+    if (pod_index_put(&s->uids, p)) {
+        if (p->named) pod_index_del(&s->pods, p);
+        unintern(s, p->namespace_);
+        free(p);
+        return NULL;
     }
-    if (pod_set_names(s, p, wp)) return NULL;
+    p->next = n->pods;
+    n->pods = p;
+    n->npods++;
+    s->npods++;
     return p;
 }
 
@@ -291,16 +340,32 @@ static void pod_remove_container(struct store *s, struct store_pod *p, size_t i)
     s->ncontainers--;
 }
 
+/* What a container is known by (struct store_container's id). */
+static void container_key(const char *hex_id, uint8_t key[16])
+{
+    uint8_t id[WIRE_ID_LEN / 2];
+    uint64_t w[4], h;
+
+    hex_decode(hex_id, sizeof(id), id); /* 64 hex: the wire decoder checked */
+    memcpy(w, id, sizeof(w));
+    /* Every bit of the id reaches the hash (independent multiplies: cheap per sample). */
+    h = w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xc2b2ae3d27d4eb4full + w[2] * 0x165667b19e3779f9ull +
+        w[3] * 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    memcpy(key, id, 8);
+    memcpy(key + 8, &h, 8);
+}
+
 static struct store_container *pod_container(struct store *s, struct store_pod *p,
                                              const struct wire_container *wc, bool create)
 {
-    uint8_t id[WIRE_ID_LEN / 2];
+    uint8_t id[16];
 
-    hex_decode(wc->id, sizeof(id), id); /* 64 hex: the wire decoder checked */
+    container_key(wc->id, id);
     for (size_t i = 0; i < p->ncontainers; i++) {
         if (memcmp(p->containers[i].id, id, sizeof(id)) == 0) return &p->containers[i];
     }
-    if (!create) return NULL;
+    if (!create || p->ncontainers >= UINT16_MAX) return NULL;
     struct store_container *grown =
         realloc(p->containers, (p->ncontainers + 1) * sizeof(*p->containers));
     if (!grown) return NULL;
@@ -308,6 +373,7 @@ static struct store_container *pod_container(struct store *s, struct store_pod *
     struct store_container *c = &p->containers[p->ncontainers];
     memset(c, 0, sizeof(*c));
     memcpy(c->id, id, sizeof(id));
+    store_series_init(&c->cpu);
     c->name = intern(s, wc->name);
     if (!c->name) return NULL;
     p->ncontainers++;
@@ -346,12 +412,15 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
     struct store_pod *p;
 
     if (wp->removed) {
-        p = strmap_get(&s->uids, wp->uid);
+        uint8_t uid[16];
+        bool dashed;
+        p = uid_parse(wp->uid, uid, &dashed) ? pod_index_by_uid(&s->uids, uid) : NULL;
         if (p && p->node == n) node_remove_pod(s, n, p);
         return 0;
     }
-    p = pod_get_or_create(s, n, wp, now_real);
+    p = pod_get_or_create(s, n, wp);
     if (!p) return -ENOMEM;
+    p->listed = true;
     for (size_t i = 0; i < wp->ncontainers; i++) {
         const struct wire_container *wc = &wp->containers[i];
         struct store_container *c = pod_container(s, p, wc, !wc->removed);
@@ -366,17 +435,21 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
             unintern(s, c->name);
             c->name = nm;
         }
-        series_add_all(s, &c->cpu, wc->samples, wc->nsamples);
-        series_refresh_rate(s, &c->cpu, &c->rate);
-        c->memory = wc->memory;
+        for (size_t k = 0; k < wc->nsamples; k++)
+            store_series_add(&c->cpu, &s->series_params, wc->samples[k].real_ns,
+                             wc->samples[k].usage_usec);
+        store_series_refresh_rate(&c->cpu, &s->series_params);
+        c->working_set =
+            wc->memory.have & WIRE_HAVE_WORKING_SET ? wc->memory.working_set : STORE_NOT_MEASURED;
+        c->swap = wc->memory.have & WIRE_HAVE_SWAP ? wc->memory.swap : STORE_NOT_MEASURED;
     }
     if (full) {
         /* A snapshot lists every live container: the rest are gone. */
         for (size_t i = p->ncontainers; i-- > 0;) {
             bool listed = false;
             for (size_t j = 0; j < wp->ncontainers && !listed; j++) {
-                uint8_t id[WIRE_ID_LEN / 2];
-                hex_decode(wp->containers[j].id, sizeof(id), id);
+                uint8_t id[16];
+                container_key(wp->containers[j].id, id);
                 listed = memcmp(p->containers[i].id, id, sizeof(id)) == 0;
             }
             if (!listed) pod_remove_container(s, p, i);
@@ -427,9 +500,11 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
     n->cpu_cores = ship->node.cpu_cores;
     n->memory_capacity = ship->node.memory_capacity;
     n->memory = ship->node.memory;
-    series_add_all(s, &n->cpu, ship->node.samples, ship->node.nsamples);
-    series_refresh_rate(s, &n->cpu, &n->rate);
+    node_series_add_all(s, &n->cpu, ship->node.samples, ship->node.nsamples);
+    node_refresh_rate(s, &n->cpu, &n->rate);
 
+    for (struct store_pod *p = n->pods; p; p = p->next)
+        p->listed = false;
     for (size_t i = 0; i < ship->npods; i++) {
         if (apply_pod(s, n, &ship->pods[i], full, ship->sent_ns)) {
             node_free(s, n); /* never leave a node half-applied */
@@ -437,12 +512,10 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
         }
     }
     if (full) {
+        /* A snapshot lists every live pod: the rest are gone. */
         for (struct store_pod *p = n->pods, *next; p; p = next) {
-            bool listed = false;
             next = p->next;
-            for (size_t j = 0; j < ship->npods && !listed; j++)
-                listed = !ship->pods[j].removed && strcmp(p->uid, ship->pods[j].uid) == 0;
-            if (!listed) node_remove_pod(s, n, p);
+            if (!p->listed) node_remove_pod(s, n, p);
         }
     }
     *result = STORE_APPLIED;
@@ -473,25 +546,30 @@ void store_pod_labels(const struct store *s, const struct store_pod *p,
 {
     *labels = NULL;
     *nlabels = 0;
-    if (s->labels && p->key) label_index_pod(s->labels, p->key, p->uid, labels, nlabels);
+    if (s->labels && p->named)
+        label_index_pod_bin(s->labels, p->namespace_, p->name, p->uid_dashed ? p->uid : NULL,
+                            labels, nlabels);
 }
 
 void store_set_label_index(struct store *s, const struct label_index *li)
 {
-    const char *k;
-    void *v;
+    struct store_pod *p;
 
     s->labels = li;
-    for (size_t it = 0; strmap_next(&s->uids, &it, &k, &v);)
-        pod_refresh_pb(s, v);
+    for (size_t it = 0; (p = pod_index_next(&s->uids, &it));)
+        pod_refresh_pb(s, p);
 }
 
 void store_labels_changed(struct store *s, enum label_kind kind, const char *key)
 {
+    const char *slash = strchr(key, '/');
+    char ns[WIRE_LABEL_MAX + 1];
     struct store_pod *p;
 
-    if (kind != LABEL_POD || !(p = strmap_get(&s->pods, key))) return;
-    pod_refresh_pb(s, p);
+    if (kind != LABEL_POD || !slash || (size_t)(slash - key) >= sizeof(ns)) return;
+    memcpy(ns, key, (size_t)(slash - key));
+    ns[slash - key] = '\0';
+    if ((p = pod_index_by_name(&s->pods, ns, slash + 1))) pod_refresh_pb(s, p);
 }
 
 /* --- views -------------------------------------------------------------------------------- */
@@ -526,6 +604,13 @@ bool store_node_view(const struct store *s, const struct store_node *n,
     return true;
 }
 
+static void container_memory(const struct store_container *c, struct usage_view *u)
+{
+    u->memory_bytes = c->working_set != STORE_NOT_MEASURED ? c->working_set : 0;
+    u->has_swap = c->swap != STORE_NOT_MEASURED;
+    u->swap_bytes = u->has_swap ? c->swap : 0;
+}
+
 bool store_pod_view(const struct store *s, const struct store_pod *p,
                     struct container_metrics_view *containers, char (*name_buf)[32],
                     struct pod_metrics_view *out)
@@ -534,32 +619,36 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
     int64_t newest = 0, window = 0;
 
     /* Rates were computed when the samples arrived. */
-    if (!p->key) return false; /* nothing named it: it cannot be addressed through the API */
+    if (!p->named) return false; /* nothing named it: it cannot be addressed through the API */
     if (!store_node_selected(s, p->node)) return false;
     memset(out, 0, sizeof(*out));
-    for (size_t i = 0; i < p->ncontainers; i++)
-        if (p->containers[i].rate.window_ns && p->containers[i].rate.end_ns > newest) {
-            newest = p->containers[i].rate.end_ns;
-            window = p->containers[i].rate.window_ns;
+    for (size_t i = 0; i < p->ncontainers; i++) {
+        int64_t w, end;
+        if (store_series_span(&p->containers[i].cpu, &w, &end) && end > newest) {
+            newest = end;
+            window = w;
         }
+    }
     for (size_t i = 0; i < p->ncontainers; i++) {
         const struct store_container *c = &p->containers[i];
-        uint64_t cpu = c->rate.nanocores;
+        struct store_series_rate rate;
+        uint64_t cpu;
         bool gone;
         size_t j;
 
         /* A container without a rate yet is left out; its pod is still served. */
-        if (c->rate.window_ns == 0) continue;
+        if (!store_series_rate(&c->cpu, &rate)) continue;
+        cpu = rate.nanocores;
         /* A container whose samples stopped before its pod's newest (it exited: the collector
          * ships its last figures for a while) counts only for the CPU it used inside the
          * pod's window, so a restart or a finished job does not add its old rate on top of
          * the new container's, and its memory is no longer in use. */
-        gone = newest - c->rate.end_ns > EXITED_SLACK_NS;
+        gone = newest - rate.end_ns > EXITED_SLACK_NS;
         if (gone) {
-            int64_t from = c->rate.end_ns - c->rate.window_ns, lo = newest - window;
-            int64_t inside = c->rate.end_ns - (from > lo ? from : lo);
+            int64_t from = rate.end_ns - rate.window_ns, lo = newest - window;
+            int64_t inside = rate.end_ns - (from > lo ? from : lo);
             if (inside <= 0) continue; /* ended before the window: nothing to show */
-            cpu = (uint64_t)((double)c->rate.nanocores * (double)inside / (double)window);
+            cpu = (uint64_t)((double)rate.nanocores * (double)inside / (double)window);
         }
         if (c->name[0]) {
             containers[n].name = c->name;
@@ -573,22 +662,12 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
             ;
         if (j < n) {
             containers[j].usage.cpu_nanocores += cpu;
-            if (!gone) {
-                containers[j].usage.memory_bytes =
-                    c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
-                containers[j].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
-                containers[j].usage.swap_bytes = c->memory.swap;
-            }
+            if (!gone) container_memory(c, &containers[j].usage);
             continue;
         }
         memset(&containers[n].usage, 0, sizeof(containers[n].usage));
         containers[n].usage.cpu_nanocores = cpu;
-        if (!gone) {
-            containers[n].usage.memory_bytes =
-                c->memory.have & WIRE_HAVE_WORKING_SET ? c->memory.working_set : 0;
-            containers[n].usage.has_swap = c->memory.have & WIRE_HAVE_SWAP;
-            containers[n].usage.swap_bytes = c->memory.swap;
-        }
+        if (!gone) container_memory(c, &containers[n].usage);
         n++;
     }
     out->timestamp_ns = newest;

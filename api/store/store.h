@@ -15,13 +15,14 @@
 #include "wire/wire.h"
 
 #include "label_index.h"
+#include "pod_index.h"
 #include "metrics_model.h"
 #include "selector.h"
+#include "store_series.h"
 
-#define STORE_POINTS 8 /* kept CPU points per series, spaced to span the window */
-
-/* CPU history on the collectors' wall-clock sample times (common/cpu_series.h). */
-struct store_series {
+/* The node's CPU history on the collectors' wall-clock sample times (common/cpu_series.h):
+ * exact nanoseconds, any node size. Containers use the packed store_series. */
+struct node_series {
     struct cpu_series s;
     struct cpu_point ring[STORE_POINTS];
 };
@@ -34,33 +35,37 @@ struct store_rate {
     int64_t end_ns;
 };
 
+#define STORE_NOT_MEASURED UINT64_MAX /* a memory figure the collector did not send */
+
+/* 136 bytes: at a million containers every field counts. */
 struct store_container {
-    uint8_t id[WIRE_ID_LEN / 2]; /* binary: half the memory of the hex string */
-    const char *name;            /* interned (store.names); "" → "container-<id12>" served */
-    struct store_series cpu;
-    struct store_rate rate;
-    struct wire_usage memory;
+    /* The id's first 8 bytes (for generated names) and a 64-bit hash of all 32: what tells a
+     * pod's containers apart, at half the memory of the binary id. */
+    uint8_t id[16];
+    const char *name;        /* interned (store.names); "" → "container-<id12>" served */
+    struct store_series cpu; /* with its current rate's window */
+    uint64_t working_set;    /* newest figures, or STORE_NOT_MEASURED */
+    uint64_t swap;
 };
 
 struct store_node;
 
 struct store_pod {
-    char uid[WIRE_UID_MAX + 1];
-    /* One allocation holds "ns\0name\0ns/name\0": fewer cache misses when listing. */
-    char *names_block; /* owned */
-    const char *namespace_;
-    const char *name;
-    const char *key; /* "namespace/name"; NULL when unnamed */
+    uint8_t uid[16]; /* binary; uid_dashed: sent as a canonical UUID, else as 32 hex */
+    bool uid_dashed : 1;
+    bool named : 1;  /* namespace and name both known: only then can the API address it */
+    bool listed : 1; /* named by the full snapshot being applied */
+    uint16_t ncontainers;
+    uint32_t pb_len;
+    const char *namespace_; /* interned (store.names): a cluster has few namespaces */
     struct store_node *node;
     struct store_container *containers; /* owned array */
-    size_t ncontainers;
-    int64_t first_seen_ns;
     int64_t updated_ns; /* the collector's send time of the last shipment that changed it */
     /* Its PodMetrics protobuf message, rendered when a shipment changes the pod (every ship
      * interval) so a LIST only frames stored bytes. NULL while the pod is not served. */
     char *pb;
-    uint32_t pb_len;
     struct store_pod *next; /* in node->pods */
+    char name[];            /* inline: one allocation per pod */
 };
 
 struct store_node {
@@ -72,7 +77,7 @@ struct store_node {
     int64_t first_seen_ns;
     uint32_t cpu_cores;
     uint64_t memory_capacity;
-    struct store_series cpu;
+    struct node_series cpu;
     struct store_rate rate;
     struct wire_usage memory;
     struct store_pod *pods;
@@ -86,14 +91,16 @@ struct store_stats {
 };
 
 struct store {
-    int64_t window_ns; /* --metric-resolution */
-    struct cpu_series_params cpu_params;
+    int64_t window_ns;                        /* --metric-resolution */
+    struct cpu_series_params cpu_params;      /* nodes */
+    struct store_series_params series_params; /* containers */
     int64_t node_expiry_ns; /* a node silent this long is dropped, unless its collector says
                                its ship interval (then 3 of those) */
     struct strmap nodes;    /* name -> store_node */
-    struct strmap pods;     /* "ns/name" -> store_pod */
-    struct strmap uids;     /* pod uid -> store_pod */
-    struct strmap names;    /* interned container names (few distinct, shared by thousands) */
+    struct pod_index pods;  /* by namespace and name (named pods) */
+    struct pod_index uids;  /* by uid */
+    struct strmap names;    /* interned container names and namespaces (few distinct, shared
+                               by thousands) */
     size_t npods;
     size_t ncontainers;
     struct store_stats stats;
@@ -130,6 +137,11 @@ enum store_apply_result {
  * than left half-updated). */
 int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_mono_ns,
                 enum store_apply_result *result);
+
+/* A named pod, NULL when unknown. */
+struct store_pod *store_find_pod(const struct store *s, const char *ns, const char *name);
+/* The pod's uid as it was sent. */
+void store_pod_uid(const struct store_pod *p, char out[WIRE_UID_MAX + 1]);
 
 /* Named pods in namespace/name order; with ns, only that namespace's. Valid until the next
  * store change. NULL with *n = 0 on allocation failure. */

@@ -94,6 +94,14 @@ static void test_upsert_update_delete(void **state)
     assert_int_equal(label_index_upsert(li, LABEL_POD, "ns", "p", UID2, NULL, 0), 0);
     assert_int_equal(nchanges, 4);
     assert_null(pod_labels(li, "ns/p", UID1));
+    /* The same answers by namespace, name and binary uid (what the store holds). */
+    uint8_t u1[16], u2[16];
+    assert_true(label_index_uuid(UID1, u1) && label_index_uuid(UID2, u2));
+    assert_true(label_index_pod_bin(li, "ns", "p", u2, &l, &n));
+    assert_true(label_index_pod_bin(li, "ns", "p", NULL, &l, &n));
+    assert_false(label_index_pod_bin(li, "ns", "p", u1, &l, &n));
+    assert_false(label_index_pod_bin(li, "ns", "q", u2, &l, &n));
+    assert_false(label_index_pod_bin(li, "", "p", NULL, &l, &n));
 
     /* A late DELETED for the old uid leaves the new pod alone; its own removes it. */
     label_index_delete(li, LABEL_POD, "ns", "p", UID1);

@@ -64,7 +64,7 @@ static void build(struct one_pod *o, uint32_t flags, uint64_t inst, uint64_t seq
 
 static struct store_pod *pod(struct store *s)
 {
-    return strmap_get(&s->pods, "ns/p");
+    return store_find_pod(s, "ns", "p");
 }
 
 static void test_sequences(void **state)
@@ -331,6 +331,178 @@ static void test_pb_list_from_stored_messages(void **state)
     store_done(&s);
 }
 
+/* After pods change one at a time, go, and come, a protobuf LIST from the stored messages
+ * still equals rendering every pod afresh. */
+static void assert_pb_list_fresh(struct store *s)
+{
+    struct metrics_query q = {
+        .target = QUERY_PODS, .api_version = "metrics.k8s.io/v1beta1", .format = QUERY_PROTOBUF};
+    struct outbuf cached, direct;
+    struct container_metrics_view cv[8][2];
+    char names[8][2][32];
+    struct pod_metrics_view pv[8];
+    size_t n, nv = 0;
+    struct store_pod *const *sorted = store_sorted_pods(s, NULL, &n);
+
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++)
+        if (store_pod_view(s, sorted[i], cv[nv], names[nv], &pv[nv])) nv++;
+    outbuf_init(&cached);
+    outbuf_init(&direct);
+    assert_int_equal(sf_render(s, &q, &cached), 200);
+    render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", pv, nv);
+    assert_int_equal(cached.len, direct.len);
+    assert_memory_equal(cached.data, direct.data, direct.len);
+    outbuf_done(&cached);
+    outbuf_done(&direct);
+}
+
+static void test_pb_list_after_changes_removals_and_arrivals(void **state)
+{
+    static const char *const uids[5] = {
+        "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002",
+        "00000000-0000-4000-8000-000000000003", "00000000-0000-4000-8000-000000000004",
+        "0123456789abcdef0123456789abcdef"};
+    static const char *const pnames[5] = {"p0", "p1", "p2", "p3", "p4"};
+    struct store s;
+    struct one_pod o;
+    struct wire_pod pods[5];
+    struct wire_container cs[5][2];
+    char ids[5][2][65];
+    enum store_apply_result r;
+    uint64_t seq = 1;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 10, 1);
+    for (int i = 0; i < 5; i++) {
+        for (int c = 0; c < 2; c++) {
+            memset(ids[i][c], "0123456789abcdef"[i * 2 + c], 64);
+            ids[i][c][64] = '\0';
+            cs[i][c] = o.c[c];
+            cs[i][c].id = ids[i][c];
+        }
+        pods[i] = (struct wire_pod){.uid = uids[i],
+                                    .namespace_ = "ns",
+                                    .name = pnames[i],
+                                    .containers = cs[i],
+                                    .ncontainers = 2};
+    }
+    o.ship.pods = pods;
+    o.ship.npods = 4; /* p4 comes later */
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_pb_list_fresh(&s);
+    /* One pod changes alone (a changes-only delta). */
+    seq++;
+    build(&o, 0, 1, seq, seq - 1, T0 + 10 * SEC, 3, 1);
+    for (int i = 0; i < 3; i++)
+        o.a[i].usage_usec += 5000000; /* busier */
+    cs[2][0].samples = o.a;
+    cs[2][0].nsamples = 3;
+    cs[2][1].samples = o.b;
+    cs[2][1].nsamples = 3;
+    o.ship.pods = &pods[2];
+    o.ship.npods = 1;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_APPLIED);
+    assert_pb_list_fresh(&s);
+    /* One goes, one comes (in a 32-hex uid), another goes. */
+    struct wire_pod gone = {.uid = uids[1], .removed = true};
+    o.ship.seq = ++seq;
+    o.ship.base_seq = seq - 1;
+    o.ship.pods = &gone;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_pb_list_fresh(&s);
+    o.ship.seq = ++seq;
+    o.ship.base_seq = seq - 1;
+    o.ship.pods = &pods[4];
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_pb_list_fresh(&s);
+    gone.uid = uids[0];
+    o.ship.seq = ++seq;
+    o.ship.base_seq = seq - 1;
+    o.ship.pods = &gone;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(s.npods, 3);
+    assert_pb_list_fresh(&s);
+    char uid[WIRE_UID_MAX + 1];
+    store_pod_uid(store_find_pod(&s, "ns", "p4"), uid);
+    assert_string_equal(uid, uids[4]); /* sent as 32 hex, served as sent */
+    store_pod_uid(store_find_pod(&s, "ns", "p2"), uid);
+    assert_string_equal(uid, uids[2]);
+    store_done(&s);
+}
+
+/* A pod first seen without names, named later, renamed; another pod taking its name over; a
+ * pod moving to another node: each time the pod record is replaced (its name is inline) and
+ * every way to find it follows. */
+static void test_names_change_and_pods_move(void **state)
+{
+    static const char *const uid2 = "99999999-0000-4000-8000-000000000002";
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    struct container_metrics_view cv[2];
+    char names[2][32];
+    struct pod_metrics_view pv;
+    char uid[WIRE_UID_MAX + 1];
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 10, 1);
+    o.pod.namespace_ = "";
+    o.pod.name = "";
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(s.npods, 1);
+    assert_null(pod(&s)); /* unnamed: not addressable */
+    build(&o, 0, 1, 2, 1, T0 + 10 * SEC, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_non_null(pod(&s));
+    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_int_equal(pv.ncontainers, 2);
+    assert_int_equal(s.npods, 1);
+    assert_int_equal(s.uids.len, 1);
+    /* Renamed (a longer name). */
+    build(&o, 0, 1, 3, 2, T0 + 13 * SEC, 3, 1);
+    o.pod.name = "p-with-a-longer-name";
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_null(pod(&s));
+    struct store_pod *p = store_find_pod(&s, "ns", "p-with-a-longer-name");
+    assert_non_null(p);
+    assert_int_equal(p->ncontainers, 2);
+    store_pod_uid(p, uid);
+    assert_string_equal(uid, UID);
+    size_t n;
+    assert_int_equal(store_sorted_pods(&s, "ns", &n)[0], p);
+    assert_int_equal(n, 1);
+    /* Another pod of that name on node n2 (a recreated StatefulSet pod) takes it over. */
+    build(&o, WIRE_FULL, 7, 1, 0, T0 + 14 * SEC, 3, 1);
+    o.ship.node_name = "n2";
+    o.pod.uid = uid2;
+    o.pod.name = "p-with-a-longer-name";
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    p = store_find_pod(&s, "ns", "p-with-a-longer-name");
+    store_pod_uid(p, uid);
+    assert_string_equal(uid, uid2);
+    assert_int_equal(s.npods, 2);
+    /* The first pod now ships from n2 too: it moves, n1 keeps nothing. */
+    struct wire_pod both[2] = {o.pod, o.pod};
+    both[1].uid = UID;
+    both[1].name = "p";
+    o.ship.pods = both;
+    o.ship.npods = 2;
+    o.ship.seq = 2;
+    o.ship.base_seq = 1;
+    o.ship.sent_ns = T0 + 15 * SEC;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(r, STORE_APPLIED);
+    assert_int_equal(s.npods, 2);
+    assert_string_equal(pod(&s)->node->name, "n2");
+    assert_int_equal(((struct store_node *)strmap_get(&s.nodes, "n1"))->npods, 0);
+    assert_int_equal(((struct store_node *)strmap_get(&s.nodes, "n2"))->npods, 2);
+    store_done(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +513,8 @@ int main(void)
         cmocka_unit_test(test_removals_full_snapshot_and_expiry),
         cmocka_unit_test(test_churn_stays_bounded),
         cmocka_unit_test(test_pb_list_from_stored_messages),
+        cmocka_unit_test(test_pb_list_after_changes_removals_and_arrivals),
+        cmocka_unit_test(test_names_change_and_pods_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

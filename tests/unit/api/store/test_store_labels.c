@@ -220,7 +220,7 @@ static void test_selectors_on_both_paths(void **state)
 static void test_rerendered_when_labels_change(void **state)
 {
     struct outbuf o;
-    const struct store_pod *p = strmap_get(&s.pods, "ns/web-1");
+    const struct store_pod *p = store_find_pod(&s, "ns", "web-1");
     const char *before = p->pb;
 
     (void)state;
