@@ -81,6 +81,17 @@ static const char *content_type(enum media m)
                ? "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
            : m == MEDIA_PARTIAL_LIST_V1BETA1
                ? "application/json;as=PartialObjectMetadataList;v=v1beta1;g=meta.k8s.io"
+           : m == MEDIA_PARTIAL_PB_V1
+               ? "application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
+           : m == MEDIA_PARTIAL_PB_V1BETA1
+               ? "application/"
+                 "vnd.kubernetes.protobuf;as=PartialObjectMetadata;v=v1beta1;g=meta.k8s.io"
+           : m == MEDIA_PARTIAL_LIST_PB_V1
+               ? "application/"
+                 "vnd.kubernetes.protobuf;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
+           : m == MEDIA_PARTIAL_LIST_PB_V1BETA1
+               ? "application/"
+                 "vnd.kubernetes.protobuf;as=PartialObjectMetadataList;v=v1beta1;g=meta.k8s.io"
            : m == MEDIA_TABLE_V1BETA1 ? "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
                                       : "application/json;as=Table;v=v1;g=meta.k8s.io";
 }
@@ -104,23 +115,27 @@ static enum query_format query_format_of(enum media m)
 
 static bool is_partial(enum media m)
 {
-    return m == MEDIA_PARTIAL_V1 || m == MEDIA_PARTIAL_V1BETA1 || m == MEDIA_PARTIAL_LIST_V1 ||
-           m == MEDIA_PARTIAL_LIST_V1BETA1;
+    return m >= MEDIA_PARTIAL_V1 && m <= MEDIA_LAST;
 }
 
 static bool is_partial_list(enum media m)
 {
-    return m == MEDIA_PARTIAL_LIST_V1 || m == MEDIA_PARTIAL_LIST_V1BETA1;
+    return m == MEDIA_PARTIAL_LIST_V1 || m == MEDIA_PARTIAL_LIST_V1BETA1 ||
+           m == MEDIA_PARTIAL_LIST_PB_V1 || m == MEDIA_PARTIAL_LIST_PB_V1BETA1;
 }
 
 /* The JSON just rendered, in the form the client asked for: YAML or metadata only. */
 static int convert(enum media m, const struct outbuf *json, struct outbuf *out)
 {
+    bool v1 = m == MEDIA_PARTIAL_V1 || m == MEDIA_PARTIAL_LIST_V1 || m == MEDIA_PARTIAL_PB_V1 ||
+              m == MEDIA_PARTIAL_LIST_PB_V1;
+    const char *api_version = v1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1";
+
     if (m == MEDIA_YAML) return render_yaml_from_json(out, json->data, json->len);
-    return render_partial_from_json(out, json->data, json->len, is_partial_list(m),
-                                    m == MEDIA_PARTIAL_V1 || m == MEDIA_PARTIAL_LIST_V1
-                                        ? "meta.k8s.io/v1"
-                                        : "meta.k8s.io/v1beta1");
+    if (media_is_protobuf(m))
+        return render_partial_pb_from_json(out, json->data, json->len, is_partial_list(m),
+                                           api_version);
+    return render_partial_from_json(out, json->data, json->len, is_partial_list(m), api_version);
 }
 
 static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r, enum media m,
@@ -180,9 +195,9 @@ enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const s
     if (m == MEDIA_NONE) {
         respond_status(req, MEDIA_JSON, 406, "NotAcceptable",
                        "only application/json, application/yaml, "
-                       "application/vnd.kubernetes.protobuf and application/json;as=Table, "
+                       "application/vnd.kubernetes.protobuf, application/json;as=Table and "
                        "as=PartialObjectMetadata or as=PartialObjectMetadataList "
-                       "(g=meta.k8s.io) are served",
+                       "(g=meta.k8s.io, JSON or protobuf) are served",
                        NULL, NULL);
         return single ? VERB_GET : VERB_LIST;
     }

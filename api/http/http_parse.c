@@ -63,18 +63,21 @@ static enum media classify_range(const char *s, size_t n, bool allow_table)
         semi = next;
     }
     if (as) {
-        bool v1, v1beta1;
-        if (!g || !token_eq(g, g_n, "meta.k8s.io") || !v || !token_eq(type, tn, "application/json"))
-            return MEDIA_NONE;
+        bool v1, v1beta1, json = token_eq(type, tn, "application/json"),
+                          pb = token_eq(type, tn, "application/vnd.kubernetes.protobuf");
+        if (!g || !token_eq(g, g_n, "meta.k8s.io") || !v || (!json && !pb)) return MEDIA_NONE;
         v1 = token_eq(v, v_n, "v1");
         v1beta1 = token_eq(v, v_n, "v1beta1");
         if (!v1 && !v1beta1) return MEDIA_NONE;
+        /* A Table is JSON only, as the API server serves it. */
         if (token_eq(as, as_n, "Table"))
-            return !allow_table ? MEDIA_NONE : v1 ? MEDIA_TABLE_V1 : MEDIA_TABLE_V1BETA1;
+            return !allow_table || !json ? MEDIA_NONE : v1 ? MEDIA_TABLE_V1 : MEDIA_TABLE_V1BETA1;
         if (token_eq(as, as_n, "PartialObjectMetadata"))
-            return v1 ? MEDIA_PARTIAL_V1 : MEDIA_PARTIAL_V1BETA1;
+            return pb ? (v1 ? MEDIA_PARTIAL_PB_V1 : MEDIA_PARTIAL_PB_V1BETA1)
+                      : (v1 ? MEDIA_PARTIAL_V1 : MEDIA_PARTIAL_V1BETA1);
         if (token_eq(as, as_n, "PartialObjectMetadataList"))
-            return v1 ? MEDIA_PARTIAL_LIST_V1 : MEDIA_PARTIAL_LIST_V1BETA1;
+            return pb ? (v1 ? MEDIA_PARTIAL_LIST_PB_V1 : MEDIA_PARTIAL_LIST_PB_V1BETA1)
+                      : (v1 ? MEDIA_PARTIAL_LIST_V1 : MEDIA_PARTIAL_LIST_V1BETA1);
         return MEDIA_NONE;
     }
     if (token_eq(type, tn, "application/json") || token_eq(type, tn, "application/*") ||

@@ -19,9 +19,21 @@ enum media {
     MEDIA_PARTIAL_V1BETA1,
     MEDIA_PARTIAL_LIST_V1,
     MEDIA_PARTIAL_LIST_V1BETA1,
+    /* The same in application/vnd.kubernetes.protobuf (client-go's metadata client asks for
+     * it first). */
+    MEDIA_PARTIAL_PB_V1,
+    MEDIA_PARTIAL_PB_V1BETA1,
+    MEDIA_PARTIAL_LIST_PB_V1,
+    MEDIA_PARTIAL_LIST_PB_V1BETA1,
 };
 /* The last media type, beside the enum so it moves with it (a sentinel would defeat -Wswitch). */
-#define MEDIA_LAST MEDIA_PARTIAL_LIST_V1BETA1
+#define MEDIA_LAST MEDIA_PARTIAL_LIST_PB_V1BETA1
+
+/* Whether m is answered in protobuf (errors included). */
+static inline bool media_is_protobuf(enum media m)
+{
+    return m == MEDIA_PROTOBUF || m >= MEDIA_PARTIAL_PB_V1;
+}
 
 /* Picks the first media type in the Accept header that we can serve (clients list their
  * preference first; q-values are not used by Kubernetes clients). An empty or absent header

@@ -125,7 +125,7 @@ void respond_status(h2o_req_t *req, enum media m, int code, const char *reason, 
     struct outbuf b;
 
     outbuf_init(&b);
-    if (m == MEDIA_PROTOBUF) {
+    if (media_is_protobuf(m)) {
         render_status_pb(&b, code, reason, message, details_name, details_kind);
         respond_body(req, code, "application/vnd.kubernetes.protobuf", &b);
     } else if (m == MEDIA_YAML) {

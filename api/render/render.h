@@ -49,6 +49,11 @@ int render_yaml_from_json(struct outbuf *b, const char *json, size_t len);
  * does not parse, is not of that form, or memory runs out. */
 int render_partial_from_json(struct outbuf *b, const char *json, size_t len, bool list,
                              const char *api_version);
+/* The same in protobuf: "k8s\0" + runtime.Unknown around the PartialObjectMetadata[List]
+ * message, ObjectMeta's name, namespace, uid, resourceVersion, creationTimestamp and labels
+ * (what our renderings carry), labels sorted by key as Go's marshaller writes a map. */
+int render_partial_pb_from_json(struct outbuf *b, const char *json, size_t len, bool list,
+                                const char *api_version);
 
 /* --- protobuf (application/vnd.kubernetes.protobuf): "k8s\0" + runtime.Unknown ------------ */
 void render_node_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *n);

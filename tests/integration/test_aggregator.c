@@ -392,7 +392,25 @@ static void test_selectors_and_errors(void **state)
         "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
     static const char partial_one[] =
         "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+    static const char partial_list_json[] =
+        "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+    /* Its first choice, protobuf: the envelope names the kind; both pods are in it. */
     assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/pods", partial_list, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(
+        r.content_type,
+        "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io");
+    assert_true(r.body.len > 4 && memcmp(r.body.data, "k8s\0", 4) == 0);
+    assert_non_null(memmem(r.body.data, r.body.len, "\x12\x19PartialObjectMetadataList", 27));
+    assert_non_null(memmem(r.body.data, r.body.len,
+                           "\x0a\x05"
+                           "api-0",
+                           7));
+    assert_null(memmem(r.body.data, r.body.len, "PodMetrics", 10));
+    outbuf_done(&r.body);
+    /* Its second, JSON. */
+    assert_int_equal(ah_get(&h, "/apis/metrics.k8s.io/v1beta1/pods", partial_list_json, NULL, &r),
+                     0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.content_type,
                         "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io");

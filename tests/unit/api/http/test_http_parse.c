@@ -41,12 +41,23 @@ static void test_accept_real_clients(void **state)
     assert_int_equal(
         NEG("application/json;as=PartialObjectMetadata;v=v1beta1;g=meta.k8s.io", false),
         MEDIA_PARTIAL_V1BETA1);
-    /* client-go's metadata client: protobuf first, which is not served in that form. */
+    /* client-go's metadata client: protobuf first. */
     assert_int_equal(NEG("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta."
                          "k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;"
                          "v=v1,application/json",
                          true),
-                     MEDIA_PARTIAL_LIST_V1);
+                     MEDIA_PARTIAL_LIST_PB_V1);
+    assert_int_equal(
+        NEG("application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;v=v1beta1;g=meta.k8s.io",
+            false),
+        MEDIA_PARTIAL_PB_V1BETA1);
+    /* A Table has no protobuf form: the next choice. */
+    assert_int_equal(NEG("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io,"
+                         "application/json",
+                         true),
+                     MEDIA_JSON);
+    assert_true(media_is_protobuf(MEDIA_PARTIAL_LIST_PB_V1) && media_is_protobuf(MEDIA_PROTOBUF) &&
+                !media_is_protobuf(MEDIA_PARTIAL_LIST_V1) && !media_is_protobuf(MEDIA_YAML));
     assert_int_equal(NEG("application/json;as=PartialObjectMetadataList;v=v2;g=meta.k8s.io", true),
                      MEDIA_NONE);
     assert_int_equal(NEG("application/json;as=PartialObjectMetadataList;v=v1;g=apps", true),

@@ -1178,6 +1178,47 @@ static void test_partial_from_json(void **state)
     outbuf_done(&b);
 }
 
+/* The same in protobuf, checked field by field against protoc --decode_raw when written:
+ * typeMeta{apiVersion, kind}, raw = PartialObjectMetadataList{ListMeta{}, items: ObjectMeta
+ * {name, namespace, creationTimestamp{seconds}, labels sorted by key}}, empty contentEncoding
+ * and contentType. */
+static void test_partial_pb_from_json(void **state)
+{
+    static const char list[] =
+        "{\"kind\":\"PodMetricsList\",\"metadata\":{},\"items\":[{\"metadata\":{\"name\":\"a\","
+        "\"namespace\":\"ns\",\"creationTimestamp\":\"2026-12-03T10:00:00Z\",\"labels\":{\"z\":"
+        "\"1\",\"app\":\"x\"}},\"containers\":[]},{\"metadata\":{\"name\":\"b\"}}]}";
+    static const char want[] =
+        "k8s\0\x0a\x2b\x0a\x0emeta.k8s.io/v1\x12\x19PartialObjectMetadataList\x12\x2e\x0a\x00"
+        "\x12\x23\x0a\x21\x0a\x01\x61\x1a\x02ns\x42\x06\x08\xa0\xfb\xc4\xd8\x06\x5a\x08\x0a"
+        "\x03\x61pp\x12\x01x\x5a\x06\x0a\x01z\x12\x01\x31\x12\x05\x0a\x03\x0a\x01\x62\x1a\x00"
+        "\x22\x00";
+    static const char one[] = "{\"kind\":\"NodeMetrics\",\"metadata\":{\"name\":\"n1\"},"
+                              "\"usage\":{\"cpu\":\"1\"}}";
+    static const char want_one[] =
+        "k8s\0\x0a\x2c\x0a\x13meta.k8s.io/v1beta1\x12\x15"
+        "PartialObjectMetadata\x12\x06\x0a\x04\x0a\x02n1\x1a\x00\x22\x00";
+    struct outbuf b;
+
+    (void)state;
+    outbuf_init(&b);
+    assert_int_equal(
+        render_partial_pb_from_json(&b, list, sizeof(list) - 1, true, "meta.k8s.io/v1"), 0);
+    assert_int_equal(b.len, sizeof(want) - 1);
+    assert_memory_equal(b.data, want, sizeof(want) - 1);
+    outbuf_reset(&b);
+    assert_int_equal(
+        render_partial_pb_from_json(&b, one, sizeof(one) - 1, false, "meta.k8s.io/v1beta1"), 0);
+    assert_int_equal(b.len, sizeof(want_one) - 1);
+    assert_memory_equal(b.data, want_one, sizeof(want_one) - 1);
+    outbuf_reset(&b);
+    /* The wrong form, or not JSON: refused. */
+    assert_int_equal(render_partial_pb_from_json(&b, one, sizeof(one) - 1, true, "meta.k8s.io/v1"),
+                     -1);
+    assert_int_equal(render_partial_pb_from_json(&b, "[", 1, false, "meta.k8s.io/v1"), -1);
+    outbuf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1202,6 +1243,7 @@ int main(void)
         cmocka_unit_test(test_pod_list_pb_from_items_matches),
         cmocka_unit_test(test_yaml_from_json),
         cmocka_unit_test(test_partial_from_json),
+        cmocka_unit_test(test_partial_pb_from_json),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
