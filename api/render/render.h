@@ -60,18 +60,16 @@ void render_node_pb(struct outbuf *b, api_version_t v, const struct node_metrics
 void render_node_list_pb(struct outbuf *b, api_version_t v, const struct node_metrics_view *items,
                          size_t n);
 void render_pod_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *p);
-/* One PodMetrics message (no envelope, no list framing), for the store to keep per pod: a
- * LIST then only frames the stored bytes. Appends to b. */
-void render_pod_item_pb(struct outbuf *b, const struct pod_metrics_view *p);
-struct pb_slice {
-    const char *data;
-    size_t len;
-};
-/* A PodMetricsList from messages made by render_pod_item_pb, in the given order. */
-void render_pod_list_pb_items(struct outbuf *b, api_version_t v, const struct pb_slice *items,
-                              size_t n);
 void render_pod_list_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *items,
                         size_t n);
+/* The same built one item at a time, the LAST item first (the stream is written backwards),
+ * so a LIST renders straight from the store without an array of views. estimate: the
+ * expected size (an overshoot costs untouched address space, an undershoot a regrow). begin
+ * returns NULL and marks b failed when memory runs out; end takes NULL and frees l. */
+struct pod_list_pb;
+struct pod_list_pb *render_pod_list_pb_begin(struct outbuf *b, size_t estimate);
+void render_pod_list_pb_prepend(struct pod_list_pb *l, const struct pod_metrics_view *p);
+void render_pod_list_pb_end(struct pod_list_pb *l, api_version_t v);
 
 /* --- Table (application/json;as=Table;v=v1;g=meta.k8s.io) ------------------------------- */
 /* Columns Name, CPU, Memory, Window; a pod row sums its containers. table_version is

@@ -1,5 +1,6 @@
-/* NodeMetrics and PodMetrics (and their lists) in protobuf, the Kubernetes envelope around
- * them (pb_writer.h), and the per-pod messages the store keeps so a LIST only frames them. */
+/* NodeMetrics and PodMetrics (and their lists) in protobuf, in the Kubernetes envelope
+ * (pb_writer.h); a pod list also item by item, straight from the store. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "append.h"
@@ -293,38 +294,41 @@ void render_pod_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_v
     outbuf_done(&x.item);
 }
 
-void render_pod_item_pb(struct outbuf *b, const struct pod_metrics_view *p)
-{
+struct pod_list_pb {
     struct pbctx x;
+    struct rw w;
+    size_t mark;
+};
 
-    pbctx_init(&x);
-    item_pod(&x, p);
-    if (x.item.failed)
+struct pod_list_pb *render_pod_list_pb_begin(struct outbuf *b, size_t estimate)
+{
+    struct pod_list_pb *l = malloc(sizeof(*l));
+
+    if (!l) {
         b->failed = true;
-    else
-        outbuf_append(b, x.item.data, x.item.len);
-    outbuf_done(&x.item);
+        return NULL;
+    }
+    pbctx_init(&l->x);
+    rw_init(&l->w, b, estimate);
+    pb_envelope_tail(&l->w);
+    l->mark = rw_size(&l->w);
+    return l;
 }
 
-void render_pod_list_pb_items(struct outbuf *b, api_version_t v, const struct pb_slice *items,
-                              size_t n)
+void render_pod_list_pb_prepend(struct pod_list_pb *l, const struct pod_metrics_view *p)
 {
-    struct rw w;
-    size_t mark, estimate = 64;
+    item_pod(&l->x, p);
+    rw_item(&l->w, &l->x, 0x12);
+}
 
-    for (size_t i = 0; i < n; i++)
-        estimate += items[i].len + 6;
-    rw_init(&w, b, estimate);
-    pb_envelope_tail(&w);
-    mark = rw_size(&w);
-    for (size_t i = n; i-- > 0;) {
-        size_t item_mark = rw_size(&w);
-        rw_bytes(&w, items[i].data, items[i].len);
-        rw_close(&w, item_mark, 0x12);
-    }
-    rw_bytes(&w, "\x0a\x00", 2); /* empty ListMeta */
-    pb_envelope_head(&w, mark, v, "PodMetricsList");
-    rw_finish(&w);
+void render_pod_list_pb_end(struct pod_list_pb *l, api_version_t v)
+{
+    if (!l) return;
+    rw_bytes(&l->w, "\x0a\x00", 2); /* empty ListMeta */
+    pb_envelope_head(&l->w, l->mark, v, "PodMetricsList");
+    rw_finish(&l->w);
+    outbuf_done(&l->x.item);
+    free(l);
 }
 
 void render_pod_list_pb(struct outbuf *b, api_version_t v, const struct pod_metrics_view *items,

@@ -32,10 +32,8 @@ struct metrics_query {
 struct metrics_query_scratch {
     struct pod_metrics_view *views;
     struct container_metrics_view *containers;
-    char (*names)[32];
     size_t views_cap, containers_cap;
-    struct pb_slice *slices;
-    size_t slices_cap;
+    size_t last_pb_len; /* the last full protobuf LIST's size: the next one's estimate */
 };
 
 void metrics_query_scratch_init(struct metrics_query_scratch *x);

@@ -10,7 +10,7 @@
 #include "render/render.h"
 
 /* At a million containers each byte of their record is a MiB. */
-_Static_assert(sizeof(struct store_container) <= 136, "a container record grew");
+_Static_assert(sizeof(struct store_container) <= 128, "a container record grew");
 
 /* --- series ------------------------------------------------------------------------------- */
 
@@ -64,7 +64,6 @@ void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
     pod_index_init(&s->pods, POD_BY_NAME);
     pod_index_init(&s->uids, POD_BY_UID);
     strmap_init(&s->names);
-    outbuf_init(&s->pb_scratch);
 }
 
 /* Interned container names: the count of users sits before the characters. */
@@ -118,16 +117,16 @@ static void pod_unindex(struct store *s, struct store_pod *p)
 
 static void pod_free(struct store *s, struct store_pod *p)
 {
+    struct store_container *cs = store_pod_containers(p);
+
     pod_unindex(s, p);
     for (size_t i = 0; i < p->ncontainers; i++)
-        container_clear(s, &p->containers[i]);
+        container_clear(s, &cs[i]);
     s->ncontainers -= p->ncontainers;
     p->node->ncontainers -= p->ncontainers;
     s->npods--;
     p->node->npods--;
-    free(p->containers);
     unintern(s, p->namespace_);
-    free(p->pb);
     free(p);
 }
 
@@ -163,7 +162,6 @@ void store_done(struct store *s)
     pod_index_done(&s->uids);
     strmap_done(&s->names); /* empty: every name was released with its container or pod */
     free(s->sorted);
-    outbuf_done(&s->pb_scratch);
 }
 
 static int cmp_pod_key(const void *a, const void *b)
@@ -259,43 +257,103 @@ struct store_pod *store_find_pod(const struct store *s, const char *ns, const ch
     return pod_index_by_name(&s->pods, ns, name);
 }
 
+/* Looks up a named pod's labels (by namespace/name, and by uid when it was sent as a UUID),
+ * none without an index or a matching API object. */
+static void pod_lookup_labels(const struct store *s, struct store_pod *p)
+{
+    const struct label_view *labels = NULL;
+    size_t n = 0;
+
+    if (s->labels && p->named)
+        label_index_pod_bin(s->labels, p->namespace_, p->name, p->uid_dashed ? p->uid : NULL,
+                            &labels, &n);
+    p->labels = labels;
+    p->nlabels = (uint32_t)n;
+}
+
+/* The pod at p's place in the sorted list, when that list is current and holds it. */
+static struct store_pod **sorted_slot(const struct store *s, const struct store_pod *p)
+{
+    size_t lo = 0, hi = s->nsorted;
+
+    if (!s->sorted || s->sorted_gen != s->membership_gen || !p->named) return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_pod_key(&s->sorted[mid], &p);
+        if (c == 0) return s->sorted[mid] == p ? &s->sorted[mid] : NULL;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* np, a copy of p in a new allocation, takes p's place in the uid index, the name index (if p
+ * holds its name), the sorted list and its node's list; p is freed. */
+static void pod_replace(struct store *s, struct store_pod *p, struct store_pod *np)
+{
+    struct store_pod **slot = sorted_slot(s, p);
+
+    pod_index_put(&s->uids, np); /* same key: replaced in place, the table does not grow */
+    if (p->named && pod_index_by_name(&s->pods, p->namespace_, p->name) == p)
+        pod_index_put(&s->pods, np);
+    if (slot) *slot = np;
+    for (struct store_pod **pp = &p->node->pods; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = np;
+            break;
+        }
+    free(p);
+}
+
 /* A pod with the wire pod's names: p itself when they did not change, else a new allocation
  * (the name is inline) that takes p's place everywhere; NULL on allocation failure, p then
  * unchanged. */
 static struct store_pod *pod_set_names(struct store *s, struct store_pod *p,
                                        const struct wire_pod *wp)
 {
-    size_t ml = strlen(wp->name);
+    size_t ml = strlen(wp->name), nc = p ? p->ncontainers : 0;
     const char *ns;
     struct store_pod *np;
 
     if (p && strcmp(p->namespace_, wp->namespace_) == 0 && strcmp(p->name, wp->name) == 0) return p;
-    if (!(ns = intern(s, wp->namespace_))) return NULL;
-    np = malloc(sizeof(*np) + ml + 1);
+    if (ml > UINT8_MAX || !(ns = intern(s, wp->namespace_))) return NULL;
+    np = malloc(store_pod_containers_offset(ml) + nc * sizeof(struct store_container));
     if (!np) {
         unintern(s, ns);
         return NULL;
     }
     if (p) {
         memcpy(np, p, sizeof(*np));
+        np->name_len = (uint8_t)ml;
+        memcpy(store_pod_containers(np), store_pod_containers(p),
+               nc * sizeof(struct store_container));
         if (p->named) pod_index_del(&s->pods, p);
-        pod_index_put(&s->uids, np); /* replaces p: the table does not grow */
-        for (struct store_pod **pp = &p->node->pods; *pp; pp = &(*pp)->next)
-            if (*pp == p) {
-                *pp = np;
-                break;
-            }
-        unintern(s, p->namespace_);
-        free(p);
+        np->named = false; /* out of the name index until put back below */
+        pod_replace(s, p, np);
+        unintern(s, np->namespace_);
     } else {
         memset(np, 0, sizeof(*np));
     }
     np->namespace_ = ns;
+    np->name_len = (uint8_t)ml;
     memcpy(np->name, wp->name, ml + 1);
     np->named = ns[0] && ml;
     s->membership_gen++;
-    /* A newer pod with the same namespace/name (a recreated StatefulSet pod) takes over. */
-    if (np->named && pod_index_put(&s->pods, np)) np->named = false;
+    np->labels = NULL;
+    np->nlabels = 0;
+    if (np->named) {
+        /* A newer pod with the same namespace/name (a recreated StatefulSet pod) takes over;
+         * the one it displaces is no longer served, nor told of label changes. */
+        struct store_pod *old = pod_index_by_name(&s->pods, np->namespace_, np->name);
+        if (pod_index_put(&s->pods, np)) {
+            np->named = false;
+        } else if (old) {
+            old->labels = NULL;
+            old->nlabels = 0;
+        }
+    }
     return np;
 }
 
@@ -313,10 +371,15 @@ static struct store_pod *pod_get_or_create(struct store *s, struct store_node *n
         node_remove_pod(s, p->node, p);
         p = NULL;
     }
-    if (p) return pod_set_names(s, p, wp);
+    if (p) {
+        struct store_pod *np = pod_set_names(s, p, wp);
+        if (np && np != p) pod_lookup_labels(s, np);
+        return np;
+    }
     if (!(p = pod_set_names(s, NULL, wp))) return NULL;
     memcpy(p->uid, uid, 16);
     p->uid_dashed = dashed;
+    pod_lookup_labels(s, p);
     p->node = n;
     if (pod_index_put(&s->uids, p)) {
         if (p->named) pod_index_del(&s->pods, p);
@@ -333,15 +396,17 @@ static struct store_pod *pod_get_or_create(struct store *s, struct store_node *n
 
 static void pod_remove_container(struct store *s, struct store_pod *p, size_t i)
 {
-    container_clear(s, &p->containers[i]);
-    p->containers[i] = p->containers[p->ncontainers - 1];
-    p->ncontainers--;
+    struct store_container *cs = store_pod_containers(p);
+
+    container_clear(s, &cs[i]);
+    cs[i] = cs[p->ncontainers - 1];
+    p->ncontainers--; /* the allocation keeps its room: a pod rarely shrinks for long */
     p->node->ncontainers--;
     s->ncontainers--;
 }
 
-/* What a container is known by (struct store_container's id). */
-static void container_key(const char *hex_id, uint8_t key[16])
+/* What a container is known by (struct store_container's id_hash). */
+static uint64_t container_key(const char *hex_id)
 {
     uint8_t id[WIRE_ID_LEN / 2];
     uint64_t w[4], h;
@@ -351,63 +416,58 @@ static void container_key(const char *hex_id, uint8_t key[16])
     /* Every bit of the id reaches the hash (independent multiplies: cheap per sample). */
     h = w[0] * 0x9e3779b97f4a7c15ull + w[1] * 0xc2b2ae3d27d4eb4full + w[2] * 0x165667b19e3779f9ull +
         w[3] * 0xd6e8feb86659fd93ull;
-    h ^= h >> 32;
-    memcpy(key, id, 8);
-    memcpy(key + 8, &h, 8);
+    return h ^ h >> 32;
 }
 
-static struct store_container *pod_container(struct store *s, struct store_pod *p,
+/* The name a container is served by: the runtime's, or for one it did not name
+ * "container-" and the first 12 hex digits of its id (distinct and stable). */
+static const char *container_served_name(const struct wire_container *wc,
+                                         char buf[sizeof("container-") + 12])
+{
+    if (wc->name[0]) return wc->name;
+    memcpy(buf, "container-", 10);
+    memcpy(buf + 10, wc->id, 12);
+    buf[22] = '\0';
+    return buf;
+}
+
+/* The pod's container with wc's id; with create, a new one when there is none, *pp then
+ * possibly moved to a larger allocation. NULL when absent (or on allocation failure). */
+static struct store_container *pod_container(struct store *s, struct store_pod **pp,
                                              const struct wire_container *wc, bool create)
 {
-    uint8_t id[16];
+    struct store_pod *p = *pp, *np;
+    struct store_container *cs = store_pod_containers(p), *c;
+    uint64_t key = container_key(wc->id);
+    char generated[sizeof("container-") + 12];
+    size_t head = store_pod_containers_offset(p->name_len);
+    const char *name;
 
-    container_key(wc->id, id);
-    for (size_t i = 0; i < p->ncontainers; i++) {
-        if (memcmp(p->containers[i].id, id, sizeof(id)) == 0) return &p->containers[i];
-    }
+    for (size_t i = 0; i < p->ncontainers; i++)
+        if (cs[i].id_hash == key) return &cs[i];
     if (!create || p->ncontainers >= UINT16_MAX) return NULL;
-    struct store_container *grown =
-        realloc(p->containers, (p->ncontainers + 1) * sizeof(*p->containers));
-    if (!grown) return NULL;
-    p->containers = grown;
-    struct store_container *c = &p->containers[p->ncontainers];
+    if (!(name = intern(s, container_served_name(wc, generated)))) return NULL;
+    /* Exactly sized: the pod and its containers are one allocation, so it moves. */
+    np = malloc(head + (p->ncontainers + 1u) * sizeof(*c));
+    if (!np) {
+        unintern(s, name);
+        return NULL;
+    }
+    memcpy(np, p, head + p->ncontainers * sizeof(*c));
+    pod_replace(s, p, np);
+    *pp = np;
+    c = &store_pod_containers(np)[np->ncontainers];
     memset(c, 0, sizeof(*c));
-    memcpy(c->id, id, sizeof(id));
+    c->id_hash = key;
+    c->name = name;
     store_series_init(&c->cpu);
-    c->name = intern(s, wc->name);
-    if (!c->name) return NULL;
-    p->ncontainers++;
-    p->node->ncontainers++;
+    np->ncontainers++;
+    np->node->ncontainers++;
     s->ncontainers++;
     return c;
 }
 
-/* Re-renders the pod's protobuf message after a change. On allocation failure the pod is
- * simply not cached (LISTs then fall back to rendering it). */
-static void pod_refresh_pb(struct store *s, struct store_pod *p)
-{
-    struct outbuf *scratch = &s->pb_scratch;
-    struct container_metrics_view views[WIRE_MAX_CONTAINERS];
-    char names[WIRE_MAX_CONTAINERS][32];
-    struct pod_metrics_view view;
-    char *pb;
-
-    free(p->pb);
-    p->pb = NULL;
-    p->pb_len = 0;
-    if (p->ncontainers > WIRE_MAX_CONTAINERS || !store_pod_view(s, p, views, names, &view)) return;
-    outbuf_reset(scratch);
-    render_pod_item_pb(scratch, &view);
-    if (scratch->failed || scratch->len > UINT32_MAX ||
-        !(pb = malloc(scratch->len ? scratch->len : 1)))
-        return;
-    memcpy(pb, scratch->data, scratch->len);
-    p->pb = pb;
-    p->pb_len = (uint32_t)scratch->len;
-}
-
-static int apply_pod(struct store *s, struct store_node *n, const struct wire_pod *wp, bool full,
-                     int64_t now_real)
+static int apply_pod(struct store *s, struct store_node *n, const struct wire_pod *wp, bool full)
 {
     struct store_pod *p;
 
@@ -423,14 +483,18 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
     p->listed = true;
     for (size_t i = 0; i < wp->ncontainers; i++) {
         const struct wire_container *wc = &wp->containers[i];
-        struct store_container *c = pod_container(s, p, wc, !wc->removed);
+        struct store_container *c = pod_container(s, &p, wc, !wc->removed);
+        char generated[sizeof("container-") + 12];
+        const char *want;
+
         if (wc->removed) {
-            if (c) pod_remove_container(s, p, (size_t)(c - p->containers));
+            if (c) pod_remove_container(s, p, (size_t)(c - store_pod_containers(p)));
             continue;
         }
         if (!c) return -ENOMEM;
-        if (strcmp(c->name, wc->name) != 0) {
-            const char *nm = intern(s, wc->name);
+        want = container_served_name(wc, generated);
+        if (strcmp(c->name, want) != 0) {
+            const char *nm = intern(s, want);
             if (!nm) return -ENOMEM;
             unintern(s, c->name);
             c->name = nm;
@@ -447,16 +511,12 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
         /* A snapshot lists every live container: the rest are gone. */
         for (size_t i = p->ncontainers; i-- > 0;) {
             bool listed = false;
-            for (size_t j = 0; j < wp->ncontainers && !listed; j++) {
-                uint8_t id[16];
-                container_key(wp->containers[j].id, id);
-                listed = memcmp(p->containers[i].id, id, sizeof(id)) == 0;
-            }
+            uint64_t key = store_pod_containers(p)[i].id_hash;
+            for (size_t j = 0; j < wp->ncontainers && !listed; j++)
+                listed = container_key(wp->containers[j].id) == key;
             if (!listed) pod_remove_container(s, p, i);
         }
     }
-    p->updated_ns = now_real;
-    pod_refresh_pb(s, p);
     return 0;
 }
 
@@ -506,7 +566,7 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
     for (struct store_pod *p = n->pods; p; p = p->next)
         p->listed = false;
     for (size_t i = 0; i < ship->npods; i++) {
-        if (apply_pod(s, n, &ship->pods[i], full, ship->sent_ns)) {
+        if (apply_pod(s, n, &ship->pods[i], full)) {
             node_free(s, n); /* never leave a node half-applied */
             return -ENOMEM;
         }
@@ -544,11 +604,9 @@ size_t store_expire(struct store *s, int64_t now_mono_ns)
 void store_pod_labels(const struct store *s, const struct store_pod *p,
                       const struct label_view **labels, size_t *nlabels)
 {
-    *labels = NULL;
-    *nlabels = 0;
-    if (s->labels && p->named)
-        label_index_pod_bin(s->labels, p->namespace_, p->name, p->uid_dashed ? p->uid : NULL,
-                            labels, nlabels);
+    (void)s;
+    *labels = p->labels;
+    *nlabels = p->nlabels;
 }
 
 void store_set_label_index(struct store *s, const struct label_index *li)
@@ -556,8 +614,8 @@ void store_set_label_index(struct store *s, const struct label_index *li)
     struct store_pod *p;
 
     s->labels = li;
-    for (size_t it = 0; (p = pod_index_next(&s->uids, &it));)
-        pod_refresh_pb(s, p);
+    for (size_t it = 0; (p = pod_index_next(&s->pods, &it));)
+        pod_lookup_labels(s, p);
 }
 
 void store_labels_changed(struct store *s, enum label_kind kind, const char *key)
@@ -569,7 +627,7 @@ void store_labels_changed(struct store *s, enum label_kind kind, const char *key
     if (kind != LABEL_POD || !slash || (size_t)(slash - key) >= sizeof(ns)) return;
     memcpy(ns, key, (size_t)(slash - key));
     ns[slash - key] = '\0';
-    if ((p = pod_index_by_name(&s->pods, ns, slash + 1))) pod_refresh_pb(s, p);
+    if ((p = pod_index_by_name(&s->pods, ns, slash + 1))) pod_lookup_labels(s, p);
 }
 
 /* --- views -------------------------------------------------------------------------------- */
@@ -612,9 +670,9 @@ static void container_memory(const struct store_container *c, struct usage_view 
 }
 
 bool store_pod_view(const struct store *s, const struct store_pod *p,
-                    struct container_metrics_view *containers, char (*name_buf)[32],
-                    struct pod_metrics_view *out)
+                    struct container_metrics_view *containers, struct pod_metrics_view *out)
 {
+    const struct store_container *cs = store_pod_containers(p);
     size_t n = 0;
     int64_t newest = 0, window = 0;
 
@@ -624,13 +682,13 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < p->ncontainers; i++) {
         int64_t w, end;
-        if (store_series_span(&p->containers[i].cpu, &w, &end) && end > newest) {
+        if (store_series_span(&cs[i].cpu, &w, &end) && end > newest) {
             newest = end;
             window = w;
         }
     }
     for (size_t i = 0; i < p->ncontainers; i++) {
-        const struct store_container *c = &p->containers[i];
+        const struct store_container *c = &cs[i];
         struct store_series_rate rate;
         uint64_t cpu;
         bool gone;
@@ -650,21 +708,16 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
             if (inside <= 0) continue; /* ended before the window: nothing to show */
             cpu = (uint64_t)((double)rate.nanocores * (double)inside / (double)window);
         }
-        if (c->name[0]) {
-            containers[n].name = c->name;
-        } else {
-            snprintf(name_buf[n], sizeof(name_buf[n]), "container-%02x%02x%02x%02x%02x%02x",
-                     c->id[0], c->id[1], c->id[2], c->id[3], c->id[4], c->id[5]);
-            containers[n].name = name_buf[n];
-        }
-        /* One entry per container name: a restarted container's runs are summed. */
-        for (j = 0; j < n && strcmp(containers[j].name, containers[n].name) != 0; j++)
+        /* One entry per container name: a restarted container's runs are summed. Names are
+         * interned, so equal names are the same pointer. */
+        for (j = 0; j < n && containers[j].name != c->name; j++)
             ;
         if (j < n) {
             containers[j].usage.cpu_nanocores += cpu;
             if (!gone) container_memory(c, &containers[j].usage);
             continue;
         }
+        containers[n].name = c->name;
         memset(&containers[n].usage, 0, sizeof(containers[n].usage));
         containers[n].usage.cpu_nanocores = cpu;
         if (!gone) container_memory(c, &containers[n].usage);
@@ -683,8 +736,9 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
     }
     out->meta.name = p->name;
     out->meta.namespace_ = p->namespace_;
-    out->meta.creation_ns = p->updated_ns; /* stable between shipments, so it can be cached */
-    store_pod_labels(s, p, &out->meta.labels, &out->meta.nlabels);
+    /* creation_ns 0: the time of the request, as metrics-server sets it. */
+    out->meta.labels = p->labels;
+    out->meta.nlabels = p->nlabels;
     out->containers = containers;
     out->ncontainers = n;
     return true;

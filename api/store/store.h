@@ -37,12 +37,14 @@ struct store_rate {
 
 #define STORE_NOT_MEASURED UINT64_MAX /* a memory figure the collector did not send */
 
-/* 136 bytes: at a million containers every field counts. */
+/* 128 bytes: at a million containers every field counts. */
 struct store_container {
-    /* The id's first 8 bytes (for generated names) and a 64-bit hash of all 32: what tells a
-     * pod's containers apart, at half the memory of the binary id. */
-    uint8_t id[16];
-    const char *name;        /* interned (store.names); "" → "container-<id12>" served */
+    /* A 64-bit hash of the container's 32-byte id: what tells a pod's few containers apart (two
+     * of one pod colliding is a 2^-64 chance), at a quarter of the id's memory. */
+    uint64_t id_hash;
+    /* Interned (store.names): the runtime's name, or "container-<first 12 hex of the id>" for
+     * a container it did not name (made once, when the container is first seen). */
+    const char *name;
     struct store_series cpu; /* with its current rate's window */
     uint64_t working_set;    /* newest figures, or STORE_NOT_MEASURED */
     uint64_t swap;
@@ -50,23 +52,40 @@ struct store_container {
 
 struct store_node;
 
+/* One pod, its name and its containers in one allocation: the fixed fields, the name, then (at
+ * an 8-byte boundary, store_pod_containers) the containers. A pod whose names change or that
+ * gains a container moves to a new allocation, and every reference to it follows. */
 struct store_pod {
     uint8_t uid[16]; /* binary; uid_dashed: sent as a canonical UUID, else as 32 hex */
     bool uid_dashed : 1;
     bool named : 1;  /* namespace and name both known: only then can the API address it */
     bool listed : 1; /* named by the full snapshot being applied */
+    uint8_t name_len;
     uint16_t ncontainers;
-    uint32_t pb_len;
+    uint32_t nlabels;
     const char *namespace_; /* interned (store.names): a cluster has few namespaces */
     struct store_node *node;
-    struct store_container *containers; /* owned array */
-    int64_t updated_ns; /* the collector's send time of the last shipment that changed it */
-    /* Its PodMetrics protobuf message, rendered when a shipment changes the pod (every ship
-     * interval) so a LIST only frames stored bytes. NULL while the pod is not served. */
-    char *pb;
+    /* Its labels in the label index, looked up when the pod is named or the index tells of a
+     * change to its API object (store_labels_changed), not on every read: a hash lookup per
+     * pod was half of a full LIST's time. Only a pod the name index holds keeps them (a pod
+     * another took the name from is never served, and its pointer is cleared). */
+    const struct label_view *labels;
     struct store_pod *next; /* in node->pods */
-    char name[];            /* inline: one allocation per pod */
+    char name[];            /* then the containers */
 };
+
+_Static_assert(WIRE_POD_NAME_MAX <= UINT8_MAX, "a pod name's length fits name_len");
+
+/* Where a pod's containers start: after its name, 8-byte aligned. */
+static inline size_t store_pod_containers_offset(size_t name_len)
+{
+    return (offsetof(struct store_pod, name) + name_len + 1 + 7) & ~(size_t)7;
+}
+
+static inline struct store_container *store_pod_containers(const struct store_pod *p)
+{
+    return (struct store_container *)((char *)p + store_pod_containers_offset(p->name_len));
+}
 
 struct store_node {
     char *name;
@@ -117,7 +136,6 @@ struct store {
     /* --node-selector: nodes whose labels do not match, and their pods, are not served
      * (NULL: every node). Node labels come from the API server: none in standalone mode. */
     const struct selector *node_selector;
-    struct outbuf pb_scratch; /* one pod's message being rendered, reused */
 };
 
 void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);
@@ -147,14 +165,15 @@ void store_pod_uid(const struct store_pod *p, char out[WIRE_UID_MAX + 1]);
  * store change. NULL with *n = 0 on allocation failure. */
 struct store_pod *const *store_sorted_pods(struct store *s, const char *ns, size_t *n);
 
-/* Uses li (NULL: none) for metadata.labels from now on and re-renders every stored pod
- * message. */
+/* Uses li (NULL: none) for metadata.labels from now on: every pod's labels are looked up
+ * again. */
 void store_set_label_index(struct store *s, const struct label_index *li);
-/* The labels of key ("namespace/name" for pods, name for nodes) changed: re-renders that
- * pod's stored message (a label_index listener). */
+/* The labels or uid of key's API object ("namespace/name" for pods, name for nodes) changed,
+ * or it came or went: that pod's labels are looked up again (a label_index listener: the index
+ * calls it for every change, before anything could read labels it has freed). */
 void store_labels_changed(struct store *s, enum label_kind kind, const char *key);
-/* A pod's labels (none without an index or a matching API object); valid until the index
- * changes. */
+/* A pod's labels (none without an index or a matching API object), as last looked up; valid
+ * until the index changes. */
 void store_pod_labels(const struct store *s, const struct store_pod *p,
                       const struct label_view **labels, size_t *nlabels);
 
@@ -165,9 +184,8 @@ size_t store_expire(struct store *s, int64_t now_mono_ns);
 bool store_node_view(const struct store *s, const struct store_node *n,
                      struct node_metrics_view *out);
 /* Fills containers (caller array of at least p->ncontainers) and out; false when no container
- * has a CPU rate yet (the pod is not served). name_buf holds generated container names. */
+ * has a CPU rate yet (the pod is not served). */
 bool store_pod_view(const struct store *s, const struct store_pod *p,
-                    struct container_metrics_view *containers, char (*name_buf)[32],
-                    struct pod_metrics_view *out);
+                    struct container_metrics_view *containers, struct pod_metrics_view *out);
 
 #endif

@@ -1048,8 +1048,9 @@ static void test_scale_timing(void **state)
     free(pods);
 }
 
-/* A list framed from per-pod messages is byte for byte the list rendered from views. */
-static void test_pod_list_pb_from_items_matches(void **state)
+/* A list built item by item, last first (as a LIST renders from the store), is byte for byte
+ * the list rendered from an array of views. */
+static void test_pod_list_pb_streamed_matches(void **state)
 {
     struct container_metrics_view c[3] = {
         {.name = "app", .usage = {.cpu_nanocores = 250000000, .memory_bytes = 52428800}},
@@ -1076,31 +1077,33 @@ static void test_pod_list_pb_from_items_matches(void **state)
          .window_ns = 1,
          .containers = c,
          .ncontainers = 3}};
-    struct outbuf whole, items[3], framed;
-    struct pb_slice slices[3];
+    struct outbuf whole, streamed;
 
     (void)state;
     outbuf_init(&whole);
-    outbuf_init(&framed);
+    outbuf_init(&streamed);
     render_pod_list_pb(&whole, "metrics.k8s.io/v1beta1", pods, 3);
-    for (int i = 0; i < 3; i++) {
-        outbuf_init(&items[i]);
-        render_pod_item_pb(&items[i], &pods[i]);
-        slices[i] = (struct pb_slice){items[i].data, items[i].len};
-    }
-    render_pod_list_pb_items(&framed, "metrics.k8s.io/v1beta1", slices, 3);
-    assert_int_equal(framed.len, whole.len);
-    assert_memory_equal(framed.data, whole.data, whole.len);
+    /* An estimate far too small: the stream grows while items are prepended. */
+    struct pod_list_pb *l = render_pod_list_pb_begin(&streamed, 8);
+    assert_non_null(l);
+    for (int i = 3; i-- > 0;)
+        render_pod_list_pb_prepend(l, &pods[i]);
+    render_pod_list_pb_end(l, "metrics.k8s.io/v1beta1");
+    assert_false(streamed.failed);
+    assert_int_equal(streamed.len, whole.len);
+    assert_memory_equal(streamed.data, whole.data, whole.len);
+    /* Empty, with an estimate far too large, after bytes already in the buffer. */
     outbuf_reset(&whole);
-    outbuf_reset(&framed);
+    outbuf_reset(&streamed);
+    outbuf_append(&whole, "x", 1);
+    outbuf_append(&streamed, "x", 1);
     render_pod_list_pb(&whole, "metrics.k8s.io/v1", pods, 0);
-    render_pod_list_pb_items(&framed, "metrics.k8s.io/v1", slices, 0);
-    assert_int_equal(framed.len, whole.len);
-    assert_memory_equal(framed.data, whole.data, whole.len);
-    for (int i = 0; i < 3; i++)
-        outbuf_done(&items[i]);
+    l = render_pod_list_pb_begin(&streamed, 1 << 20);
+    render_pod_list_pb_end(l, "metrics.k8s.io/v1");
+    assert_int_equal(streamed.len, whole.len);
+    assert_memory_equal(streamed.data, whole.data, whole.len);
     outbuf_done(&whole);
-    outbuf_done(&framed);
+    outbuf_done(&streamed);
 }
 
 /* YAML: keys sorted, block style, and every string that YAML 1.1 would read as something
@@ -1240,7 +1243,7 @@ int main(void)
         cmocka_unit_test(test_node_list_pb_and_growth),
         cmocka_unit_test(test_status_pb),
         cmocka_unit_test(test_scale_timing),
-        cmocka_unit_test(test_pod_list_pb_from_items_matches),
+        cmocka_unit_test(test_pod_list_pb_streamed_matches),
         cmocka_unit_test(test_yaml_from_json),
         cmocka_unit_test(test_partial_from_json),
         cmocka_unit_test(test_partial_pb_from_json),

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/store_fixture.h"
 #include "store/metrics_query.h"
@@ -109,14 +110,13 @@ static void test_rates_window_and_views(void **state)
     struct one_pod o;
     enum store_apply_result r;
     struct container_metrics_view cv[2];
-    char names[2][32];
     struct pod_metrics_view pv;
 
     (void)state;
     store_init(&s, 15 * SEC, 45 * SEC);
     build(&o, WIRE_FULL, 1, 1, 0, T0, 30, 1);
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_true(store_pod_view(&s, pod(&s), cv, &pv));
     assert_int_equal(pv.ncontainers, 2);
     assert_string_equal(cv[0].name, "a");
     assert_int_equal(cv[0].usage.cpu_nanocores, 500000000);
@@ -140,7 +140,6 @@ static void test_exited_run_counts_only_inside_the_window(void **state)
     struct one_pod o;
     enum store_apply_result r;
     struct container_metrics_view cv[2];
-    char names[2][32];
     struct pod_metrics_view pv;
 
     (void)state;
@@ -150,7 +149,7 @@ static void test_exited_run_counts_only_inside_the_window(void **state)
     o.c[1].nsamples = 20;
     o.c[1].memory = (struct wire_usage){.have = WIRE_HAVE_WORKING_SET, .working_set = 999};
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_true(store_pod_view(&s, pod(&s), cv, &pv));
     assert_int_equal(pv.ncontainers, 1);
     assert_string_equal(cv[0].name, "a");
     assert_int_equal(pv.timestamp_ns, T0 + 29 * SEC);
@@ -169,7 +168,7 @@ static void test_exited_run_counts_only_inside_the_window(void **state)
     o.c[1].name = "a";
     o.c[1].nsamples = 8;
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_true(store_pod_view(&s, pod(&s), cv, &pv));
     assert_int_equal(pv.ncontainers, 1);
     assert_int_equal(cv[0].usage.cpu_nanocores, 500000000);
     store_done(&s);
@@ -181,7 +180,6 @@ static void test_counter_reset_and_missing_values(void **state)
     struct one_pod o;
     enum store_apply_result r;
     struct container_metrics_view cv[2];
-    char names[2][32];
     struct pod_metrics_view pv;
 
     (void)state;
@@ -193,7 +191,7 @@ static void test_counter_reset_and_missing_values(void **state)
     for (int i = 0; i < 4; i++)
         o.a[i].usage_usec = 1000 + (uint64_t)i * 250000;
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_true(store_pod_view(&s, pod(&s), cv, &pv));
     assert_string_equal(cv[0].name, "a");
     assert_int_equal(cv[0].usage.cpu_nanocores, 250000000); /* new series, never negative */
     /* Container b has only one sample: no rate, so the pod is served with a alone. */
@@ -202,7 +200,7 @@ static void test_counter_reset_and_missing_values(void **state)
     build(&o, WIRE_FULL, 1, 1, 0, T0, 5, 1);
     o.c[1].nsamples = 1;
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_true(store_pod_view(&s, pod(&s), cv, &pv));
     assert_int_equal(pv.ncontainers, 1);
     assert_string_equal(cv[0].name, "a");
     store_done(&s);
@@ -278,9 +276,18 @@ static void test_churn_stays_bounded(void **state)
     store_done(&s);
 }
 
-/* The protobuf LIST framed from each pod's stored message equals rendering the pods' views,
- * and follows every shipment. */
-static void test_pb_list_from_stored_messages(void **state)
+/* Real-time second now: pods' creationTimestamp is the time of the request (as metrics-server
+ * sets it), so two renderings compared byte for byte must fall in the same second. */
+static int64_t now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
+/* The protobuf LIST, rendered pod by pod from the store, equals rendering the pods' views, and
+ * follows every shipment. */
+static void test_pb_list_matches_views(void **state)
 {
     struct store s;
     struct one_pod o;
@@ -289,7 +296,6 @@ static void test_pb_list_from_stored_messages(void **state)
         .target = QUERY_PODS, .api_version = "metrics.k8s.io/v1beta1", .format = QUERY_PROTOBUF};
     struct outbuf cached, direct;
     struct container_metrics_view cv[2];
-    char names[2][32];
     struct pod_metrics_view pv;
 
     (void)state;
@@ -305,14 +311,30 @@ static void test_pb_list_from_stored_messages(void **state)
             for (int i = 0; i < 5; i++)
                 o.a[i].usage_usec += (uint64_t)i * 1000000; /* container a got busier */
         assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-        outbuf_reset(&cached);
-        outbuf_reset(&direct);
-        assert_int_equal(sf_render(&s, &q, &cached), 200);
-        assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
-        render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", &pv, 1);
+        for (int64_t t = -1; t != now_sec();) {
+            t = now_sec();
+            outbuf_reset(&cached);
+            outbuf_reset(&direct);
+            assert_int_equal(sf_render(&s, &q, &cached), 200);
+            assert_true(store_pod_view(&s, pod(&s), cv, &pv));
+            render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", &pv, 1);
+        }
         assert_int_equal(cached.len, direct.len);
         assert_memory_equal(cached.data, direct.data, direct.len);
     }
+    /* creationTimestamp is the time of the request (metrics-server's), not the shipment's. */
+    struct metrics_query one = {.target = QUERY_POD,
+                                .api_version = "metrics.k8s.io/v1beta1",
+                                .ns = "ns",
+                                .name = "p",
+                                .format = QUERY_JSON};
+    char today[32], before[32];
+    time_t t1 = time(NULL), t0 = t1 - 5;
+    outbuf_reset(&cached);
+    assert_int_equal(sf_render(&s, &one, &cached), 200);
+    strftime(today, sizeof(today), "\"creationTimestamp\":\"%Y-%m-%d", gmtime(&t1));
+    strftime(before, sizeof(before), "\"creationTimestamp\":\"%Y-%m-%d", gmtime(&t0));
+    assert_true(strstr(cached.data, today) || strstr(cached.data, before));
     /* A field selector that matches nothing: an empty list. */
     struct selector none;
     char err[64];
@@ -331,30 +353,48 @@ static void test_pb_list_from_stored_messages(void **state)
     store_done(&s);
 }
 
-/* After pods change one at a time, go, and come, a protobuf LIST from the stored messages
- * still equals rendering every pod afresh. */
+/* After pods change one at a time, go, come, or gain a container, a protobuf LIST still equals
+ * rendering every pod's view. */
 static void assert_pb_list_fresh(struct store *s)
 {
     struct metrics_query q = {
         .target = QUERY_PODS, .api_version = "metrics.k8s.io/v1beta1", .format = QUERY_PROTOBUF};
     struct outbuf cached, direct;
-    struct container_metrics_view cv[8][2];
-    char names[8][2][32];
+    struct container_metrics_view cv[8][4];
     struct pod_metrics_view pv[8];
     size_t n, nv = 0;
     struct store_pod *const *sorted = store_sorted_pods(s, NULL, &n);
 
     assert_true(n <= 8);
-    for (size_t i = 0; i < n; i++)
-        if (store_pod_view(s, sorted[i], cv[nv], names[nv], &pv[nv])) nv++;
     outbuf_init(&cached);
     outbuf_init(&direct);
-    assert_int_equal(sf_render(s, &q, &cached), 200);
-    render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", pv, nv);
+    for (int64_t t = -1; t != now_sec();) {
+        t = now_sec();
+        nv = 0;
+        for (size_t i = 0; i < n; i++)
+            if (store_pod_view(s, sorted[i], cv[nv], &pv[nv])) nv++;
+        outbuf_reset(&cached);
+        outbuf_reset(&direct);
+        assert_int_equal(sf_render(s, &q, &cached), 200);
+        render_pod_list_pb(&direct, "metrics.k8s.io/v1beta1", pv, nv);
+    }
     assert_int_equal(cached.len, direct.len);
     assert_memory_equal(cached.data, direct.data, direct.len);
     outbuf_done(&cached);
     outbuf_done(&direct);
+}
+
+/* Applies the next changes-only delta of o's node, carrying pod wp alone. */
+static void ship_delta(struct store *s, struct one_pod *o, uint64_t *seq, struct wire_pod *wp)
+{
+    enum store_apply_result r;
+
+    o->ship.seq = ++*seq;
+    o->ship.base_seq = *seq - 1;
+    o->ship.pods = wp;
+    o->ship.npods = 1;
+    assert_int_equal(store_apply(s, &o->ship, 0, &r), 0);
+    assert_int_equal(r, STORE_APPLIED);
 }
 
 static void test_pb_list_after_changes_removals_and_arrivals(void **state)
@@ -408,21 +448,12 @@ static void test_pb_list_after_changes_removals_and_arrivals(void **state)
     assert_pb_list_fresh(&s);
     /* One goes, one comes (in a 32-hex uid), another goes. */
     struct wire_pod gone = {.uid = uids[1], .removed = true};
-    o.ship.seq = ++seq;
-    o.ship.base_seq = seq - 1;
-    o.ship.pods = &gone;
-    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    ship_delta(&s, &o, &seq, &gone);
     assert_pb_list_fresh(&s);
-    o.ship.seq = ++seq;
-    o.ship.base_seq = seq - 1;
-    o.ship.pods = &pods[4];
-    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    ship_delta(&s, &o, &seq, &pods[4]);
     assert_pb_list_fresh(&s);
     gone.uid = uids[0];
-    o.ship.seq = ++seq;
-    o.ship.base_seq = seq - 1;
-    o.ship.pods = &gone;
-    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    ship_delta(&s, &o, &seq, &gone);
     assert_int_equal(s.npods, 3);
     assert_pb_list_fresh(&s);
     char uid[WIRE_UID_MAX + 1];
@@ -430,6 +461,36 @@ static void test_pb_list_after_changes_removals_and_arrivals(void **state)
     assert_string_equal(uid, uids[4]); /* sent as 32 hex, served as sent */
     store_pod_uid(store_find_pod(&s, "ns", "p2"), uid);
     assert_string_equal(uid, uids[2]);
+
+    /* p3 gains a container (its record moves: pod and containers are one allocation) while
+     * the sorted list is current; then a runtime that names nothing starts one in p2. */
+    const struct store_pod *before = store_find_pod(&s, "ns", "p3");
+    struct wire_container third = cs[3][0];
+    third.id = "feedfacecafe0123456789abcdef0123456789abcdef0123456789abcdef0123";
+    third.name = "late";
+    cs[3][0] = third;
+    pods[3].ncontainers = 1;
+    ship_delta(&s, &o, &seq, &pods[3]);
+    assert_ptr_not_equal(store_find_pod(&s, "ns", "p3"), before);
+    assert_int_equal(store_find_pod(&s, "ns", "p3")->ncontainers, 3);
+    assert_pb_list_fresh(&s);
+    third.name = "";
+    cs[2][0] = third;
+    pods[2].ncontainers = 1;
+    ship_delta(&s, &o, &seq, &pods[2]);
+    assert_pb_list_fresh(&s);
+    struct container_metrics_view cv[3];
+    struct pod_metrics_view pv;
+    assert_true(store_pod_view(&s, store_find_pod(&s, "ns", "p2"), cv, &pv));
+    assert_int_equal(pv.ncontainers, 3);
+    assert_string_equal(pv.containers[2].name, "container-feedfacecafe"); /* id's first 12 */
+    /* Every way to the moved pods still leads to them. */
+    size_t n;
+    struct store_pod *const *sorted = store_sorted_pods(&s, NULL, &n);
+    assert_int_equal(n, 3);
+    assert_ptr_equal(sorted[1], store_find_pod(&s, "ns", "p3"));
+    assert_int_equal(s.uids.len, 3);
+    assert_int_equal(s.ncontainers, 8); /* 3 pods of 2, and the two that came */
     store_done(&s);
 }
 
@@ -443,7 +504,6 @@ static void test_names_change_and_pods_move(void **state)
     struct one_pod o;
     enum store_apply_result r;
     struct container_metrics_view cv[2];
-    char names[2][32];
     struct pod_metrics_view pv;
     char uid[WIRE_UID_MAX + 1];
 
@@ -458,7 +518,7 @@ static void test_names_change_and_pods_move(void **state)
     build(&o, 0, 1, 2, 1, T0 + 10 * SEC, 3, 1);
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
     assert_non_null(pod(&s));
-    assert_true(store_pod_view(&s, pod(&s), cv, names, &pv));
+    assert_true(store_pod_view(&s, pod(&s), cv, &pv));
     assert_int_equal(pv.ncontainers, 2);
     assert_int_equal(s.npods, 1);
     assert_int_equal(s.uids.len, 1);
@@ -512,7 +572,7 @@ int main(void)
         cmocka_unit_test(test_counter_reset_and_missing_values),
         cmocka_unit_test(test_removals_full_snapshot_and_expiry),
         cmocka_unit_test(test_churn_stays_bounded),
-        cmocka_unit_test(test_pb_list_from_stored_messages),
+        cmocka_unit_test(test_pb_list_matches_views),
         cmocka_unit_test(test_pb_list_after_changes_removals_and_arrivals),
         cmocka_unit_test(test_names_change_and_pods_move),
     };

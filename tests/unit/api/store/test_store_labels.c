@@ -1,7 +1,7 @@
-/* Labels from the label index in what the store serves: metadata.labels in JSON, protobuf
- * (including the per-pod messages rendered at ingest, re-rendered when labels change) and
- * Table; labelSelectors on the JSON and the cached-protobuf LIST paths; uid matching; pods
- * the API server does not know served without labels. */
+/* Labels from the label index in what the store serves: metadata.labels in JSON, protobuf and
+ * Table; labelSelectors on the JSON and protobuf LIST paths; each pod's labels looked up when
+ * it is named and again whenever the index tells of a change; uid matching; pods the API
+ * server does not know served without labels. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,8 @@
 #define UID_OTHER "11111111-2222-4333-8444-0000000000ff"
 #define UID_STATIC "0123456789abcdef0123456789abcdef" /* a static pod's config hash */
 #define UID_LONER "11111111-2222-4333-8444-000000000004"
+#define UID_LATE "11111111-2222-4333-8444-000000000005"
+#define UID_WEB1_NEW "11111111-2222-4333-8444-000000000006"
 
 /* Five pods on node n1, each one container with a rate. */
 #define NPODS 5
@@ -221,11 +223,12 @@ static void test_rerendered_when_labels_change(void **state)
 {
     struct outbuf o;
     const struct store_pod *p = store_find_pod(&s, "ns", "web-1");
-    const char *before = p->pb;
+    const struct label_view *before = p->labels;
 
     (void)state;
     assert_non_null(before);
-    /* Relabelled: the stored message is rendered again, so the LIST carries the new labels. */
+    /* Relabelled: the pod's labels are looked up again (the old set is freed: ASan reads any
+     * use of it), so the LIST carries the new labels. */
     assert_int_equal(label_index_upsert(li, LABEL_POD, "ns", "web-1", UID_WEB1,
                                         L({"app", "web"}, {"tier", "be"}), 2),
                      0);
@@ -305,6 +308,48 @@ static void test_node_selector(void **state)
     selector_done(&sel);
 }
 
+/* A pod's labels are looked up when it appears (its API object known before), and a pod
+ * recreated under the same name (a new uid, on another node) takes the name and its new API
+ * object's labels; the displaced pod keeps no pointer into the index (its old label set is
+ * freed by the next change: ASan would catch a read). Runs last: it moves web-1 to node n2. */
+static void test_labels_follow_new_pods(void **state)
+{
+    static const char *const late[1] = {"late-0"}, *const late_uid[1] = {UID_LATE};
+    static const char *const web1[1] = {"web-1"}, *const web1_new[1] = {UID_WEB1_NEW};
+    const struct store_pod *old = store_find_pod(&s, "ns", "web-1"), *p;
+    struct outbuf o;
+
+    (void)state;
+    assert_int_equal(
+        label_index_upsert(li, LABEL_POD, "ns", "late-0", UID_LATE, L({"app", "late"}), 1), 0);
+    assert_int_equal(sf_ship(&s, "n2", "ns", late, late_uid, 1, 1, T0 + 2 * SEC), 0);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, "app=late", NULL);
+    assert_true(pb_has_name(&o, "late-0"));
+    outbuf_done(&o);
+
+    /* The API object is replaced first (the old pod's uid no longer matches it)... */
+    assert_int_equal(label_index_upsert(li, LABEL_POD, "ns", "web-1", UID_WEB1_NEW,
+                                        L({"app", "web"}, {"gen", "2"}), 2),
+                     0);
+    assert_null(old->labels);
+    /* ...then the new pod's first shipment comes from n2. */
+    assert_int_equal(sf_ship(&s, "n2", "ns", web1, web1_new, 1, 2, T0 + 3 * SEC), 0);
+    p = store_find_pod(&s, "ns", "web-1");
+    assert_ptr_not_equal(p, old);
+    assert_int_equal(p->nlabels, 2);
+    o = render(QUERY_POD, QUERY_JSON, NULL, "web-1");
+    assert_non_null(strstr(o.data, "\"gen\":\"2\""));
+    outbuf_done(&o);
+    /* Relabelled again: the set the pods pointed at is freed; only the served pod sees it. */
+    assert_int_equal(label_index_upsert(li, LABEL_POD, "ns", "web-1", UID_WEB1_NEW,
+                                        L({"app", "web"}, {"gen", "3"}), 2),
+                     0);
+    assert_null(old->labels);
+    o = render(QUERY_NAMESPACE_PODS, QUERY_PROTOBUF, "gen=3", NULL);
+    assert_true(pb_has_name(&o, "web-1"));
+    outbuf_done(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_selectors_on_both_paths),
         cmocka_unit_test(test_rerendered_when_labels_change),
         cmocka_unit_test(test_node_selector),
+        cmocka_unit_test(test_labels_follow_new_pods),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
