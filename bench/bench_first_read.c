@@ -93,31 +93,13 @@ static void row_mean(const char *what, double ms, const char *note)
 /* Creates an object as the cluster admin: 201, or 409 when an earlier run made it. */
 static void create(const char *path, const char *json)
 {
-    long s = kcl_call(&cl, "POST", path, json, NULL);
-
-    for (int i = 0; i < 100 && s >= 500; i++) {
-        usleep(200000);
-        s = kcl_call(&cl, "POST", path, json, NULL);
-    }
-    if (s != 201 && s != 409) {
-        fprintf(stderr, "POST %s -> %ld\n", path, s);
-        die("creating the bench's objects failed");
-    }
+    long s = kcl_create(&cl, path, json);
+    if (s != 201 && s != 409) die("creating the bench's objects failed");
 }
 
 static void token_request(const char *ns, const char *sa, const char *spec, char *out, size_t n)
 {
-    char path[512];
-    struct kube_response r;
-
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/serviceaccounts/%s/token", ns, sa);
-    if (kcl_call(&cl, "POST", path, spec, &r) != 201) die("TokenRequest failed");
-    json_t *j = json_loadb(r.body, r.len, 0, NULL);
-    const char *t = json_string_value(json_object_get(json_object_get(j, "status"), "token"));
-    if (!t) die("TokenRequest: no token");
-    snprintf(out, n, "%s", t);
-    json_decref(j);
-    kube_response_done(&r);
+    if (kcl_token(&cl, ns, sa, spec, out, n)) die("TokenRequest failed");
 }
 
 /* The aggregator's identity, as deployed: ServiceAccount kube-system/kmetrics-aggregator with

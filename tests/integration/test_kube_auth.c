@@ -92,37 +92,17 @@ static void sh_ok(const char *fmt, const char *a, const char *b, const char *c)
     assert_int_equal(rc, 0);
 }
 
-/* Creates an object as the cluster admin (201, or 409 when it exists from an earlier run);
- * server errors are retried for a while. */
+/* Creates an object as the cluster admin (201, or 409 when it exists from an earlier run). */
 static void create(const char *path, const char *json)
 {
-    long s = kcl_call(&cl, "POST", path, json, NULL);
-
-    /* On a fresh cluster a pod is refused (500, "retry after the token is automatically
-     * created") until the controller-manager has made its ServiceAccount's token. */
-    for (int i = 0; i < 100 && s >= 500; i++) {
-        usleep(200000);
-        s = kcl_call(&cl, "POST", path, json, NULL);
-    }
-    if (s != 201 && s != 409) fprintf(stderr, "POST %s -> %ld\n", path, s);
+    long s = kcl_create(&cl, path, json);
     assert_true(s == 201 || s == 409);
 }
 
 /* A token from the TokenRequest API. */
 static void token_request(const char *ns, const char *sa, const char *spec, char *out, size_t n)
 {
-    char path[512];
-    struct kube_response r;
-    json_error_t e;
-
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/serviceaccounts/%s/token", ns, sa);
-    assert_int_equal(kcl_call(&cl, "POST", path, spec, &r), 201);
-    json_t *j = json_loadb(r.body, r.len, 0, &e);
-    const char *t = json_string_value(json_object_get(json_object_get(j, "status"), "token"));
-    assert_non_null(t);
-    snprintf(out, n, "%s", t);
-    json_decref(j);
-    kube_response_done(&r);
+    assert_int_equal(kcl_token(&cl, ns, sa, spec, out, n), 0);
 }
 
 static int setup(void **state)

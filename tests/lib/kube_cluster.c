@@ -147,6 +147,41 @@ long kcl_call(struct kube_cluster *c, const char *method, const char *path, cons
     return status;
 }
 
+long kcl_create(struct kube_cluster *c, const char *path, const char *body)
+{
+    long s = kcl_call(c, "POST", path, body, NULL);
+
+    for (int i = 0; i < 100 && s >= 500; i++) {
+        usleep(200000);
+        s = kcl_call(c, "POST", path, body, NULL);
+    }
+    if (s != 201 && s != 409) fprintf(stderr, "POST %s -> %ld\n", path, s);
+    return s;
+}
+
+int kcl_token(struct kube_cluster *c, const char *ns, const char *sa, const char *spec, char *out,
+              size_t n)
+{
+    char path[512];
+    struct kube_response r;
+    const char *t;
+    json_t *j;
+    long st;
+
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/serviceaccounts/%s/token", ns, sa);
+    if ((st = kcl_call(c, "POST", path, spec, &r)) != 201) {
+        fprintf(stderr, "TokenRequest for %s/%s -> %ld\n", ns, sa, st);
+        if (st > 0) kube_response_done(&r);
+        return -1;
+    }
+    j = json_loadb(r.body, r.len, 0, NULL);
+    t = json_string_value(json_object_get(json_object_get(j, "status"), "token"));
+    if (t) snprintf(out, n, "%s", t);
+    json_decref(j);
+    kube_response_done(&r);
+    return t ? 0 : -1;
+}
+
 int kcl_namespace(struct kube_cluster *c, const char *ns)
 {
     char path[160], body[160];

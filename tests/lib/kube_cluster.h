@@ -48,6 +48,16 @@ int kcl_etcdctl(const struct kube_cluster *c, const char *args, char *out, size_
 long kcl_call(struct kube_cluster *c, const char *method, const char *path, const char *body,
               struct kube_response *out);
 
+/* Creates an object as cluster-admin: POST body to path, server errors retried for up to 20 s
+ * (on a fresh cluster a pod is refused with 500 until the controller-manager has made its
+ * ServiceAccount's token). The last HTTP status: 201, or 409 when an earlier run made it. */
+long kcl_create(struct kube_cluster *c, const char *path, const char *body);
+
+/* A token for ServiceAccount ns/sa from the TokenRequest API (spec: the request's JSON), in
+ * out. 0 or -1. */
+int kcl_token(struct kube_cluster *c, const char *ns, const char *sa, const char *spec, char *out,
+              size_t n);
+
 /* Creates namespace ns and its default ServiceAccount (pods need it; they mount no token
  * here), waiting out a namespace of that name still terminating. 0 or -1. */
 int kcl_namespace(struct kube_cluster *c, const char *ns);
