@@ -1,13 +1,18 @@
 /* Collector tick benchmark on a node at the kubelet's default pod limit: 110 pods x 3 app
  * containers (+ one sandbox each), in two trees:
  *   - tmpfs: fixture files for every interface file the collector reads (cpu.stat,
- *     memory.current, memory.stat, memory.peak, memory.swap.current), i.e. a full cgroup v2 node;
- *   - cgroupfs: real cgroups under this host's v2 hierarchy (only cpu.stat exists here), with
- *     the real BPF lifecycle program attached.
+ *     memory.current, memory.stat, memory.peak, memory.swap.current, and the signal files
+ *     cpu/memory/io.pressure and memory.events), i.e. a full cgroup v2 node;
+ *   - cgroupfs: real cgroups under this host's v2 hierarchy (cpu.stat and the pressure files
+ *     exist here), with the real BPF lifecycle program attached.
  * For each, event-driven ticks (what runs each interval) and full-walk ticks (the safety net
- * and the no-BPF fallback). Syscalls are counted exactly by a BPF program on sys_enter. The
- * daemon's memory and CPU as shipped: bench_collector_memory.c. Figures only: no pass/fail. */
+ * and the no-BPF fallback), with the signal files read and without (--no-signals). Every tick
+ * here reads every file; a shipping collector reads the memory and signal files only on the
+ * ticks that ship (bench_collector_memory measures that). Syscalls are counted exactly by a BPF
+ * program on sys_enter. The daemon's memory and CPU as shipped: bench_collector_memory.c. Figures
+ * only: no pass/fail. */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +87,8 @@ static void run_ticks(struct collector *c, const char *tree, int full_walk)
            counter ? (double)sys_total / (TICKS / 10) : -1.0, registry_container_count(&c->reg));
 }
 
-static void bench_tree(const char *label, const char *root, const char *runtime, int force_events)
+static void bench_tree(const char *label, const char *root, const char *runtime, int force_events,
+                       bool skip_signals)
 {
     const char *dirs[1] = {runtime};
     struct collector_config cfg = {
@@ -91,6 +97,7 @@ static void bench_tree(const char *label, const char *root, const char *runtime,
         .runtime_dirs_count = 1,
         .interval_ns = SEC_NS,
         .walk_interval_ns = 3600 * SEC_NS,
+        .skip_signals = skip_signals,
     };
     struct collector c;
     char err[256];
@@ -137,13 +144,16 @@ int main(void)
            CONTAINERS_PER_POD, PODS, TICKS);
     printf("%-34s %-13s %5s %8s %8s %8s %8s %8s %9s %6s\n", "tree", "discovery", "ticks", "mean_us",
            "p50_us", "p99_us", "user_us", "sys_us", "syscalls", "ctrs");
-    bench_tree("tmpfs, all 5 files per container", tmp_root, tmp_rt, 1);
+    bench_tree("tmpfs, all 9 files per container", tmp_root, tmp_rt, 1, false);
+    bench_tree("tmpfs, --no-signals (5 files)", tmp_root, tmp_rt, 1, true);
 
     mi = read_mountinfo(NULL, &len);
     if (mi && cgroup2_find_mount(mi, len, &m) == 0 && geteuid() == 0) {
         snprintf(cg_root, sizeof(cg_root), "%s/kmetrics-bench-%d", m.mount_point, (int)getpid());
-        if (nt_build(cg_root, tmp_rt, PODS, CONTAINERS_PER_POD, 0) == 0)
-            bench_tree("cgroupfs (real kernel, cpu.stat)", cg_root, tmp_rt, 0);
+        if (nt_build(cg_root, tmp_rt, PODS, CONTAINERS_PER_POD, 0) == 0) {
+            bench_tree("cgroupfs (cpu.stat, 3 x pressure)", cg_root, tmp_rt, 0, false);
+            bench_tree("cgroupfs, --no-signals (cpu.stat)", cg_root, tmp_rt, 0, true);
+        }
         char cmd[PATH_MAX + 64];
         snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -exec rmdir {} +", cg_root);
         if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", cg_root);

@@ -27,6 +27,11 @@ const char *discovery_mode_name(enum discovery_mode m)
 
 /* --- identity ----------------------------------------------------------------------------- */
 
+static const char *proc_root(const struct collector *c)
+{
+    return c->cfg.proc_root ? c->cfg.proc_root : "/proc";
+}
+
 static void resolve_identity(struct collector *c, struct container *ct)
 {
     const char *const *dirs = c->cfg.runtime_dirs ? c->cfg.runtime_dirs : oci_default_runtime_dirs;
@@ -45,7 +50,7 @@ static void resolve_identity(struct collector *c, struct container *ct)
                             "container %.12s: runtime bundle unusable (%s); reported by id", ct->id,
                             strerror(-rc));
         /* Without a bundle, a cgroup whose only process is "pause" is the pod's sandbox. */
-        if (!ct->sandbox && cgroup_runs_only_pause(c->root_fd, ct->cgroup, "/proc")) {
+        if (!ct->sandbox && cgroup_runs_only_pause(c->root_fd, ct->cgroup, proc_root(c))) {
             ct->sandbox = true;
             log_debug("container %.12s: runs only pause; treated as the pod's sandbox", ct->id);
         }
@@ -366,6 +371,8 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
         }
         cpu_history_init(ct->cpu);
     }
+    /* A first sample reads every file but the signals, which only when they are on. */
+    if (!ct->has_sample && !c->cfg.skip_signals) reads |= SAMPLE_READ_SIGNALS;
     rc = cgroup_sample_read(&ct->files, c->root_fd, ct->cgroup, ct->has_sample ? &ct->last : NULL,
                             reads, &s);
     if (rc == -ENOENT) {
@@ -390,13 +397,29 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
     ct->has_sample = true;
 }
 
+/* A pod's traffic through a process in its sandbox (which holds its network namespace for
+ * the pod's life), else in one of its containers. */
+static void sample_pod_network(struct collector *c, struct pod *p)
+{
+    const char *cgroups[8];
+    size_t n = 0;
+
+    for (int sandbox = 1; sandbox >= 0; sandbox--)
+        for (struct container *ct = p->containers; ct && n < 8; ct = ct->next)
+            if (ct->sandbox == sandbox && !ct->exited_mono_ns) cgroups[n++] = ct->cgroup;
+    if (pod_network_read(c->root_fd, cgroups, n, proc_root(c), c->host_netns, &p->net) != 0)
+        log_debug("pod %s: no traffic figures this time", p->uid);
+}
+
 static void sample_containers(struct collector *c)
 {
     unsigned reads = c->read_slow_files ? SAMPLE_READ_SLOW : 0;
     const char *key;
     void *value;
 
-    if (!c->cfg.memory_on_request || c->memory_wanted) reads |= SAMPLE_READ_MEMORY;
+    /* The signals' counters are used where the memory figures are: on shipping ticks. */
+    if (!c->cfg.memory_on_request || c->memory_wanted)
+        reads |= SAMPLE_READ_MEMORY | (c->cfg.skip_signals ? 0 : SAMPLE_READ_SIGNALS);
     c->memory_wanted = false;
 
     /* Deleting from a map leaves a tombstone, so removing entries while iterating is safe. */
@@ -406,6 +429,7 @@ static void sample_containers(struct collector *c)
             next = ct->next;
             if (!ct->sandbox && !ct->exited_mono_ns) sample_container(c, ct, reads);
         }
+        if ((reads & SAMPLE_READ_SIGNALS) && !p->gone) sample_pod_network(c, p);
     }
 }
 
@@ -525,6 +549,7 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
     rc = locate_root(c, err, errlen);
     if (rc) return rc;
     node_reader_init(&c->node_reader, c->node_fd, cfg->meminfo_path);
+    c->host_netns = pod_network_host_netns(proc_root(c));
     cpu_history_params(&c->cpu_params, c->cfg.history_ns, c->cfg.interval_ns);
     cpu_history_init(&c->node_cpu);
 

@@ -23,12 +23,15 @@ struct collector_config {
     int64_t walk_interval_ns; /* safety-net full walk period while events work */
     int64_t retain_exited_ns; /* keep an exited container's figures this long (a window) */
     bool disable_bpf;
+    /* Read no signal files (cpu/memory/io.pressure, memory.events): --no-signals. */
+    bool skip_signals;
     /* Read memory.current and memory.stat only on ticks after collector_want_memory (and a
      * container's first): for a collector that only ships them, every ship interval. */
     bool memory_on_request;
     const char *node_name;      /* NULL: the host name */
     const char *meminfo_path;   /* NULL: /proc/meminfo */
     const char *mountinfo_path; /* NULL: /proc/self/mountinfo */
+    const char *proc_root;      /* NULL: /proc (the host's PID namespace) */
 };
 
 enum discovery_mode { DISCOVERY_BPF_EVENTS, DISCOVERY_WALK };
@@ -77,6 +80,7 @@ struct collector {
     uint64_t slow_every_ticks;
     bool read_slow_files;
     bool memory_wanted; /* by the next tick (collector_want_memory) */
+    ino_t host_netns;   /* the node's network namespace (pods in it are hostNetwork) */
 
     struct collector_stats stats;
 };
@@ -86,7 +90,7 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
                    size_t errlen);
 /* Handles waiting discovery events, walks when due, then samples the node and every container. */
 void collector_tick(struct collector *c);
-/* The next tick reads every container's memory files (see memory_on_request). */
+/* The next tick reads every container's memory and signal files (see memory_on_request). */
 void collector_want_memory(struct collector *c);
 /* Readable when lifecycle events wait (for the daemon's epoll); -1 in walk mode. */
 int collector_events_fd(const struct collector *c);

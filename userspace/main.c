@@ -78,6 +78,7 @@ static void usage(FILE *out)
             "                         interval)\n"
             "  --walk-interval=DUR    safety-net full walk period with BPF events (default 60s)\n"
             "  --no-bpf               do not load BPF; walk the cgroup tree every tick\n"
+            "  --no-signals           read no pressure (PSI) or memory.events files\n"
             "  --aggregator=URL[,URL] ship to these aggregators (https://host[:port]); a name\n"
             "                         with several addresses ships to each (HA replicas)\n"
             "  --ship-interval=DUR    shipping period, 1s..5m (default 15s)\n"
@@ -176,6 +177,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         OPT_WINDOW,
         OPT_WALK,
         OPT_NO_BPF,
+        OPT_NO_SIGNALS,
         OPT_AGGREGATOR,
         OPT_SHIP_INTERVAL,
         OPT_SHIP_COALESCE,
@@ -195,6 +197,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"window", required_argument, NULL, OPT_WINDOW},
         {"walk-interval", required_argument, NULL, OPT_WALK},
         {"no-bpf", no_argument, NULL, OPT_NO_BPF},
+        {"no-signals", no_argument, NULL, OPT_NO_SIGNALS},
         {"aggregator", required_argument, NULL, OPT_AGGREGATOR},
         {"ship-interval", required_argument, NULL, OPT_SHIP_INTERVAL},
         {"ship-coalesce", required_argument, NULL, OPT_SHIP_COALESCE},
@@ -256,6 +259,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_NO_BPF:
             o->cfg.disable_bpf = true;
+            break;
+        case OPT_NO_SIGNALS:
+            o->cfg.skip_signals = true;
             break;
         case OPT_AGGREGATOR:
             if (parse_aggregators(o, optarg)) return -1;
@@ -394,7 +400,7 @@ static uint64_t collector_changes(const struct collector *c)
 static bool periodic_due(const struct options *o, const struct collector *c,
                          const struct ship_clock *clk)
 {
-    if (c->stats.ticks + 1 < 2) return false;
+    if (c->stats.ticks == 0) return false; /* the first tick: one sample, no rate yet */
     return !clk->last_ship_ns ||
            clock_mono_ns() - clk->last_ship_ns >= o->ship_interval_ns - c->cfg.interval_ns / 2;
 }

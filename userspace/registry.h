@@ -12,6 +12,7 @@
 #include "discover/oci_bundle.h"
 #include "sample/cgroup_reader.h"
 #include "sample/cpu_history.h"
+#include "sample/pod_network.h"
 
 enum identity_source {
     IDENTITY_PENDING = 0, /* bundle not looked up yet */
@@ -50,7 +51,8 @@ struct pod {
     enum cg_driver driver;
     char *cgroup; /* owned */
     uint64_t seen_walk;
-    bool gone; /* its cgroup was removed: dropped once its exited containers are */
+    bool gone;                 /* its cgroup was removed: dropped once its exited containers are */
+    struct pod_net_sample net; /* read on the ticks that read signals */
     struct container *containers;
     unsigned ncontainers;
 };

@@ -53,6 +53,27 @@ static json_t *cpu_json(const struct cpu_stat *cs, const struct cpu_rate *rate)
     return o;
 }
 
+/* {"cpu": {"some_usec", "full_usec"}, "memory": ..., "io": ...}: the cumulative stalled times
+ * (PSI), each kind present when its file was read; NULL when none was. */
+static json_t *pressure_json(const struct cgroup_sample *s)
+{
+    static const char *const kinds[PRESSURE_KINDS] = {"cpu", "memory", "io"};
+    static const unsigned bits[PRESSURE_KINDS] = {SAMPLE_CPU_PRESSURE, SAMPLE_MEMORY_PRESSURE,
+                                                  SAMPLE_IO_PRESSURE};
+    json_t *o = NULL;
+
+    for (int k = 0; k < PRESSURE_KINDS; k++) {
+        json_t *one;
+        if (!(s->have & bits[k])) continue;
+        if (!o && !(o = json_object())) return NULL;
+        if (!(one = json_object())) continue;
+        set_new(one, "some_usec", jint(s->pressure[k].some_usec));
+        if (s->pressure[k].has_full) set_new(one, "full_usec", jint(s->pressure[k].full_usec));
+        set_new(o, kinds[k], one);
+    }
+    return o;
+}
+
 static json_t *container_json(const struct container *ct, const struct cpu_series_params *cp,
                               int64_t window_ns, uint64_t *pod_cpu, uint64_t *pod_ws,
                               uint64_t *pod_rss, unsigned *pod_have)
@@ -82,7 +103,9 @@ static json_t *container_json(const struct container *ct, const struct cpu_serie
     if (s->have & SAMPLE_RSS) set_new(mem, "rss_bytes", jint(s->rss));
     if (s->have & SAMPLE_PEAK) set_new(mem, "peak_bytes", jint(s->peak));
     if (s->have & SAMPLE_SWAP) set_new(mem, "swap_bytes", jint(s->swap));
+    if (s->have & SAMPLE_OOM_KILLS) set_new(mem, "oom_kills", jint(s->oom_kills));
     json_object_set_new(o, "memory", mem);
+    set_new(o, "pressure", pressure_json(s));
 
     if (has_rate) {
         *pod_cpu += rate.nanocores;
@@ -96,6 +119,27 @@ static json_t *container_json(const struct container *ct, const struct cpu_serie
         *pod_rss += s->rss;
         *pod_have |= SAMPLE_RSS;
     }
+    return o;
+}
+
+/* The pod's traffic: its namespace's counters (cumulative), {"host_network": true} for a pod
+ * in the node's namespace, NULL when not read. */
+static json_t *network_json(const struct pod_net_sample *n)
+{
+    json_t *o;
+
+    if (n->state == POD_NET_UNKNOWN || !(o = json_object())) return NULL;
+    if (n->state == POD_NET_HOST) {
+        set_new(o, "host_network", json_true());
+        return o;
+    }
+    set_new(o, "rx_bytes", jint(n->totals.rx_bytes));
+    set_new(o, "tx_bytes", jint(n->totals.tx_bytes));
+    set_new(o, "rx_packets", jint(n->totals.rx_packets));
+    set_new(o, "tx_packets", jint(n->totals.tx_packets));
+    set_new(o, "rx_drops", jint(n->totals.rx_drops));
+    set_new(o, "tx_drops", jint(n->totals.tx_drops));
+    set_new(o, "interfaces", json_integer(n->totals.interfaces));
     return o;
 }
 
@@ -137,6 +181,7 @@ static json_t *pod_json(const struct pod *p, const struct cpu_series_params *cp,
     if (have & SAMPLE_RSS) set_new(mem, "rss_bytes", jint(rss_sum));
     json_object_set_new(o, "cpu", cpu);
     json_object_set_new(o, "memory", mem);
+    set_new(o, "network", network_json(&p->net));
     json_object_set_new(o, "containers", containers);
     return o;
 fail:

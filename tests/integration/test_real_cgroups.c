@@ -7,11 +7,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +310,256 @@ static void test_cpu_matches_burner(void **state)
                       burned, reported, 100.0 * (reported - burned) / burned);
         skip();
     }
+}
+
+/* Starts the burner helper in dir at duty percent for seconds, pinned to CPU 0 when pin. */
+static pid_t start_burner(const char *dir, int duty, int seconds, bool pin, const char *log)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char path[PATH_MAX], duty_s[16], secs_s[16];
+        if (pin) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(0, &one);
+            if (sched_setaffinity(0, sizeof(one), &one) != 0) _exit(126);
+        }
+        snprintf(path, sizeof(path), "%s/tests/burner", bin_dir);
+        snprintf(duty_s, sizeof(duty_s), "%d", duty);
+        snprintf(secs_s, sizeof(secs_s), "%d", seconds);
+        execl(path, "burner", dir, duty_s, secs_s, log, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* The collector's --once snapshot of our tree, sampling over interval. */
+static json_t *collector_once(const char *interval)
+{
+    char cmd[PATH_MAX * 3];
+    int status;
+    json_t *doc;
+
+    snprintf(cmd, sizeof(cmd),
+             "%s/kmetrics-collector --once --format=json --interval=%s --cgroup-root=%s "
+             "--runtime-dirs=%s -q",
+             bin_dir, interval, base, runtime_dir);
+    char *out = run_capture(cmd, &status);
+    doc = json_loads(out, 0, NULL);
+    free(out);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_non_null(doc);
+    return doc;
+}
+
+/* A container's cumulative "some" CPU stall (µs) in a --once snapshot. */
+static double cpu_some_usec(json_t *pod, const char *id)
+{
+    json_t *c = find_by(json_object_get(pod, "containers"), "id", id);
+    json_t *p = json_object_get(c, "pressure");
+
+    assert_non_null(c);
+    assert_non_null(p); /* PSI is on in this kernel: every cgroup has cpu.pressure */
+    /* memory and io are there too, whatever the controllers (PSI is per cgroup). */
+    assert_non_null(json_object_get(json_object_get(p, "memory"), "some_usec"));
+    assert_non_null(json_object_get(json_object_get(p, "io"), "some_usec"));
+    return (double)json_integer_value(json_object_get(json_object_get(p, "cpu"), "some_usec"));
+}
+
+/* CPU pressure against a known truth: two burners pinned to one CPU in one container (one of
+ * them always waits: stalled about all the time) and a container that only sleeps (never
+ * waits for long). */
+static void test_cpu_pressure_starved_and_idle(void **state)
+{
+    char starved[PATH_MAX], idle[PATH_MAX], sid[65], iid[65], uid[40], log[PATH_MAX * 3];
+    struct timespec t0, t1;
+    pid_t pids[3];
+    int status;
+
+    (void)state;
+    if (access("/proc/pressure/cpu", R_OK) != 0) {
+        print_message("skipped: this kernel has no PSI (/proc/pressure/cpu)\n");
+        skip();
+    }
+    kl_pod_uid(uid, 616);
+    kl_container_id(sid, 616);
+    kl_container_id(iid, 617);
+    make_container(uid, sid, "pressure-pod", "starved", 0, starved, sizeof(starved));
+    make_container(uid, iid, "pressure-pod", "idle", 0, idle, sizeof(idle));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 3; i++) {
+        snprintf(log, sizeof(log), "%s/pressure-%d.log", scratch, i);
+        pids[i] = start_burner(i < 2 ? starved : idle, i < 2 ? 100 : 0, 5, i < 2, log);
+    }
+    usleep(1500000);
+    json_t *doc = collector_once("1s");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    assert_non_null(pod);
+    /* The burners had run at most this long when the collector read the files. */
+    double lived_usec =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+    double starved_usec = cpu_some_usec(pod, sid), idle_usec = cpu_some_usec(pod, iid);
+    fprintf(stderr, "cpu.pressure some: starved %.0f us, idle %.0f us, of at most %.0f us\n",
+            starved_usec, idle_usec, lived_usec);
+    json_decref(doc);
+    /* At least 1.5 s of the two pinned burners' life was before the read; one of them waited
+     * throughout (the kernel counts it to the microsecond; half is a wide margin for start-up). */
+    assert_true(starved_usec >= 0.5 * 1.5e6);
+    assert_true(starved_usec <= lived_usec);
+    assert_true(idle_usec < 0.1 * lived_usec);
+    assert_true(starved_usec > 5 * idle_usec);
+}
+
+/* A process that joins cgroup dir, enters network namespace netns (NULL: stays in the
+ * node's), and waits to be killed. */
+static pid_t park_process(const char *dir, const char *netns)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        FILE *f = fopen(path, "w");
+        if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) _exit(125);
+        if (netns) {
+            snprintf(path, sizeof(path), "/var/run/netns/%s", netns);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) _exit(126);
+        }
+        for (;;)
+            pause();
+    }
+    return pid;
+}
+
+/* One --once snapshot (into *doc) and its pod uid. */
+static json_t *once_pod(const char *uid, json_t **doc)
+{
+    *doc = collector_once("200ms");
+    return find_by(json_object_get(*doc, "pods"), "uid", uid);
+}
+
+static json_int_t net_field(json_t *pod, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(pod, "network"), key);
+    assert_non_null(v);
+    return json_integer_value(v);
+}
+
+/* Pod traffic against a known truth: a pod in its own network namespace (a veth pair to the
+ * node, static neighbours and no IPv6, so nothing but our packets crosses it) receives 20 UDP
+ * datagrams of 100 bytes and answers each with an ICMP port unreachable; a pod in the node's
+ * namespace is reported as hostNetwork. */
+static void test_pod_network_from_its_namespace(void **state)
+{
+    char own_dir[PATH_MAX], host_dir[PATH_MAX], oid[65], hid[65], own_uid[40], host_uid[40];
+    char ns[32], vh[16], vn[16], cmd[1024], dst[32];
+    unsigned net = (unsigned)getpid() % 250;
+    json_t *doc;
+
+    (void)state;
+    if (system("command -v ip >/dev/null") != 0) {
+        print_message("skipped: no ip(8) to make a network namespace\n");
+        skip();
+    }
+    snprintf(ns, sizeof(ns), "kmt-net-%d", (int)getpid());
+    snprintf(vh, sizeof(vh), "kmt%dh", (int)getpid() % 100000);
+    snprintf(vn, sizeof(vn), "kmt%dn", (int)getpid() % 100000);
+    snprintf(dst, sizeof(dst), "10.251.%u.2", net);
+    /* Both ends down while IPv6 is switched off, addresses and neighbours set, then up. */
+    snprintf(cmd, sizeof(cmd),
+             "set -e; ip netns add %1$s; ip link add %2$s type veth peer name %3$s netns %1$s; "
+             "sysctl -qw net.ipv6.conf.%2$s.disable_ipv6=1; "
+             "ip netns exec %1$s sysctl -qw net.ipv6.conf.%3$s.disable_ipv6=1 "
+             "net.ipv4.icmp_ratelimit=0; "
+             "ip addr add 10.251.%4$u.1/30 dev %2$s; "
+             "ip netns exec %1$s ip addr add 10.251.%4$u.2/30 dev %3$s; "
+             "ip neigh replace 10.251.%4$u.2 lladdr $(ip netns exec %1$s cat "
+             "/sys/class/net/%3$s/address) dev %2$s nud permanent; "
+             "ip netns exec %1$s ip neigh replace 10.251.%4$u.1 lladdr $(cat "
+             "/sys/class/net/%2$s/address) dev %3$s nud permanent; "
+             "ip link set %2$s up; ip netns exec %1$s ip link set %3$s up",
+             ns, vh, vn, net);
+    int rc = system(cmd);
+    if (rc != 0) {
+        snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null; ip link del %s 2>/dev/null", ns,
+                 vh);
+        if (system(cmd)) {
+        }
+        fail_msg("setting up the network namespace failed (%d)", rc);
+    }
+    kl_pod_uid(own_uid, 626);
+    kl_container_id(oid, 626);
+    kl_pod_uid(host_uid, 627);
+    kl_container_id(hid, 627);
+    make_container(own_uid, oid, "net-pod", "app", 0, own_dir, sizeof(own_dir));
+    make_container(host_uid, hid, "hostnet-pod", "app", 0, host_dir, sizeof(host_dir));
+    pid_t own = park_process(own_dir, ns), host = park_process(host_dir, NULL);
+    usleep(200000);
+
+    json_t *pod = once_pod(own_uid, &doc);
+    assert_non_null(pod);
+    json_int_t rx0 = net_field(pod, "rx_bytes"), tx0 = net_field(pod, "tx_bytes");
+    json_int_t rxp0 = net_field(pod, "rx_packets"), txp0 = net_field(pod, "tx_packets");
+    assert_int_equal(net_field(pod, "interfaces"), 1); /* the veth; lo is left out */
+    json_decref(doc);
+
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+    char payload[100];
+    memset(payload, 'k', sizeof(payload));
+    assert_true(sock >= 0);
+    assert_int_equal(inet_pton(AF_INET, dst, &to.sin_addr), 1);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(
+            sendto(sock, payload, sizeof(payload), 0, (struct sockaddr *)&to, sizeof(to)),
+            (ssize_t)sizeof(payload));
+        usleep(10000);
+    }
+    close(sock);
+    usleep(100000);
+
+    pod = once_pod(own_uid, &doc);
+    assert_non_null(pod);
+    json_int_t rx = net_field(pod, "rx_bytes") - rx0, tx = net_field(pod, "tx_bytes") - tx0;
+    json_int_t rxp = net_field(pod, "rx_packets") - rxp0, txp = net_field(pod, "tx_packets") - txp0;
+    fprintf(stderr,
+            "pod in its own namespace: +%lld bytes in %lld packets received, +%lld bytes in "
+            "%lld packets sent\n",
+            (long long)rx, (long long)rxp, (long long)tx, (long long)txp);
+    json_decref(doc);
+    pod = once_pod(host_uid, &doc);
+    bool host_network =
+        pod && json_is_true(json_object_get(json_object_get(pod, "network"), "host_network"));
+    if (!host_network) {
+        char *dump = json_dumps(pod ? pod : doc, JSON_COMPACT);
+        fprintf(stderr, "pod in the node's namespace: %s\n", dump);
+        free(dump);
+    }
+    json_decref(doc);
+
+    kill(own, SIGKILL);
+    kill(host, SIGKILL);
+    waitpid(own, NULL, 0);
+    waitpid(host, NULL, 0);
+    snprintf(cmd, sizeof(cmd), "ip netns del %s; ip link del %s 2>/dev/null", ns, vh);
+    if (system(cmd)) {
+    }
+    assert_true(host_network);
+    /* Each datagram: 14 (Ethernet) + 20 (IP) + 8 (UDP) + 100; each answer: 14 + 20 + 8 (ICMP)
+     * + the datagram's IP packet quoted (128). */
+    assert_int_equal(rxp, 20);
+    assert_int_equal(rx, 20 * 142);
+    assert_int_equal(txp, 20);
+    assert_int_equal(tx, 20 * 170);
 }
 
 /* Reads NDJSON snapshots from the daemon until pred says yes or the deadline passes. */
@@ -705,6 +960,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finds_cgroup2_mount_and_node),
         cmocka_unit_test(test_cpu_matches_burner),
+        cmocka_unit_test(test_cpu_pressure_starved_and_idle),
+        cmocka_unit_test(test_pod_network_from_its_namespace),
         cmocka_unit_test(test_bpf_events_discover_without_walk),
         cmocka_unit_test(test_bpf_events_in_a_cgroup_namespace),
         cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),

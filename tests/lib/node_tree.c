@@ -22,6 +22,17 @@ void nt_write_files(const char *dir, int full)
     tu_write_file(p, "62428800\n", (size_t)-1);
     snprintf(p, sizeof(p), "%s/memory.swap.current", dir);
     tu_write_file(p, "0\n", (size_t)-1);
+    /* The signal files, as 6.x writes them. */
+    static const char *const psi[] = {"cpu.pressure", "memory.pressure", "io.pressure"};
+    for (size_t i = 0; i < sizeof(psi) / sizeof(psi[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, psi[i]);
+        tu_write_file(p,
+                      "some avg10=0.12 avg60=0.05 avg300=0.01 total=1234567\n"
+                      "full avg10=0.00 avg60=0.00 avg300=0.00 total=23456\n",
+                      (size_t)-1);
+    }
+    snprintf(p, sizeof(p), "%s/memory.events", dir);
+    tu_write_file(p, "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n", (size_t)-1);
     /* A 6.x memory.stat, full length: its parse cost is part of the tick. */
     snprintf(p, sizeof(p), "%s/memory.stat", dir);
     tu_write_file(p,

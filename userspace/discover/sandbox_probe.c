@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sample/stat_parse.h"
+#include "sample/cgroup_reader.h"
 
 #define MAX_PIDS 8 /* a sandbox runs one process; more than a few means it is not one */
 
@@ -26,17 +26,11 @@ static ssize_t read_small(int dir_fd, const char *path, char *buf, size_t size)
 
 bool cgroup_runs_only_pause(int root_fd, const char *rel, const char *proc_root)
 {
-    char path[4096], buf[512];
+    char path[4096];
     uint32_t pids[MAX_PIDS + 1];
-    size_t npids;
+    size_t npids = cgroup_procs_read(root_fd, rel, pids, MAX_PIDS + 1);
     ssize_t n;
 
-    while (*rel == '/')
-        rel++;
-    snprintf(path, sizeof(path), "%s/cgroup.procs", rel[0] ? rel : ".");
-    n = read_small(root_fd, path, buf, sizeof(buf));
-    if (n <= 0) return false;
-    npids = parse_pid_list(buf, (size_t)n, (size_t)n == sizeof(buf), pids, MAX_PIDS + 1);
     if (npids == 0 || npids > MAX_PIDS) return false;
     for (size_t i = 0; i < npids; i++) {
         char comm[64];

@@ -16,6 +16,26 @@ static const char *const file_names[CGF_COUNT] = {
     [CGF_MEMORY_STAT] = "memory.stat",
     [CGF_MEMORY_PEAK] = "memory.peak",
     [CGF_MEMORY_SWAP_CURRENT] = "memory.swap.current",
+    [CGF_CPU_PRESSURE] = "cpu.pressure",
+    [CGF_MEMORY_PRESSURE] = "memory.pressure",
+    [CGF_IO_PRESSURE] = "io.pressure",
+    [CGF_MEMORY_EVENTS] = "memory.events",
+};
+
+/* Which read (enum sample_reads) each file after cpu.stat belongs to, and the sample fields it
+ * fills (carried from the previous sample on the ticks it is not read). */
+static const struct {
+    unsigned read;
+    unsigned fields;
+} file_group[CGF_COUNT] = {
+    [CGF_MEMORY_CURRENT] = {SAMPLE_READ_MEMORY, SAMPLE_MEM_CURRENT},
+    [CGF_MEMORY_STAT] = {SAMPLE_READ_MEMORY, SAMPLE_WORKING_SET | SAMPLE_RSS},
+    [CGF_MEMORY_PEAK] = {SAMPLE_READ_SLOW, SAMPLE_PEAK},
+    [CGF_MEMORY_SWAP_CURRENT] = {SAMPLE_READ_SLOW, SAMPLE_SWAP},
+    [CGF_CPU_PRESSURE] = {SAMPLE_READ_SIGNALS, SAMPLE_CPU_PRESSURE},
+    [CGF_MEMORY_PRESSURE] = {SAMPLE_READ_SIGNALS, SAMPLE_MEMORY_PRESSURE},
+    [CGF_IO_PRESSURE] = {SAMPLE_READ_SIGNALS, SAMPLE_IO_PRESSURE},
+    [CGF_MEMORY_EVENTS] = {SAMPLE_READ_SIGNALS, SAMPLE_OOM_KILLS},
 };
 
 /* memory.stat is the largest file read (~1.5 KiB on 6.x); a read that fills the buffer is
@@ -100,6 +120,50 @@ ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
     return n;
 }
 
+/* A signal file's figures into out (a bad file leaves its field out, with one log line). */
+static void read_signal(struct cgroup_sample *out, enum cgroup_file which, const char *buf,
+                        size_t n, int truncated, const char *rel)
+{
+    struct memory_events ev;
+
+    if (which == CGF_MEMORY_EVENTS) {
+        if (parse_memory_events(buf, n, truncated, &ev) != 0) {
+            LOG_RATELIMITED(LOG_WARN, "%s: memory.events has no valid oom_kill; skipped", rel);
+            return;
+        }
+        out->oom_kills = ev.v[MEMEV_OOM_KILL];
+        out->have |= SAMPLE_OOM_KILLS;
+        return;
+    }
+    enum pressure_kind k = which == CGF_CPU_PRESSURE      ? PRESSURE_CPU
+                           : which == CGF_MEMORY_PRESSURE ? PRESSURE_MEMORY
+                                                          : PRESSURE_IO;
+    if (parse_pressure(buf, n, truncated, &out->pressure[k]) != 0) {
+        LOG_RATELIMITED(LOG_WARN, "%s: %s has no valid \"some\" total; skipped", rel,
+                        file_names[which]);
+        return;
+    }
+    out->have |= file_group[which].fields;
+}
+
+size_t cgroup_procs_read(int root_fd, const char *rel, uint32_t *pids, size_t max)
+{
+    char path[4096], buf[512];
+    ssize_t n;
+    int fd;
+
+    while (*rel == '/')
+        rel++;
+    snprintf(path, sizeof(path), "%s/cgroup.procs", rel[0] ? rel : ".");
+    if ((fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) return 0;
+    do
+        n = read(fd, buf, sizeof(buf));
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    /* A list longer than the buffer: its first pids, the last one cut short left out. */
+    return n > 0 ? parse_pid_list(buf, (size_t)n, (size_t)n == sizeof(buf), pids, max) : 0;
+}
+
 int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
                        const struct cgroup_sample *prev, unsigned reads, struct cgroup_sample *out)
 {
@@ -130,24 +194,26 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
     }
     out->have |= SAMPLE_CPU;
 
-    if (!prev) reads = SAMPLE_READ_ALL;
-    if (!(reads & SAMPLE_READ_SLOW)) {
-        out->peak = prev->peak;
-        out->swap = prev->swap;
-        out->have |= prev->have & (SAMPLE_PEAK | SAMPLE_SWAP);
-    }
-    if (!(reads & SAMPLE_READ_MEMORY)) {
+    if (!prev) reads |= SAMPLE_READ_MEMORY | SAMPLE_READ_SLOW;
+    if (prev) {
+        /* What is not read this tick is carried over: the fields of its files, and the values
+         * (those read are overwritten below). */
+        for (int i = CGF_MEMORY_CURRENT; i < CGF_COUNT; i++)
+            if (!(reads & file_group[i].read)) out->have |= prev->have & file_group[i].fields;
         out->memory_current = prev->memory_current;
         out->working_set = prev->working_set;
         out->rss = prev->rss;
-        out->have |= prev->have & (SAMPLE_MEM_CURRENT | SAMPLE_WORKING_SET | SAMPLE_RSS);
+        out->peak = prev->peak;
+        out->swap = prev->swap;
+        memcpy(out->pressure, prev->pressure, sizeof(out->pressure));
+        out->oom_kills = prev->oom_kills;
     }
     for (int i = CGF_MEMORY_CURRENT; i < CGF_COUNT; i++) {
-        bool slow = i == CGF_MEMORY_PEAK || i == CGF_MEMORY_SWAP_CURRENT;
-        if (!(reads & (slow ? SAMPLE_READ_SLOW : SAMPLE_READ_MEMORY))) continue;
+        if (!(reads & file_group[i].read)) continue;
         n = cgroup_files_read(f, root_fd, rel, (enum cgroup_file)i, buf, sizeof(buf), &truncated);
         if (n == -ENOENT) {
-            /* No memory controller here, or a kernel without memory.peak: not an error. */
+            /* No memory controller here, PSI off, or a kernel without memory.peak: not an
+             * error. */
             if (f->state[i] == CGF_UNTRIED) f->state[i] = CGF_ABSENT;
             continue;
         }
@@ -155,6 +221,10 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
         if (n < 0) {
             LOG_RATELIMITED(LOG_WARN, "%s: reading %s failed: %s; field skipped", rel,
                             file_names[i], strerror((int)-n));
+            continue;
+        }
+        if (i >= CGF_CPU_PRESSURE) {
+            read_signal(out, (enum cgroup_file)i, buf, (size_t)n, truncated, rel);
             continue;
         }
         if (i == CGF_MEMORY_STAT) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pressure_parse.h"
 #include "stat_parse.h"
 
 enum cgroup_file {
@@ -17,6 +18,10 @@ enum cgroup_file {
     CGF_MEMORY_STAT,
     CGF_MEMORY_PEAK,
     CGF_MEMORY_SWAP_CURRENT,
+    CGF_CPU_PRESSURE,
+    CGF_MEMORY_PRESSURE,
+    CGF_IO_PRESSURE,
+    CGF_MEMORY_EVENTS,
     CGF_COUNT
 };
 
@@ -35,7 +40,13 @@ enum sample_field {
     SAMPLE_RSS = 1u << 3,
     SAMPLE_PEAK = 1u << 4,
     SAMPLE_SWAP = 1u << 5,
+    SAMPLE_CPU_PRESSURE = 1u << 6, /* pressure[PRESSURE_CPU] */
+    SAMPLE_MEMORY_PRESSURE = 1u << 7,
+    SAMPLE_IO_PRESSURE = 1u << 8,
+    SAMPLE_OOM_KILLS = 1u << 9,
 };
+
+enum pressure_kind { PRESSURE_CPU, PRESSURE_MEMORY, PRESSURE_IO, PRESSURE_KINDS };
 
 struct cgroup_sample {
     int64_t mono_ns; /* when cpu.stat was read (a file left out was carried from before) */
@@ -47,6 +58,10 @@ struct cgroup_sample {
     uint64_t rss;         /* memory.stat anon */
     uint64_t peak;
     uint64_t swap;
+    /* Cumulative counters, read with SAMPLE_READ_SIGNALS: stalled time (PSI, when the kernel
+     * has it on) and OOM kills in the cgroup and below (memory.events, memory controller). */
+    struct pressure pressure[PRESSURE_KINDS];
+    uint64_t oom_kills;
 };
 
 void cgroup_files_init(struct cgroup_files *f);
@@ -65,15 +80,22 @@ ssize_t cgroup_files_read(struct cgroup_files *f, int root_fd, const char *rel,
  * prev, when given, is this cgroup's previous sample: what reads (enum sample_reads) leaves out
  * is then carried over from it instead of read. The slow-moving files (memory.peak, a
  * high-water mark the kernel keeps for us, and memory.swap.current) need reading only now and
- * then; memory.current and memory.stat only when their figures will be used (a shipment). Each
- * file left out is a syscall saved per container. Without prev, every file is read. */
+ * then; memory.current and memory.stat only when their figures will be used (a shipment), and
+ * the signal files with them. Each file left out is a syscall saved per container. Without
+ * prev, every file but the signal files is read (those only when reads asks). */
 enum sample_reads {
-    SAMPLE_READ_MEMORY = 1 << 0, /* memory.current, memory.stat */
-    SAMPLE_READ_SLOW = 1 << 1,   /* memory.peak, memory.swap.current */
-    SAMPLE_READ_ALL = SAMPLE_READ_MEMORY | SAMPLE_READ_SLOW,
+    SAMPLE_READ_MEMORY = 1 << 0,  /* memory.current, memory.stat */
+    SAMPLE_READ_SLOW = 1 << 1,    /* memory.peak, memory.swap.current */
+    SAMPLE_READ_SIGNALS = 1 << 2, /* cpu/memory/io.pressure, memory.events */
+    SAMPLE_READ_ALL = SAMPLE_READ_MEMORY | SAMPLE_READ_SLOW | SAMPLE_READ_SIGNALS,
 };
 int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
                        const struct cgroup_sample *prev, unsigned reads, struct cgroup_sample *out);
+
+/* The first processes of the cgroup at rel (cgroup.procs, as many as 512 bytes of it hold): up
+ * to max pids; how many were read (0 when none, or the file is unreadable). Asking for one
+ * more than needed tells a full list from a longer one. */
+size_t cgroup_procs_read(int root_fd, const char *rel, uint32_t *pids, size_t max);
 
 /* Descriptors numbered at or above (max_open_files - 64) are not kept open. */
 void cgroup_reader_set_fd_limit(int max_open_files);

@@ -1,5 +1,6 @@
-/* Parsers for cgroup v2 stat files and /proc/meminfo. Every read is bounded by len: inputs
- * come from files we do not control and are neither NUL-terminated nor trusted. */
+/* Parsers for cgroup v2 stat files (cpu.stat, memory.stat, memory.events) and /proc/meminfo. Every
+ * read is bounded by len: inputs come from files we do not control and are neither NUL-terminated
+ * nor trusted. */
 #include "stat_parse.h"
 
 #include <errno.h>
@@ -180,6 +181,18 @@ int parse_memory_stat(const char *buf, size_t len, int truncated, struct memory_
     out->present =
         parse_flat_keyed(buf, len, truncated, memory_stat_keys, MEM_STAT_NFIELDS, out->v);
     return out->present ? 0 : -EINVAL;
+}
+
+static const char *const memory_events_keys[MEMEV_NFIELDS] = {
+    [MEMEV_LOW] = "low", [MEMEV_HIGH] = "high",         [MEMEV_MAX] = "max",
+    [MEMEV_OOM] = "oom", [MEMEV_OOM_KILL] = "oom_kill", [MEMEV_OOM_GROUP_KILL] = "oom_group_kill",
+};
+
+int parse_memory_events(const char *buf, size_t len, int truncated, struct memory_events *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->present = parse_flat_keyed(buf, len, truncated, memory_events_keys, MEMEV_NFIELDS, out->v);
+    return (out->present & (UINT64_C(1) << MEMEV_OOM_KILL)) ? 0 : -EINVAL;
 }
 
 static const char *const meminfo_keys[MEMINFO_NFIELDS] = {

@@ -64,6 +64,23 @@ struct memory_stat {
 /* Returns 0 when at least one field was read, -EINVAL otherwise. */
 int parse_memory_stat(const char *buf, size_t len, int truncated, struct memory_stat *out);
 
+/* memory.events (counts; hierarchical: a pod's include its containers', and outlive them) */
+enum memory_events_field {
+    MEMEV_LOW,
+    MEMEV_HIGH,
+    MEMEV_MAX,
+    MEMEV_OOM,
+    MEMEV_OOM_KILL,
+    MEMEV_OOM_GROUP_KILL,
+    MEMEV_NFIELDS
+};
+struct memory_events {
+    uint64_t v[MEMEV_NFIELDS];
+    uint64_t present;
+};
+/* Returns 0 when oom_kill was read, -EINVAL otherwise. */
+int parse_memory_events(const char *buf, size_t len, int truncated, struct memory_events *out);
+
 /* /proc/meminfo, values converted from kB to bytes ("Key:   123 kB"). */
 enum meminfo_field {
     MEMINFO_TOTAL,

@@ -79,6 +79,21 @@ static void write_file(const char *dir, const char *name, const char *body)
     assert_int_equal(tu_write_file(path, body, (size_t)-1), 0);
 }
 
+/* cpu.pressure with the "some" total, and memory.events with oom_kill. */
+static void write_signals(const char *dir, uint64_t cpu_some_usec, uint64_t oom_kills)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body),
+             "some avg10=0.00 avg60=0.00 avg300=0.00 total=%llu\n"
+             "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+             (unsigned long long)cpu_some_usec);
+    write_file(dir, "cpu.pressure", body);
+    snprintf(body, sizeof(body), "low 0\nhigh 0\nmax 0\noom 1\noom_kill %llu\n",
+             (unsigned long long)oom_kills);
+    write_file(dir, "memory.events", body);
+}
+
 static void write_memory(const char *dir, uint64_t current, uint64_t anon, uint64_t inactive_file)
 {
     char body[1024];
@@ -290,25 +305,34 @@ static void test_memory_values_are_exact(void **state)
     assert_int_equal(f->c.node.capacity_memory, 8000000ull * 1024);
 }
 
-/* A collector that only ships reads memory.current and memory.stat when asked (before a
- * shipment), and a container's first tick; every other tick reads cpu.stat and keeps the
- * memory figures it had. */
+/* A collector that only ships reads memory.current and memory.stat, and the signal files, when
+ * asked (before a shipment), and a container's first tick; every other tick reads cpu.stat and
+ * keeps the figures it had. */
 static void test_memory_read_on_request(void **state)
 {
     struct fixture *f = *state;
     const struct cgroup_sample *s;
     char dir[PATH_MAX];
 
+    row_dir(f, 0, 0, dir, sizeof(dir));
+    write_signals(dir, 1000, 0);
     start_with(f, true);
     collector_tick(&f->c); /* first samples: everything read */
     s = &row_container(f, 0, 0)->last;
     assert_int_equal(s->memory_current, 1 << 20);
     assert_int_equal(s->working_set, (1 << 20) - 4096);
+    assert_true(s->have & SAMPLE_CPU_PRESSURE);
+    assert_true(s->have & SAMPLE_OOM_KILLS);
+    assert_false(s->have & SAMPLE_IO_PRESSURE); /* no io.pressure file: left out */
+    assert_int_equal(s->pressure[PRESSURE_CPU].some_usec, 1000);
 
-    row_dir(f, 0, 0, dir, sizeof(dir));
     write_memory(dir, 5 << 20, 3 << 20, 8192);
     write_cpu(dir, 7000000);
+    write_signals(dir, 2500, 1);
     collector_tick(&f->c);
+    assert_int_equal(s->pressure[PRESSURE_CPU].some_usec, 1000); /* kept */
+    assert_int_equal(s->oom_kills, 0);
+    assert_true(s->have & SAMPLE_CPU_PRESSURE);
     assert_int_equal(s->cpu.v[CPU_USAGE_USEC], 7000000); /* CPU every tick */
     assert_true(s->have & SAMPLE_WORKING_SET);
     assert_int_equal(s->memory_current, 1 << 20); /* memory kept from the first tick */
@@ -317,6 +341,8 @@ static void test_memory_read_on_request(void **state)
 
     collector_want_memory(&f->c);
     collector_tick(&f->c);
+    assert_int_equal(s->pressure[PRESSURE_CPU].some_usec, 2500);
+    assert_int_equal(s->oom_kills, 1);
     assert_int_equal(s->memory_current, 5 << 20);
     assert_int_equal(s->working_set, (5 << 20) - 8192);
     assert_int_equal(s->rss, 3 << 20);
@@ -324,6 +350,34 @@ static void test_memory_read_on_request(void **state)
     write_memory(dir, 6 << 20, 3 << 20, 8192);
     collector_tick(&f->c); /* the request was for one tick only */
     assert_int_equal(s->memory_current, 5 << 20);
+}
+
+/* --no-signals: the pressure and memory.events files are never read. */
+static void test_signals_off(void **state)
+{
+    struct fixture *f = *state;
+    struct collector_config cfg = {
+        .cgroup_root = f->root,
+        .runtime_dirs = f->runtime_dirs,
+        .runtime_dirs_count = 1,
+        .interval_ns = SEC_NS / 10,
+        .skip_signals = true,
+        .node_name = "fixture-node",
+        .meminfo_path = f->meminfo,
+    };
+    char dir[PATH_MAX], err[256];
+    const struct cgroup_sample *s;
+
+    row_dir(f, 0, 0, dir, sizeof(dir));
+    write_signals(dir, 1000, 2);
+    assert_int_equal(collector_init(&f->c, &cfg, err, sizeof(err)), 0);
+    f->started = 1;
+    collector_tick(&f->c);
+    collector_tick(&f->c);
+    s = &row_container(f, 0, 0)->last;
+    assert_true(s->have & SAMPLE_WORKING_SET);
+    assert_false(s->have & (SAMPLE_CPU_PRESSURE | SAMPLE_OOM_KILLS));
+    assert_int_equal(row_container(f, 0, 0)->files.state[CGF_CPU_PRESSURE], CGF_UNTRIED);
 }
 
 static void test_cpu_rate_and_counter_reset(void **state)
@@ -645,6 +699,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_memory_values_are_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_read_on_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signals_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_rate_and_counter_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_files_skip_only_what_is_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vanished_cgroup_is_dropped_quietly, setup, teardown),
