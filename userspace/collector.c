@@ -550,6 +550,14 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
     if (rc) return rc;
     node_reader_init(&c->node_reader, c->node_fd, cfg->meminfo_path);
     c->host_netns = pod_network_host_netns(proc_root(c));
+    if (!cfg->skip_signals) {
+        char psi[4200];
+        snprintf(psi, sizeof(psi), "%s/pressure/cpu", proc_root(c));
+        if (access(psi, R_OK) != 0)
+            log_info("no pressure stall information in this kernel (%s: %s; psi=1 on its "
+                     "command line turns it on): containers are reported without pressure",
+                     psi, strerror(errno));
+    }
     cpu_history_params(&c->cpu_params, c->cfg.history_ns, c->cfg.interval_ns);
     cpu_history_init(&c->node_cpu);
 

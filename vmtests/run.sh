@@ -51,12 +51,12 @@ section_node() {
     rm -rf "$share" && mkdir -p "$share" || return 1
     vt_stage_bin "$share/bin" || { vt_notok "node: staging the guest's programs"; return; }
     cp vmtests/node/node-test.sh "$share/"
-    VM_DISK_MB=512 vm_start node "$share" "sh /mnt/node-test.sh" 420 ||
+    VM_DISK_MB=512 VM_APPEND=psi=1 vm_start node "$share" "sh /mnt/node-test.sh" 420 ||
         { vt_notok "node: VM did not start"; return; }
     if vm_silent node 120; then
         echo "# node: the VM printed nothing in 120 s; starting it once more"
         vm_kill node
-        VM_DISK_MB=512 vm_start node "$share" "sh /mnt/node-test.sh" 420 ||
+        VM_DISK_MB=512 VM_APPEND=psi=1 vm_start node "$share" "sh /mnt/node-test.sh" 420 ||
             { vt_notok "node: VM did not start"; return; }
     fi
     vm_wait node

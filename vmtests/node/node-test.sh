@@ -323,6 +323,26 @@ ooms=$(memevent "$C_OOM" oom_kill)
 oomseen=$(echo "$SNAP" | jq -r "$JQDEF"'[ctr("limited"; "oom")] | length')
 verdict "OOM: process wanting 64 MiB under 32 MiB killed (oom_kill=$ooms, exit $OOMRC); collector alive and still reports the container" \
     sh -c "[ ${ooms:-0} -ge 1 ] && kill -0 $COLLECTOR_PID && [ $oomseen -eq 1 ]"
+v=$(echo "$SNAP" | jq -r "$JQDEF"'ctr("limited"; "oom") |
+    "\(.memory.oom_kills // "none") \(.pressure.memory.some_usec // "none")"')
+set -- $v
+verdict "OOM: the collector counts the kill once, as the kernel does (memory.oom_kills $1, memory.events oom_kill $ooms)" \
+    [ "$1" = "$ooms" -a "$ooms" = 1 ]
+# The kernel stalled the container on memory before it gave up (booted with psi=1: Debian's
+# kernel has pressure stall information off unless asked).
+if [ -e /proc/pressure/memory ]; then
+    verdict "pressure: the OOM container stalled on memory (pressure.memory.some_usec $2 > 0)" \
+        awk -v v="$2" 'BEGIN { exit !(v != "none" && v + 0 > 0) }'
+else
+    notok "pressure: /proc/pressure/memory missing although the VM booted with psi=1"
+fi
+# CPU throttling: a one-core burner under cpu.max 25000/100000 is throttled nearly every period.
+v=$(echo "$SNAP" | jq -r "$JQDEF"'ctr("cpu"; "burn250") |
+    "\(.cpu.nr_periods // 0) \(.cpu.nr_throttled // 0) \(.cpu.throttled_usec // 0)"')
+set -- $v
+fig "throttling of burn250: $2 of $1 periods throttled, $(awk -v u="$3" 'BEGIN { printf "%.1f", u / 1e6 }') s in all"
+verdict "throttling: burn250 (cpu.max 25000 100000) throttled in most periods ($2 of $1)" \
+    awk -v p="$1" -v t="$2" 'BEGIN { exit !(p >= 20 && t >= 0.5 * p) }'
 
 # Restart: no negative rate, the pod has a rate in every snapshot, r2 rated within 2 intervals.
 R1ID=$C_R1_id
