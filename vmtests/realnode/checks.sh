@@ -388,7 +388,7 @@ check_kubelet_agreement() {
     # burner's rate is tens of ms of CPU. So its CPU is compared with the collector's over the
     # 100 ms on either side of the stamp (RES 201 around the stamp moved 100 ms back; the
     # working set's time, taken at the middle of that, stays the stamp).
-    rows=$(compare_series "$dumps" "$(kubelet_resource "$metrics" | awk -v ns="$WORK_NS" '$1 == ns { $5 -= 100; $7 -= 100; print }')" 201)
+    rows=$(compare_series "$dumps" "$(kubelet_resource "$metrics" | awk -v ns="$WORK_NS" '$1 == ns { printf "%s %s %s %s %.0f %s %.0f\n", $1, $2, $3, $4, $5 - 100, $6, $7 - 100 }')" 201)
     info "kubelet /metrics/resource vs collector at the kubelet's timestamps (pod/container, kubelet CPU s, collector CPU s, diff ms, kubelet working set, collector's, its sample's distance in ms):"
     sed 's/^/#   /' <<<"$rows"
     why=$(disagreements "$rows" "the kubelet metrics")
@@ -475,7 +475,7 @@ check_hpa() {
     echo "150 0" >"$RN_SHARE/demand/cpu-app"
     echo "0 40" >"$RN_SHARE/demand/mem-app"
     out=$(K apply -f vmtests/realnode/workloads/hpa.yaml 2>&1) || { fail "HPA workloads" "kubectl apply failed" "$out"; return; }
-    info "HPA: cpu-app (request 100m, target 50%) burns 150m per pod; mem-app (request 32Mi, target 60%) holds 40 MiB per pod; both 1..3 replicas"
+    info "HPA: cpu-app (request 100m, target 80%) burns 150m per pod; mem-app (request 32Mi, target 60%) holds 40 MiB per pod; both 1..3 replicas"
     hpa_t0=$SECONDS
     if hpa_wait 300 3; then
         t_up=$((SECONDS - hpa_t0))
