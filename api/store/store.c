@@ -1,13 +1,11 @@
 #include "store.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hex.h"
 
-#include "render/render.h"
 
 /* At a million containers each byte of their record is a MiB. */
 _Static_assert(sizeof(struct store_container) <= 128, "a container record grew");

@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 #include "cpu_series.h"
-#include "outbuf.h"
 #include "strmap.h"
 #include "wire/wire.h"
 

@@ -194,8 +194,9 @@ int cgroup_sample_read(struct cgroup_files *f, int root_fd, const char *rel,
     }
     out->have |= SAMPLE_CPU;
 
-    if (!prev) reads |= SAMPLE_READ_MEMORY | SAMPLE_READ_SLOW;
-    if (prev) {
+    if (!prev) {
+        reads |= SAMPLE_READ_MEMORY | SAMPLE_READ_SLOW; /* a first sample: all but signals */
+    } else {
         /* What is not read this tick is carried over: the fields of its files, and the values
          * (those read are overwritten below). */
         for (int i = CGF_MEMORY_CURRENT; i < CGF_COUNT; i++)
