@@ -6,7 +6,6 @@
 
 #include "hex.h"
 
-
 /* At a million containers each byte of their record is a MiB. */
 _Static_assert(sizeof(struct store_container) <= 128, "a container record grew");
 
