@@ -285,6 +285,43 @@ static bool learn_hierarchy_prefix(struct collector *c, const char *path, uint64
     return false;
 }
 
+/* A container's cumulative CPU as the kernel had it at its cgroup's removal (read by the BPF
+ * program, see bpf/cgroup_events.bpf.c) becomes its last CPU point, stamped with the removal's
+ * time: what it burnt since the last tick then counts in its rate, its pod's, and the next
+ * shipment, exactly. Only over a sample (a series to end), and only when newer than it. */
+static void record_exit_usage(struct collector *c, struct container *ct,
+                              const struct cgroup_event *ev)
+{
+    int64_t mono = (int64_t)ev->mono_ns, real = clock_real_ns() - (clock_mono_ns() - mono);
+    uint64_t usec = ev->usage_ns / 1000;
+
+    if (!(ev->flags & CGROUP_EVENT_USAGE) || ct->sandbox || !ct->has_sample || !ct->cpu) return;
+    if (mono <= ct->last.mono_ns) return; /* a tick read cpu.stat after the removal began */
+    if (usec < ct->last.cpu.v[CPU_USAGE_USEC]) {
+        /* Never seen: the kernel's counter does not go backwards. Keep what was read. */
+        LOG_RATELIMITED(LOG_WARN,
+                        "container %.12s: usage at removal %lluus below its last sample %lluus; "
+                        "ignored",
+                        ct->id, (unsigned long long)usec,
+                        (unsigned long long)ct->last.cpu.v[CPU_USAGE_USEC]);
+        return;
+    }
+    cpu_history_add(ct->cpu, &c->cpu_params, mono, real, usec);
+    if (!ct->rated) {
+        ct->rated = true;
+        c->stats.containers_rated++;
+    }
+    ct->last.mono_ns = mono;
+    ct->last.real_ns = real;
+    ct->last.cpu.v[CPU_USAGE_USEC] = usec;
+    /* user_usec and system_usec are not known at removal: left out rather than stale. */
+    ct->last.cpu.present &= ~((1ull << CPU_USER_USEC) | (1ull << CPU_SYSTEM_USEC));
+    c->stats.exit_usage_recorded++;
+    log_debug("container %.12s (pod %s) removed: last usage %lluus (%lluus not yet flushed)",
+              ct->id, ct->pod->uid, (unsigned long long)usec,
+              (unsigned long long)(ev->unflushed_ns / 1000));
+}
+
 static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
 {
     struct collector *c = ctx;
@@ -312,8 +349,10 @@ static void on_cgroup_event(void *ctx, const struct cgroup_event *ev)
             add_container(c, rel, &id, ev->cgroup_id);
         } else {
             struct container *ct = registry_container(&c->reg, id.container_id);
-            if (ct && (ct->cgroup_ino == ev->cgroup_id || ev->cgroup_id == 0))
+            if (ct && (ct->cgroup_ino == ev->cgroup_id || ev->cgroup_id == 0)) {
+                if (ct->cgroup_ino == ev->cgroup_id) record_exit_usage(c, ct, ev);
                 retire_container(c, ct);
+            }
         }
         break;
     case CG_POD:

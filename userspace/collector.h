@@ -48,6 +48,7 @@ struct collector_stats {
     uint64_t containers_dropped; /* reported containers dropped from the state */
     uint64_t pods_gone;          /* pods with reported containers whose directory went */
     uint64_t counter_resets;
+    uint64_t exit_usage_recorded; /* containers given their CPU usage at removal (BPF) */
     uint64_t read_errors;
     int64_t last_tick_ns; /* wall time the last tick took */
     struct cgroup_walk_stats walk;

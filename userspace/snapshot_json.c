@@ -241,6 +241,7 @@ static json_t *stats_json(const struct collector *c)
     set_new(o, "containers_added", jint(s->containers_added));
     set_new(o, "containers_removed", jint(s->containers_removed));
     set_new(o, "counter_resets", jint(s->counter_resets));
+    set_new(o, "exit_usage_recorded", jint(s->exit_usage_recorded));
     set_new(o, "read_errors", jint(s->read_errors));
     set_new(o, "pods", jint(registry_pod_count(&c->reg)));
     set_new(o, "containers", jint(registry_container_count(&c->reg)));

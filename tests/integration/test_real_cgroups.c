@@ -881,16 +881,13 @@ static void test_sigusr1_prints_state(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
-/* A container that lives one second: after its cgroup is removed, its usage still shows in
- * its pod for one window. */
-static void test_short_lived_container_still_counted(void **state)
+/* The collector daemon over our tree, printing a JSON snapshot each tick; *in reads them. */
+static pid_t start_json_daemon(const char *interval, const char *window, FILE **in)
 {
-    char cmd[PATH_MAX * 3], dir[PATH_MAX], id[65], uid[40], log[PATH_MAX + 16];
-    char root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
-    int pipefd[2], status;
-    pid_t daemon, burner;
+    char cmd[PATH_MAX], root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32], iv[64], win[64];
+    int pipefd[2];
+    pid_t daemon;
 
-    (void)state;
     assert_int_equal(pipe(pipefd), 0);
     daemon = fork();
     assert_true(daemon >= 0);
@@ -900,12 +897,29 @@ static void test_short_lived_container_still_counted(void **state)
         snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector", bin_dir);
         snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", base);
         snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime_dir);
-        execl(cmd, "kmetrics-collector", "--format=json", "--interval=200ms", "--window=3s",
-              root_arg, rt_arg, "-q", (char *)NULL);
+        snprintf(iv, sizeof(iv), "--interval=%s", interval);
+        snprintf(win, sizeof(win), "--window=%s", window);
+        execl(cmd, "kmetrics-collector", "--format=json", iv, win, "--walk-interval=1h", root_arg,
+              rt_arg, "-q", (char *)NULL);
         _exit(127);
     }
     close(pipefd[1]);
-    FILE *in = fdopen(pipefd[0], "r");
+    *in = fdopen(pipefd[0], "r");
+    assert_non_null(*in);
+    return daemon;
+}
+
+/* A container that lives one second: after its cgroup is removed, its usage still shows in
+ * its pod for one window. */
+static void test_short_lived_container_still_counted(void **state)
+{
+    char cmd[PATH_MAX * 3], dir[PATH_MAX], id[65], uid[40], log[PATH_MAX + 16];
+    int status;
+    pid_t daemon, burner;
+    FILE *in;
+
+    (void)state;
+    daemon = start_json_daemon("200ms", "3s", &in);
     json_decref(wait_snapshot(in, any_snapshot, NULL, 10));
 
     kl_pod_uid(uid, 505);
@@ -955,6 +969,96 @@ static void test_short_lived_container_still_counted(void **state)
     fclose(in);
 }
 
+/* A cgroup's cpu.stat usage_usec (whose read makes the kernel flush its per-CPU counters). */
+static long long usage_usec_of(const char *dir)
+{
+    char path[PATH_MAX + 16], key[64];
+    long long v, found = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (fscanf(f, "%63s %lld", key, &v) == 2)
+        if (strcmp(key, "usage_usec") == 0) found = v;
+    fclose(f);
+    assert_true(found >= 0);
+    return found;
+}
+
+/* A job of ~300 ms of CPU that starts after one tick and whose cgroup is gone well before the
+ * next (ticks every 5 s): its usage is read by the BPF program at cgroup_rmdir and becomes
+ * the container's last point, exactly what the kernel charged it. The truth is its pod's
+ * usage_usec, which grows by the job's usage alone (nothing else runs in the pod); nothing
+ * reads the job's own cpu.stat, so the kernel has not flushed it when it is removed. */
+static void test_exited_job_cpu_counted_exactly(void **state)
+{
+    char dir[PATH_MAX], pod_dir[PATH_MAX], id[65], uid[40];
+    int status;
+    long long before, after, reported;
+    pid_t daemon, job;
+    FILE *in;
+
+    (void)state;
+    kl_pod_uid(uid, 707);
+    kl_container_id(id, 707);
+    make_container(uid, id, "burst-pod", "burst", 0, dir, sizeof(dir));
+    snprintf(pod_dir, sizeof(pod_dir), "%s", dir);
+    *strrchr(pod_dir, '/') = '\0';
+    daemon = start_json_daemon("5s", "60s", &in);
+
+    /* The first tick samples the container, empty. */
+    json_t *first = wait_snapshot(in, has_container, id, 15);
+    assert_non_null(first);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(first, "collector"), "discovery")),
+        "bpf-events");
+    json_decref(first);
+
+    before = usage_usec_of(pod_dir);
+    job = fork();
+    assert_true(job >= 0);
+    if (job == 0) {
+        char procs[PATH_MAX + 16];
+        struct timespec ts;
+        snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+        if (tu_write_file(procs, "0\n", (size_t)-1) != 0) _exit(126);
+        do
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        while (ts.tv_sec == 0 && ts.tv_nsec < 300 * 1000000L);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(job, &status, 0), job);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(rmdir(dir), 0); /* the runtime removes it as soon as it exits */
+    after = usage_usec_of(pod_dir);  /* the kernel flushed the job into its pod */
+
+    json_t *exited = wait_snapshot(in, container_exited, id, 20);
+    /* The daemon goes first: a failed assertion below must not leave it running. */
+    kill(daemon, SIGTERM);
+    assert_int_equal(waitpid(daemon, &status, 0), daemon);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    fclose(in);
+    assert_non_null(exited);
+    json_t *pod = find_by(json_object_get(exited, "pods"), "uid", uid);
+    json_t *c = find_by(json_object_get(pod, "containers"), "id", id);
+    json_t *cpu = json_object_get(c, "cpu");
+    reported = json_integer_value(json_object_get(cpu, "usage_usec"));
+    fprintf(stderr,
+            "a 300 ms job removed between ticks: the collector's last usage %lld us, its pod's "
+            "usage grew by %lld us; exit usages recorded: %lld\n",
+            reported, after - before, (long long)stat_of(exited, "exit_usage_recorded"));
+    assert_true(after - before >= 300 * 1000);
+    /* Equal but for each figure's own rounding down to microseconds. */
+    assert_true(llabs(reported - (after - before)) <= 1);
+    assert_true(stat_of(exited, "exit_usage_recorded") >= 1);
+    /* The job's CPU is in the container's rate (first sample to removal), hence its pod's. */
+    assert_true(json_integer_value(json_object_get(cpu, "usage_nanocores")) > 0);
+    assert_true(
+        json_integer_value(json_object_get(json_object_get(pod, "cpu"), "usage_nanocores")) > 0);
+    json_decref(exited);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -967,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),
         cmocka_unit_test(test_no_bundle_reported_by_id_pause_skipped),
         cmocka_unit_test(test_short_lived_container_still_counted),
+        cmocka_unit_test(test_exited_job_cpu_counted_exactly),
         cmocka_unit_test(test_sigusr1_prints_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -43,6 +43,37 @@ static int on_ringbuf_record(void *ctx, void *data, size_t size)
     return 0;
 }
 
+/* The last CPU usage of a removed cgroup, when this kernel's layout is known: without it the
+ * events still work, and an exited container keeps its last sampled usage (one log line). */
+static void set_usage_offsets(struct cgroup_events_bpf *skel,
+                              const struct cgroup_event_offsets *off)
+{
+    int ncpus = libbpf_num_possible_cpus();
+
+    if (!off->usage) {
+        log_info("the CPU of containers exiting between samples is not read at removal: %s",
+                 off->usage_why);
+        return;
+    }
+    if (ncpus <= 0 || ncpus > CGROUP_EVENT_MAX_CPUS) {
+        log_info("the CPU of containers exiting between samples is not read at removal: %d "
+                 "possible CPUs (at most %d are summed)",
+                 ncpus, CGROUP_EVENT_MAX_CPUS);
+        return;
+    }
+    skel->rodata->usage_cpus = (uint32_t)ncpus;
+    skel->rodata->cgroup_bstat_sum_off = off->cgroup_bstat_sum;
+    skel->rodata->cgroup_rstat_off = off->cgroup_rstat;
+    skel->rodata->rstat_bstat_sum_off = off->rstat_bstat_sum;
+    skel->rodata->rstat_last_bstat_sum_off = off->rstat_last_bstat_sum;
+    skel->rodata->task_cfs_rq_off = off->task_cfs_rq;
+    skel->rodata->cfs_rq_rq_off = off->cfs_rq_rq;
+    skel->rodata->pcpu_runqueues = off->pcpu_runqueues;
+    skel->rodata->pcpu_this_cpu_off = off->pcpu_this_cpu_off;
+    log_debug("removed cgroups' CPU usage read from struct %s over %d CPUs", off->usage_layout,
+              ncpus);
+}
+
 struct cgroup_events *cgroup_events_open(cgroup_event_fn fn, void *ctx, char *err, size_t errlen)
 {
     struct cgroup_events *ev = calloc(1, sizeof(*ev));
@@ -74,6 +105,7 @@ struct cgroup_events *cgroup_events_open(cgroup_event_fn fn, void *ctx, char *er
     ev->skel->rodata->cgroup_level_off = off.cgroup_level;
     ev->skel->rodata->root_hierarchy_id_off = off.root_hierarchy_id;
     ev->skel->rodata->kn_id_off = off.kn_id;
+    set_usage_offsets(ev->skel, &off);
     rc = cgroup_events_bpf__load(ev->skel);
     if (rc) {
         snprintf(err, errlen, "loading the cgroup lifecycle BPF program failed: %s", strerror(-rc));

@@ -18,7 +18,7 @@
 #define CHUNK (16 * 1024) /* all that is held of the file at a time */
 #define NAME_MAX_LEN 31   /* longer strings are none of the names looked for */
 #define MAX_NAME_DUPS 4   /* offsets kept per name (deduplicated BTF has one) */
-#define MAX_TYPES 64      /* types looked at to check kinds: about 25 are */
+#define MAX_TYPES 128     /* types looked at to check kinds: about 45 are */
 #define MAX_PASSES 8      /* over the type section, following references backwards */
 #define MAX_HOPS 16       /* typedefs and modifiers followed from one type */
 
@@ -56,6 +56,25 @@ enum name {
     N_ID,
     N_TP_MKDIR,
     N_TP_RMDIR,
+    /* The last CPU usage of a removed cgroup (optional: see cgroup_event_offsets.usage). */
+    N_BSTAT,
+    N_LAST_BSTAT,
+    N_CPUTIME,
+    N_SUM_EXEC_RUNTIME,
+    N_CGROUP_BASE_STAT,
+    N_TASK_CPUTIME,
+    N_RSTAT_BASE_CPU,   /* struct cgroup's per-CPU base stats, 6.15 on */
+    N_RSTAT_CPU,        /* the same before */
+    N_S_RSTAT_BASE_CPU, /* their structs */
+    N_S_RSTAT_CPU,
+    N_TASK_STRUCT,
+    N_SCHED_ENTITY,
+    N_CFS_RQ,
+    N_SE,
+    N_RQ,
+    N_PERCPU_SECTION,
+    N_RUNQUEUES,
+    N_THIS_CPU_OFF,
     N_COUNT
 };
 
@@ -71,32 +90,98 @@ static const char *const names[N_COUNT] = {
     /* The typedefs the kernel declares for each tracepoint's BPF prototype. */
     [N_TP_MKDIR] = "btf_trace_cgroup_mkdir",
     [N_TP_RMDIR] = "btf_trace_cgroup_rmdir",
+    [N_BSTAT] = "bstat",
+    [N_LAST_BSTAT] = "last_bstat",
+    [N_CPUTIME] = "cputime",
+    [N_SUM_EXEC_RUNTIME] = "sum_exec_runtime",
+    [N_CGROUP_BASE_STAT] = "cgroup_base_stat",
+    [N_TASK_CPUTIME] = "task_cputime",
+    [N_RSTAT_BASE_CPU] = "rstat_base_cpu",
+    [N_RSTAT_CPU] = "rstat_cpu",
+    [N_S_RSTAT_BASE_CPU] = "cgroup_rstat_base_cpu",
+    [N_S_RSTAT_CPU] = "cgroup_rstat_cpu",
+    [N_TASK_STRUCT] = "task_struct",
+    [N_SCHED_ENTITY] = "sched_entity",
+    [N_CFS_RQ] = "cfs_rq",
+    [N_SE] = "se",
+    [N_RQ] = "rq",
+    [N_PERCPU_SECTION] = ".data..percpu",
+    [N_RUNQUEUES] = "runqueues",
+    [N_THIS_CPU_OFF] = "this_cpu_off",
 };
+
+enum field_kind { FK_PTR, FK_INT, FK_STRUCT };
 
 /* One member the program reads, and what it must be. */
 struct field {
     enum name strct, member;
-    bool want_ptr;     /* else an integer of int_size bytes */
-    uint32_t int_size; /* bytes */
-    size_t out;        /* offsetof(struct cgroup_event_offsets, ...) */
+    enum field_kind kind;
+    uint32_t int_size;   /* FK_INT: bytes */
+    enum name type_name; /* FK_STRUCT: the struct's name */
+    bool optional;       /* part of the usage read: its absence turns that off, nothing more */
     bool found;
     uint32_t offset, type; /* byte offset; the member's type id */
 };
 
-/* What the program reads: each member in its struct, what it must be, and where it goes. */
-#define FIELD(strct_, member_, ptr_, size_, out_)                                                  \
+/* What the program reads: each member in its struct, what it must be. */
+#define F_PTR(strct_, member_, opt_)                                                               \
     {                                                                                              \
-        .strct = strct_, .member = member_, .want_ptr = ptr_, .int_size = size_,                   \
-        .out = offsetof(struct cgroup_event_offsets, out_)                                         \
+        .strct = strct_, .member = member_, .kind = FK_PTR, .optional = opt_                       \
     }
-static const struct field wanted[] = {
-    FIELD(N_CGROUP, N_KN, true, 0, cgroup_kn),
-    FIELD(N_CGROUP, N_ROOT, true, 0, cgroup_root),
-    FIELD(N_CGROUP, N_LEVEL, false, 4, cgroup_level),
-    FIELD(N_CGROUP_ROOT, N_HIERARCHY_ID, false, 4, root_hierarchy_id),
-    FIELD(N_KERNFS_NODE, N_ID, false, 8, kn_id),
+#define F_INT(strct_, member_, size_, opt_)                                                        \
+    {                                                                                              \
+        .strct = strct_, .member = member_, .kind = FK_INT, .int_size = size_, .optional = opt_    \
+    }
+#define F_STRUCT(strct_, member_, type_)                                                           \
+    {                                                                                              \
+        .strct = strct_, .member = member_, .kind = FK_STRUCT, .type_name = type_,                 \
+        .optional = true                                                                           \
+    }
+enum field_id {
+    F_CGROUP_KN,
+    F_CGROUP_ROOT,
+    F_CGROUP_LEVEL,
+    F_ROOT_HIERARCHY_ID,
+    F_KN_ID,
+    F_CGROUP_BSTAT,
+    F_BSTAT_CPUTIME,
+    F_CPUTIME_SUM,
+    F_CGROUP_RSTAT_BASE_CPU,
+    F_RSTAT_BASE_BSTAT,
+    F_RSTAT_BASE_LAST_BSTAT,
+    F_CGROUP_RSTAT_CPU,
+    F_RSTAT_BSTAT,
+    F_RSTAT_LAST_BSTAT,
+    F_TASK_SE,
+    F_SE_CFS_RQ,
+    F_CFS_RQ_RQ,
+    NFIELDS
 };
-#define NFIELDS (sizeof(wanted) / sizeof(wanted[0]))
+static const struct field wanted[NFIELDS] = {
+    [F_CGROUP_KN] = F_PTR(N_CGROUP, N_KN, false),
+    [F_CGROUP_ROOT] = F_PTR(N_CGROUP, N_ROOT, false),
+    [F_CGROUP_LEVEL] = F_INT(N_CGROUP, N_LEVEL, 4, false),
+    [F_ROOT_HIERARCHY_ID] = F_INT(N_CGROUP_ROOT, N_HIERARCHY_ID, 4, false),
+    [F_KN_ID] = F_INT(N_KERNFS_NODE, N_ID, 8, false),
+    [F_CGROUP_BSTAT] = F_STRUCT(N_CGROUP, N_BSTAT, N_CGROUP_BASE_STAT),
+    [F_BSTAT_CPUTIME] = F_STRUCT(N_CGROUP_BASE_STAT, N_CPUTIME, N_TASK_CPUTIME),
+    [F_CPUTIME_SUM] = F_INT(N_TASK_CPUTIME, N_SUM_EXEC_RUNTIME, 8, true),
+    /* The per-CPU part: struct cgroup_rstat_base_cpu since 6.15, struct cgroup_rstat_cpu
+     * before; tried in that order. */
+    [F_CGROUP_RSTAT_BASE_CPU] = F_PTR(N_CGROUP, N_RSTAT_BASE_CPU, true),
+    [F_RSTAT_BASE_BSTAT] = F_STRUCT(N_S_RSTAT_BASE_CPU, N_BSTAT, N_CGROUP_BASE_STAT),
+    [F_RSTAT_BASE_LAST_BSTAT] = F_STRUCT(N_S_RSTAT_BASE_CPU, N_LAST_BSTAT, N_CGROUP_BASE_STAT),
+    [F_CGROUP_RSTAT_CPU] = F_PTR(N_CGROUP, N_RSTAT_CPU, true),
+    [F_RSTAT_BSTAT] = F_STRUCT(N_S_RSTAT_CPU, N_BSTAT, N_CGROUP_BASE_STAT),
+    [F_RSTAT_LAST_BSTAT] = F_STRUCT(N_S_RSTAT_CPU, N_LAST_BSTAT, N_CGROUP_BASE_STAT),
+    /* The running CPU's per-CPU offset: current->se.cfs_rq->rq is that CPU's runqueues. */
+    [F_TASK_SE] = F_STRUCT(N_TASK_STRUCT, N_SE, N_SCHED_ENTITY),
+    [F_SE_CFS_RQ] = F_PTR(N_SCHED_ENTITY, N_CFS_RQ, true),
+    [F_CFS_RQ_RQ] = F_PTR(N_CFS_RQ, N_RQ, true),
+};
+
+/* Per-CPU variables whose place in .data..percpu the usage read needs. */
+enum { V_RUNQUEUES, V_THIS_CPU_OFF, NVARS };
 
 /* A type looked at while checking kinds. */
 struct type_info {
@@ -125,6 +210,11 @@ struct scan {
     uint32_t name_offs[N_COUNT][MAX_NAME_DUPS];
     unsigned nnames[N_COUNT];
     struct field fields[NFIELDS];
+    int field_rc[NFIELDS]; /* check_field's last answer */
+    char field_why[NFIELDS][96];
+    uint32_t var_id[NVARS]; /* the VARs' type ids (0: not seen) */
+    bool var_placed[NVARS];
+    uint32_t var_off[NVARS], var_size[NVARS]; /* in .data..percpu */
     bool tp_found[2];
     uint32_t tp_type[2];
     struct type_info types[MAX_TYPES];
@@ -331,6 +421,25 @@ static int struct_members(struct scan *s, uint32_t name_off, unsigned vlen, bool
     return 0;
 }
 
+/* The per-CPU section's variables: where the wanted ones are in it (VARs come before their
+ * section in the kernel's BTF). */
+static int percpu_section(struct scan *s, unsigned vlen)
+{
+    for (unsigned i = 0; i < vlen; i++) {
+        uint32_t e[3]; /* type, offset, size */
+        int rc = rd_get(&s->rd, e, sizeof(e));
+
+        if (rc) return rc;
+        for (int v = 0; v < NVARS; v++)
+            if (s->var_id[v] && e[0] == s->var_id[v]) {
+                s->var_placed[v] = true;
+                s->var_off[v] = e[1];
+                s->var_size[v] = e[2];
+            }
+    }
+    return 0;
+}
+
 /* One pass over the type section: the first finds the structs' members and the tracepoints'
  * typedefs; every pass records the types wanted so far, and wants what they refer to. */
 static int types_pass(struct scan *s, bool first)
@@ -383,8 +492,11 @@ static int types_pass(struct scan *s, bool first)
         case KIND_STRUCT:
             rc = first ? struct_members(s, t[0], vlen, kflag) : rd_skip(&s->rd, 12ull * vlen);
             break;
-        case KIND_UNION:
         case KIND_DATASEC:
+            rc = is_name(s, N_PERCPU_SECTION, t[0]) ? percpu_section(s, vlen)
+                                                    : rd_skip(&s->rd, 12ull * vlen);
+            break;
+        case KIND_UNION:
         case KIND_ENUM64:
             rc = rd_skip(&s->rd, 12ull * vlen);
             break;
@@ -399,6 +511,11 @@ static int types_pass(struct scan *s, bool first)
             }
             break;
         case KIND_VAR:
+            for (int v = 0; v < NVARS; v++)
+                if (is_name(s, v == V_RUNQUEUES ? N_RUNQUEUES : N_THIS_CPU_OFF, t[0]))
+                    s->var_id[v] = id;
+            rc = rd_skip(&s->rd, 4);
+            break;
         case KIND_DECL_TAG:
             rc = rd_skip(&s->rd, 4);
             break;
@@ -450,25 +567,38 @@ static const struct type_info *resolve(struct scan *s, uint32_t id, bool *pendin
     return NULL;
 }
 
-static int check_field(struct scan *s, const struct field *f)
+/* 0, PENDING, or -errno with the reason in why. */
+static int check_field(struct scan *s, const struct field *f, char *why, size_t whylen)
 {
     bool pending = false;
     const struct type_info *t;
 
-    if (!f->found)
-        return fail(s, -ENOENT, "no struct %s with a member %s", names[f->strct], names[f->member]);
+    if (!f->found) {
+        snprintf(why, whylen, "no struct %s with a member %s", names[f->strct], names[f->member]);
+        return -ENOENT;
+    }
     t = resolve(s, f->type, &pending);
     if (pending) return PENDING;
-    if (f->want_ptr && t && t->kind == KIND_PTR) return 0;
-    /* An integer of the size read, not a bitfield-like one (as CO-RE requires). */
-    if (!f->want_ptr && t && t->kind == KIND_INT && t->ref == f->int_size &&
-        ((t->int_data >> 16) & 0xff) == 0 && (t->int_data & 0xff) == f->int_size * 8)
-        return 0;
-    if (f->want_ptr)
-        return fail(s, -EINVAL, "struct %s: %s is not a pointer", names[f->strct],
-                    names[f->member]);
-    return fail(s, -EINVAL, "struct %s: %s is not a %u-byte integer", names[f->strct],
-                names[f->member], f->int_size);
+    switch (f->kind) {
+    case FK_PTR:
+        if (t && t->kind == KIND_PTR) return 0;
+        snprintf(why, whylen, "struct %s: %s is not a pointer", names[f->strct], names[f->member]);
+        return -EINVAL;
+    case FK_INT:
+        /* An integer of the size read, not a bitfield-like one (as CO-RE requires). */
+        if (t && t->kind == KIND_INT && t->ref == f->int_size &&
+            ((t->int_data >> 16) & 0xff) == 0 && (t->int_data & 0xff) == f->int_size * 8)
+            return 0;
+        snprintf(why, whylen, "struct %s: %s is not a %u-byte integer", names[f->strct],
+                 names[f->member], f->int_size);
+        return -EINVAL;
+    case FK_STRUCT:
+        if (t && t->kind == KIND_STRUCT && is_name(s, f->type_name, t->name_off)) return 0;
+        snprintf(why, whylen, "struct %s: %s is not a struct %s", names[f->strct], names[f->member],
+                 names[f->type_name]);
+        return -EINVAL;
+    }
+    return -EINVAL;
 }
 
 /* What tp_btf would check: the tracepoint passes (struct cgroup *, const char *) after the
@@ -500,9 +630,11 @@ static int check_all(struct scan *s)
     int pending = 0;
 
     for (size_t f = 0; f < NFIELDS; f++) {
-        int rc = check_field(s, &s->fields[f]);
-        if (rc < 0) return rc;
-        pending |= rc;
+        int rc = check_field(s, &s->fields[f], s->field_why[f], sizeof(s->field_why[f]));
+
+        s->field_rc[f] = rc;
+        if (rc < 0 && !s->fields[f].optional) return fail(s, rc, "%s", s->field_why[f]);
+        if (rc > 0) pending |= rc;
     }
     for (int k = 0; k < 2; k++) {
         int rc = check_tracepoint(s, k);
@@ -510,6 +642,59 @@ static int check_all(struct scan *s)
         pending |= rc;
     }
     return pending;
+}
+
+/* The usage read's offsets, or why it cannot be done on this kernel. */
+static void usage_offsets(struct scan *s, struct cgroup_event_offsets *out)
+{
+    static const int common[] = {F_CGROUP_BSTAT, F_BSTAT_CPUTIME, F_CPUTIME_SUM,
+                                 F_TASK_SE,      F_SE_CFS_RQ,     F_CFS_RQ_RQ};
+    /* Each layout of the per-CPU base stats: the pointer in struct cgroup, then the struct's
+     * bstat and last_bstat; the newest first. */
+    static const int layouts[2][3] = {
+        {F_CGROUP_RSTAT_BASE_CPU, F_RSTAT_BASE_BSTAT, F_RSTAT_BASE_LAST_BSTAT},
+        {F_CGROUP_RSTAT_CPU, F_RSTAT_BSTAT, F_RSTAT_LAST_BSTAT},
+    };
+    const struct field *f = s->fields;
+    int layout = -1, bad = -1;
+
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]) && bad < 0; i++)
+        if (s->field_rc[common[i]]) bad = common[i];
+    for (int l = 0; l < 2 && bad < 0 && layout < 0; l++) {
+        int lbad = -1;
+        for (int i = 0; i < 3 && lbad < 0; i++)
+            if (s->field_rc[layouts[l][i]]) lbad = layouts[l][i];
+        if (lbad < 0)
+            layout = l;
+        else if (l == 1 || s->fields[layouts[l][0]].found)
+            bad = lbad; /* the older layout's reason, unless the newer one was half there */
+    }
+    if (bad >= 0) {
+        snprintf(out->usage_why, sizeof(out->usage_why), "%s", s->field_why[bad]);
+        return;
+    }
+    for (int v = 0; v < NVARS; v++)
+        if (!s->var_placed[v] || (v == V_THIS_CPU_OFF && s->var_size[v] != 8)) {
+            /* this_cpu_off is x86's: elsewhere per-CPU offsets are found otherwise. */
+            snprintf(out->usage_why, sizeof(out->usage_why),
+                     "no per-CPU variable %s of the expected size in .data..percpu",
+                     v == V_RUNQUEUES ? "runqueues" : "this_cpu_off");
+            return;
+        }
+    out->usage = true;
+    out->cgroup_bstat_sum =
+        f[F_CGROUP_BSTAT].offset + f[F_BSTAT_CPUTIME].offset + f[F_CPUTIME_SUM].offset;
+    out->cgroup_rstat = f[layouts[layout][0]].offset;
+    out->rstat_bstat_sum =
+        f[layouts[layout][1]].offset + f[F_BSTAT_CPUTIME].offset + f[F_CPUTIME_SUM].offset;
+    out->rstat_last_bstat_sum =
+        f[layouts[layout][2]].offset + f[F_BSTAT_CPUTIME].offset + f[F_CPUTIME_SUM].offset;
+    out->task_cfs_rq = f[F_TASK_SE].offset + f[F_SE_CFS_RQ].offset;
+    out->cfs_rq_rq = f[F_CFS_RQ_RQ].offset;
+    out->pcpu_runqueues = s->var_off[V_RUNQUEUES];
+    out->pcpu_this_cpu_off = s->var_off[V_THIS_CPU_OFF];
+    snprintf(out->usage_layout, sizeof(out->usage_layout), "%s",
+             layout == 0 ? "cgroup_rstat_base_cpu" : "cgroup_rstat_cpu");
 }
 
 /* ---- entry points ------------------------------------------------------------------------- */
@@ -561,9 +746,15 @@ int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_o
         if (rc != PENDING) break;
         rc = pass == MAX_PASSES ? fail(s, -EINVAL, "types refer too far") : types_pass(s, false);
     }
-    if (rc == 0)
-        for (size_t f = 0; f < NFIELDS; f++)
-            memcpy((char *)out + s->fields[f].out, &s->fields[f].offset, sizeof(uint32_t));
+    if (rc == 0) {
+        memset(out, 0, sizeof(*out));
+        out->cgroup_kn = s->fields[F_CGROUP_KN].offset;
+        out->cgroup_root = s->fields[F_CGROUP_ROOT].offset;
+        out->cgroup_level = s->fields[F_CGROUP_LEVEL].offset;
+        out->root_hierarchy_id = s->fields[F_ROOT_HIERARCHY_ID].offset;
+        out->kn_id = s->fields[F_KN_ID].offset;
+        usage_offsets(s, out);
+    }
     free(s);
     return rc;
 }

@@ -472,6 +472,31 @@ verdict "after restart: no negative rate ($1 snapshots with one), no container l
 verdict "after restart: no double counting: every pod's CPU is the sum of its containers' ($4 not), cumulative usage continues from before the kill ($5 went back), each burner's rate is its own CPU time (above)" \
     [ "$4" -eq 0 -a "$5" -eq 0 ]
 
+# --- a 300 ms job whose cgroup goes between two samples: its CPU counted exactly -------------
+# The BPF program reads the container's usage at cgroup_rmdir (flushed total + every CPU's
+# unflushed part); the truth is its pod's usage_usec, which grows by the job's alone.
+phase exit cpu
+mkpod P_EXIT cgroupfs 8 exitjob
+mkctr C_EXIT P_EXIT job 300b
+ticks "$T/run2.ndjson" 2 # its first sample, empty
+E0=$(last "$T/run2.ndjson" | jq -r '.collector.exit_usage_recorded')
+ex_before=$(awk '$1 == "usage_usec" { print $2 }' "$P_EXIT/cpu.stat")
+sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" 1 /dev/null 0.3' sh "$C_EXIT" "$T/burn"
+rmdir "$C_EXIT"
+ex_after=$(awk '$1 == "usage_usec" { print $2 }' "$P_EXIT/cpu.stat")
+ticks "$T/run2.ndjson" 2
+v=$(last "$T/run2.ndjson" | jq -r "$JQDEF"'[ctr("exitjob"; "job")][0] |
+    "\(.cpu.usage_usec // "none") \(.exited // false) \(.cpu.usage_nanocores // 0)"')
+set -- $v
+E1=$(last "$T/run2.ndjson" | jq -r '.collector.exit_usage_recorded')
+fig "300 ms job: its pod's usage grew by $((ex_after - ex_before)) us; the collector's last usage for it $1 us (exited $2, rate $3 nanocores); usages read at removal $E0 -> $E1"
+exit_cpu_ok() { # USAGE EXITED
+    [ "$2" = true ] && [ $((ex_after - ex_before)) -gt 0 ] && [ "${E1:-0}" -gt "${E0:-0}" ] &&
+        within "$1" $((ex_after - ex_before)) 0 1
+}
+verdict "300 ms job removed between samples: its CPU counted exactly on $(uname -r) (collector $1 us, kernel $((ex_after - ex_before)) us, 1 us rounding)" \
+    exit_cpu_ok "$1" "$2"
+
 # --- BPF refused: without CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN it walks, with one log line ------
 phase no BPF
 "$T/dropcaps" "$T/kmetrics-collector" --once --format=json >"$T/nobpf.json" 2>"$OUT/nobpf.log"

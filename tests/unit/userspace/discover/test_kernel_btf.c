@@ -231,6 +231,9 @@ static void test_finds_offsets(void **state)
         assert_int_equal(o.cgroup_level, 36);
         assert_int_equal(o.root_hierarchy_id, 16);
         assert_int_equal(o.kn_id, 64);
+        /* Without the rstat structs the events still load, without the usage read. */
+        assert_false(o.usage);
+        assert_non_null(strstr(o.usage_why, "no struct cgroup with a member bstat"));
     }
 }
 
@@ -312,6 +315,19 @@ static long libbpf_offset(const struct btf *btf, const char *strct, const char *
     return -1;
 }
 
+/* libbpf's reading: the offset of a variable in the per-CPU section, or -1. */
+static long libbpf_percpu_offset(const struct btf *btf, const char *var)
+{
+    int id = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
+    const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+    const struct btf_var_secinfo *v = t ? btf_var_secinfos(t) : NULL;
+
+    for (unsigned i = 0; t && i < btf_vlen(t); i++)
+        if (strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, v[i].type)->name_off), var) == 0)
+            return (long)v[i].offset;
+    return -1;
+}
+
 static void test_this_kernel_agrees_with_libbpf(void **state)
 {
     struct cgroup_event_offsets o;
@@ -328,6 +344,26 @@ static void test_this_kernel_agrees_with_libbpf(void **state)
     assert_int_equal(o.cgroup_level, libbpf_offset(btf, "cgroup", "level"));
     assert_int_equal(o.root_hierarchy_id, libbpf_offset(btf, "cgroup_root", "hierarchy_id"));
     assert_int_equal(o.kn_id, libbpf_offset(btf, "kernfs_node", "id"));
+    /* The usage read: both kernels here (6.1 and 6.18) have one of its two layouts. */
+    assert_true(o.usage);
+    {
+        bool base = libbpf_offset(btf, "cgroup", "rstat_base_cpu") >= 0;
+        const char *pcpu = base ? "cgroup_rstat_base_cpu" : "cgroup_rstat_cpu";
+        long sum = libbpf_offset(btf, "cgroup_base_stat", "cputime") +
+                   libbpf_offset(btf, "task_cputime", "sum_exec_runtime");
+
+        assert_string_equal(o.usage_layout, pcpu);
+        assert_int_equal(o.cgroup_rstat,
+                         libbpf_offset(btf, "cgroup", base ? "rstat_base_cpu" : "rstat_cpu"));
+        assert_int_equal(o.cgroup_bstat_sum, libbpf_offset(btf, "cgroup", "bstat") + sum);
+        assert_int_equal(o.rstat_bstat_sum, libbpf_offset(btf, pcpu, "bstat") + sum);
+        assert_int_equal(o.rstat_last_bstat_sum, libbpf_offset(btf, pcpu, "last_bstat") + sum);
+        assert_int_equal(o.task_cfs_rq, libbpf_offset(btf, "task_struct", "se") +
+                                            libbpf_offset(btf, "sched_entity", "cfs_rq"));
+        assert_int_equal(o.cfs_rq_rq, libbpf_offset(btf, "cfs_rq", "rq"));
+        assert_int_equal(o.pcpu_runqueues, libbpf_percpu_offset(btf, "runqueues"));
+        assert_int_equal(o.pcpu_this_cpu_off, libbpf_percpu_offset(btf, "this_cpu_off"));
+    }
     btf__free(btf);
 
     /* The same through the callback, a few bytes per read. */
