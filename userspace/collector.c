@@ -16,6 +16,7 @@
 #include "discover/cgroup_events_user.h"
 #include "discover/cgroup_root.h"
 #include "discover/sandbox_probe.h"
+#include "sample/signal_window.h"
 
 /* How often the slow-moving memory files are read (see cgroup_sample_read). */
 #define SLOW_FILES_PERIOD_NS (5 * (int64_t)1000000000)
@@ -385,6 +386,11 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
         c->stats.read_errors++;
         return;
     }
+    if (reads & SAMPLE_READ_SIGNALS) {
+        if (ct->has_sample && ct->signals_mono_ns)
+            signal_window_container(&ct->last, &s, s.mono_ns - ct->signals_mono_ns, &ct->signals);
+        ct->signals_mono_ns = s.mono_ns;
+    }
     if (cpu_history_add(ct->cpu, &c->cpu_params, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
         c->stats.counter_resets++;
         log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
@@ -402,6 +408,7 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
 static void sample_pod_network(struct collector *c, struct pod *p)
 {
     const char *cgroups[8];
+    struct pod_net_sample prev = p->net;
     size_t n = 0;
 
     for (int sandbox = 1; sandbox >= 0; sandbox--)
@@ -409,6 +416,7 @@ static void sample_pod_network(struct collector *c, struct pod *p)
             if (ct->sandbox == sandbox && !ct->exited_mono_ns) cgroups[n++] = ct->cgroup;
     if (pod_network_read(c->root_fd, cgroups, n, proc_root(c), c->host_netns, &p->net) != 0)
         log_debug("pod %s: no traffic figures this time", p->uid);
+    signal_window_network(&prev, &p->net, p->net.real_ns - prev.real_ns, &p->net_window);
 }
 
 static void sample_containers(struct collector *c)

@@ -746,7 +746,7 @@ check_auth() {
     t_other=$(K create token default -n "$NS" --audience=kmetrics --duration=1h)
     t_aud=$(K create token kmetrics-collector -n kube-system --duration=1h \
         --bound-object-kind=Pod --bound-object-name=kmetrics-collector-e2e)
-    local ship=(-X POST -H "Content-Type: application/vnd.kmetrics.shipment.v1" --data-binary junk)
+    local ship=(-X POST -H "Content-Type: application/vnd.kmetrics.shipment.v2" --data-binary junk)
     expect_code "shipment with another ServiceAccount's token (audience kmetrics)" "401 403" \
         "${ship[@]}" -H "Authorization: Bearer $t_other" "$url/ship"
     expect_code "shipment with the collector's token for the wrong audience" "401 403" \

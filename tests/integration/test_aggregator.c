@@ -199,22 +199,22 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
     assert_int_equal(wire_encode(&d.ship, &b), 0);
     /* No token, a wrong token, a wrong type, garbage, truncated: all refused. */
     assert_int_equal(
-        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "", &r), 0);
+        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v2", "", &r), 0);
     assert_int_equal(r.status, 401);
     outbuf_done(&r.body);
     assert_int_equal(
-        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "nope", &r), 0);
+        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v2", "nope", &r), 0);
     assert_int_equal(r.status, 401);
     outbuf_done(&r.body);
     assert_int_equal(ah_post_ship_raw(&h, b.data, b.len, "application/json", AH_SHIP_TOKEN, &r), 0);
     assert_int_equal(r.status, 415);
     outbuf_done(&r.body);
-    assert_int_equal(ah_post_ship_raw(&h, "garbage!", 8, "application/vnd.kmetrics.shipment.v1",
+    assert_int_equal(ah_post_ship_raw(&h, "garbage!", 8, "application/vnd.kmetrics.shipment.v2",
                                       AH_SHIP_TOKEN, &r),
                      0);
     assert_int_equal(r.status, 400);
     outbuf_done(&r.body);
-    assert_int_equal(ah_post_ship_raw(&h, b.data, b.len / 2, "application/vnd.kmetrics.shipment.v1",
+    assert_int_equal(ah_post_ship_raw(&h, b.data, b.len / 2, "application/vnd.kmetrics.shipment.v2",
                                       AH_SHIP_TOKEN, &r),
                      0);
     assert_int_equal(r.status, 400);
@@ -239,7 +239,7 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
         }
         deflateEnd(&z);
         assert_int_equal(ah_post_ship_raw(&h, bomb.data, bomb.len,
-                                          "application/vnd.kmetrics.shipment.v1", AH_SHIP_TOKEN,
+                                          "application/vnd.kmetrics.shipment.v2", AH_SHIP_TOKEN,
                                           &r),
                          0);
         assert_int_equal(r.status, 413);

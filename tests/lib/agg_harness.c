@@ -165,7 +165,7 @@ long ah_ship(struct agg_harness *h, const struct wire_shipment *s)
 
     outbuf_init(&b);
     if (wire_encode(s, &b) == 0 &&
-        ah_post_ship_raw(h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", AH_SHIP_TOKEN,
+        ah_post_ship_raw(h, b.data, b.len, "application/vnd.kmetrics.shipment.v2", AH_SHIP_TOKEN,
                          &r) == 0)
         status = r.status;
     outbuf_done(&b);
