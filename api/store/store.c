@@ -521,9 +521,9 @@ static int apply_pod_signals(struct store_pod *p, const struct wire_pod *wp)
     }
     containers_newer = newest && (!p->signals || newest > p->signals->w.end_real_ns);
     /* hostNetwork without figures has no window: it is news whenever it is said. */
-    net_newer = net->source != WIRE_NET_NONE &&
-                (!wire_network_has_figures(net->source) || !p->signals ||
-                 net->end_real_ns >= p->signals->net.end_real_ns);
+    net_newer =
+        net->source != WIRE_NET_NONE && (!wire_network_has_figures(net->source) || !p->signals ||
+                                         net->end_real_ns >= p->signals->net.end_real_ns);
     if (!containers_newer && !net_newer) return 0;
     if (!p->signals && !(p->signals = calloc(1, sizeof(*p->signals)))) return -ENOMEM;
     if (containers_newer) {
