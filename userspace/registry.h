@@ -13,6 +13,7 @@
 #include "sample/cgroup_reader.h"
 #include "sample/cpu_history.h"
 #include "sample/pod_network.h"
+#include "sample/runq_window.h"
 
 enum identity_source {
     IDENTITY_PENDING = 0, /* bundle not looked up yet */
@@ -38,6 +39,10 @@ struct container {
     struct cgroup_sample last;
     bool has_sample;
     bool rated; /* two samples of one series: it has a CPU rate */
+    /* Run-queue latency over the last signal window; the histogram's previous read while
+     * its cgroup is measured (owned; NULL otherwise). */
+    struct runq_window runq;
+    struct runq_prev *runq_prev;
 
     struct pod *pod;
     struct container *next; /* in pod->containers */
