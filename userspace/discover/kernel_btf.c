@@ -18,9 +18,12 @@
 #define CHUNK (16 * 1024) /* all that is held of the file at a time */
 #define NAME_MAX_LEN 31   /* longer strings are none of the names looked for */
 #define MAX_NAME_DUPS 4   /* offsets kept per name (deduplicated BTF has one) */
-#define MAX_TYPES 64      /* types looked at to check kinds: about 25 are */
-#define MAX_PASSES 8      /* over the type section, following references backwards */
-#define MAX_HOPS 16       /* typedefs and modifiers followed from one type */
+#define MAX_TYPES 128     /* types looked at to check kinds: about 50 are for run-queue latency */
+#define MAX_NAMES 24      /* distinct names one query looks for */
+#define MAX_FIELDS 16
+#define MAX_TPS 4
+#define MAX_PASSES 8 /* over the type section, following references backwards */
+#define MAX_HOPS 16  /* typedefs and modifiers followed from one type */
 
 enum kind {
     KIND_VOID = 0,
@@ -45,58 +48,24 @@ enum kind {
     KIND_ENUM64 = 19,
 };
 
-enum name {
-    N_CGROUP,
-    N_CGROUP_ROOT,
-    N_KERNFS_NODE,
-    N_KN,
-    N_ROOT,
-    N_LEVEL,
-    N_HIERARCHY_ID,
-    N_ID,
-    N_TP_MKDIR,
-    N_TP_RMDIR,
-    N_COUNT
-};
-
-static const char *const names[N_COUNT] = {
-    [N_CGROUP] = "cgroup",
-    [N_CGROUP_ROOT] = "cgroup_root",
-    [N_KERNFS_NODE] = "kernfs_node",
-    [N_KN] = "kn",
-    [N_ROOT] = "root",
-    [N_LEVEL] = "level",
-    [N_HIERARCHY_ID] = "hierarchy_id",
-    [N_ID] = "id",
-    /* The typedefs the kernel declares for each tracepoint's BPF prototype. */
-    [N_TP_MKDIR] = "btf_trace_cgroup_mkdir",
-    [N_TP_RMDIR] = "btf_trace_cgroup_rmdir",
-};
-
-/* One member the program reads, and what it must be. */
+/* One member the program reads, and what it must be; names are indices in scan.names. */
 struct field {
-    enum name strct, member;
-    bool want_ptr;     /* else an integer of int_size bytes */
-    uint32_t int_size; /* bytes */
-    size_t out;        /* offsetof(struct cgroup_event_offsets, ...) */
+    unsigned strct, member;
+    uint32_t int_size; /* bytes; 0: a pointer */
     bool found;
     uint32_t offset, type; /* byte offset; the member's type id */
 };
 
-/* What the program reads: each member in its struct, what it must be, and where it goes. */
-#define FIELD(strct_, member_, ptr_, size_, out_)                                                  \
-    {                                                                                              \
-        .strct = strct_, .member = member_, .want_ptr = ptr_, .int_size = size_,                   \
-        .out = offsetof(struct cgroup_event_offsets, out_)                                         \
-    }
-static const struct field wanted[] = {
-    FIELD(N_CGROUP, N_KN, true, 0, cgroup_kn),
-    FIELD(N_CGROUP, N_ROOT, true, 0, cgroup_root),
-    FIELD(N_CGROUP, N_LEVEL, false, 4, cgroup_level),
-    FIELD(N_CGROUP_ROOT, N_HIERARCHY_ID, false, 4, root_hierarchy_id),
-    FIELD(N_KERNFS_NODE, N_ID, false, 8, kn_id),
+/* One tracepoint whose arguments the program reads. */
+struct tracepoint {
+    const struct kernel_btf_tracepoint *spec;
+    unsigned typedef_name;                    /* btf_trace_<name>, the BPF prototype's typedef */
+    unsigned arg_struct[KERNEL_BTF_MAX_ARGS]; /* name index of a pointed-to struct, or NO_NAME */
+    bool found;
+    uint32_t type;
 };
-#define NFIELDS (sizeof(wanted) / sizeof(wanted[0]))
+
+#define NO_NAME UINT32_MAX
 
 /* A type looked at while checking kinds. */
 struct type_info {
@@ -105,9 +74,9 @@ struct type_info {
     uint8_t kind;
     uint16_t vlen;
     uint32_t name_off;
-    uint32_t ref;       /* INT, STRUCT: size in bytes; PTR, TYPEDEF, modifiers: the type */
-    uint32_t int_data;  /* INT: encoding << 24 | bit offset << 16 | bits */
-    uint32_t params[3]; /* FUNC_PROTO: its first three parameters' types */
+    uint32_t ref;      /* INT, STRUCT: size in bytes; PTR, TYPEDEF, modifiers: the type */
+    uint32_t int_data; /* INT: encoding << 24 | bit offset << 16 | bits */
+    uint32_t params[KERNEL_BTF_MAX_ARGS + 1]; /* FUNC_PROTO: its first parameters' types */
 };
 
 struct reader {
@@ -122,11 +91,15 @@ struct reader {
 struct scan {
     struct reader rd;
     uint64_t types_start, types_end, strs_start, strs_end;
-    uint32_t name_offs[N_COUNT][MAX_NAME_DUPS];
-    unsigned nnames[N_COUNT];
-    struct field fields[NFIELDS];
-    bool tp_found[2];
-    uint32_t tp_type[2];
+    const char *names[MAX_NAMES];
+    char typedef_names[MAX_TPS][NAME_MAX_LEN + 1];
+    unsigned nnames;
+    uint32_t name_offs[MAX_NAMES][MAX_NAME_DUPS];
+    unsigned ndups[MAX_NAMES];
+    struct field fields[MAX_FIELDS];
+    size_t nfields;
+    struct tracepoint tps[MAX_TPS];
+    size_t ntps;
     struct type_info types[MAX_TYPES];
     size_t ntypes, nunknown;
     char *err;
@@ -219,18 +192,20 @@ static int rd_skip(struct reader *r, uint64_t n)
 
 /* ---- names -------------------------------------------------------------------------------- */
 
-static bool is_name(const struct scan *s, enum name which, uint32_t off)
+static bool is_name(const struct scan *s, unsigned which, uint32_t off)
 {
-    for (unsigned i = 0; i < s->nnames[which]; i++)
+    if (which == NO_NAME) return false;
+    for (unsigned i = 0; i < s->ndups[which]; i++)
         if (s->name_offs[which][i] == off) return true;
     return false;
 }
 
 static void note_string(struct scan *s, const char *str, size_t n, uint32_t off)
 {
-    for (int i = 0; i < N_COUNT; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], str, n) == 0 && s->nnames[i] < MAX_NAME_DUPS)
-            s->name_offs[i][s->nnames[i]++] = off;
+    for (unsigned i = 0; i < s->nnames; i++)
+        if (strlen(s->names[i]) == n && memcmp(s->names[i], str, n) == 0 &&
+            s->ndups[i] < MAX_NAME_DUPS)
+            s->name_offs[i][s->ndups[i]++] = off;
 }
 
 /* Records where each name is in the string section. Only whole strings count: a name that is
@@ -302,7 +277,7 @@ static int struct_members(struct scan *s, uint32_t name_off, unsigned vlen, bool
 {
     bool any = false;
 
-    for (size_t f = 0; f < NFIELDS; f++)
+    for (size_t f = 0; f < s->nfields; f++)
         any |= is_name(s, s->fields[f].strct, name_off);
     if (!any) return rd_skip(&s->rd, 12ull * vlen);
     for (unsigned i = 0; i < vlen; i++) {
@@ -310,18 +285,18 @@ static int struct_members(struct scan *s, uint32_t name_off, unsigned vlen, bool
         int rc = rd_get(&s->rd, m, sizeof(m));
 
         if (rc) return rc;
-        for (size_t k = 0; k < NFIELDS; k++) {
+        for (size_t k = 0; k < s->nfields; k++) {
             struct field *f = &s->fields[k];
             /* With kind_flag, the offset's high byte is a bitfield's size. */
             uint32_t bits = kflag ? m[2] & 0xffffff : m[2], bitfield = kflag ? m[2] >> 24 : 0;
 
             if (!is_name(s, f->strct, name_off) || !is_name(s, f->member, m[0])) continue;
             if (bitfield || bits % 8)
-                return fail(s, -EINVAL, "struct %s: %s is a bitfield", names[f->strct],
-                            names[f->member]);
+                return fail(s, -EINVAL, "struct %s: %s is a bitfield", s->names[f->strct],
+                            s->names[f->member]);
             if (f->found && (f->offset != bits / 8 || f->type != m[1]))
-                return fail(s, -EINVAL, "two struct %s with different members %s", names[f->strct],
-                            names[f->member]);
+                return fail(s, -EINVAL, "two struct %s with different members %s",
+                            s->names[f->strct], s->names[f->member]);
             f->found = true;
             f->offset = bits / 8;
             f->type = m[1];
@@ -395,7 +370,7 @@ static int types_pass(struct scan *s, bool first)
             for (unsigned i = 0; i < vlen && rc == 0; i++) {
                 uint32_t p[2]; /* name_off, type */
                 rc = rd_get(&s->rd, p, sizeof(p));
-                if (rc == 0 && ti && i < 3) ti->params[i] = p[1];
+                if (rc == 0 && ti && i <= KERNEL_BTF_MAX_ARGS) ti->params[i] = p[1];
             }
             break;
         case KIND_VAR:
@@ -407,17 +382,16 @@ static int types_pass(struct scan *s, bool first)
         }
         if (rc) return type_failed(s, rc, id);
         if (first && kind == KIND_TYPEDEF)
-            for (int k = 0; k < 2; k++)
-                if (is_name(s, k ? N_TP_RMDIR : N_TP_MKDIR, t[0])) {
-                    s->tp_found[k] = true;
-                    s->tp_type[k] = t[2];
+            for (size_t k = 0; k < s->ntps; k++)
+                if (is_name(s, s->tps[k].typedef_name, t[0])) {
+                    s->tps[k].found = true;
+                    s->tps[k].type = t[2];
                     want_type(s, t[2]);
                 }
         if (ti && (is_modifier(kind) || kind == KIND_PTR)) want_type(s, ti->ref);
-        if (ti && kind == KIND_FUNC_PROTO && vlen == 3) {
-            want_type(s, ti->params[1]);
-            want_type(s, ti->params[2]);
-        }
+        if (ti && kind == KIND_FUNC_PROTO)
+            for (unsigned i = 1; i < vlen && i <= KERNEL_BTF_MAX_ARGS; i++)
+                want_type(s, ti->params[i]);
         if (id == UINT32_MAX) return fail(s, -EINVAL, "too many types");
         id++;
     }
@@ -450,48 +424,58 @@ static const struct type_info *resolve(struct scan *s, uint32_t id, bool *pendin
     return NULL;
 }
 
+/* A pointer when size is 0, else an integer of size bytes, not a bitfield-like one (as CO-RE
+ * requires). */
+static bool is_int_of(const struct type_info *t, uint32_t size)
+{
+    if (!t) return false;
+    if (size == 0) return t->kind == KIND_PTR;
+    return t->kind == KIND_INT && t->ref == size && ((t->int_data >> 16) & 0xff) == 0 &&
+           (t->int_data & 0xff) == size * 8;
+}
+
 static int check_field(struct scan *s, const struct field *f)
 {
     bool pending = false;
     const struct type_info *t;
 
     if (!f->found)
-        return fail(s, -ENOENT, "no struct %s with a member %s", names[f->strct], names[f->member]);
+        return fail(s, -ENOENT, "no struct %s with a member %s", s->names[f->strct],
+                    s->names[f->member]);
     t = resolve(s, f->type, &pending);
     if (pending) return PENDING;
-    if (f->want_ptr && t && t->kind == KIND_PTR) return 0;
-    /* An integer of the size read, not a bitfield-like one (as CO-RE requires). */
-    if (!f->want_ptr && t && t->kind == KIND_INT && t->ref == f->int_size &&
-        ((t->int_data >> 16) & 0xff) == 0 && (t->int_data & 0xff) == f->int_size * 8)
-        return 0;
-    if (f->want_ptr)
-        return fail(s, -EINVAL, "struct %s: %s is not a pointer", names[f->strct],
-                    names[f->member]);
-    return fail(s, -EINVAL, "struct %s: %s is not a %u-byte integer", names[f->strct],
-                names[f->member], f->int_size);
+    if (is_int_of(t, f->int_size)) return 0;
+    if (!f->int_size)
+        return fail(s, -EINVAL, "struct %s: %s is not a pointer", s->names[f->strct],
+                    s->names[f->member]);
+    return fail(s, -EINVAL, "struct %s: %s is not a %u-byte integer", s->names[f->strct],
+                s->names[f->member], f->int_size);
 }
 
-/* What tp_btf would check: the tracepoint passes (struct cgroup *, const char *) after the
- * first, hidden argument. */
-static int check_tracepoint(struct scan *s, int k)
+/* What tp_btf would check: after the first, hidden argument, the tracepoint passes the
+ * arguments the program reads, of the kinds it reads them as. */
+static int check_tracepoint(struct scan *s, const struct tracepoint *tp)
 {
-    const char *tp = k ? "cgroup_rmdir" : "cgroup_mkdir";
-    const struct type_info *ptr, *proto, *cgrp = NULL, *arg1 = NULL, *path = NULL;
-    bool pending = false;
+    const struct kernel_btf_tracepoint *spec = tp->spec;
+    const struct type_info *ptr, *proto;
+    bool pending = false, ok;
 
-    if (!s->tp_found[k]) return fail(s, -ENOENT, "no tracepoint %s", tp);
-    ptr = resolve(s, s->tp_type[k], &pending);
+    if (!tp->found) return fail(s, -ENOENT, "no tracepoint %s", spec->name);
+    ptr = resolve(s, tp->type, &pending);
     proto = ptr && ptr->kind == KIND_PTR ? resolve(s, ptr->ref, &pending) : NULL;
-    if (proto && proto->kind == KIND_FUNC_PROTO && proto->vlen == 3) {
-        arg1 = resolve(s, proto->params[1], &pending);
-        path = resolve(s, proto->params[2], &pending);
-        if (arg1 && arg1->kind == KIND_PTR) cgrp = resolve(s, arg1->ref, &pending);
+    ok = proto && proto->kind == KIND_FUNC_PROTO && proto->vlen == spec->nargs + 1;
+    for (unsigned i = 0; ok && i < spec->nargs; i++) {
+        const struct type_info *arg = resolve(s, proto->params[i + 1], &pending), *to;
+
+        ok = is_int_of(arg, spec->args[i].int_size);
+        if (!ok || tp->arg_struct[i] == NO_NAME) continue;
+        to = resolve(s, arg->ref, &pending);
+        ok = to && to->kind == KIND_STRUCT && is_name(s, tp->arg_struct[i], to->name_off);
     }
     if (pending) return PENDING;
-    if (cgrp && cgrp->kind == KIND_STRUCT && is_name(s, N_CGROUP, cgrp->name_off) && path &&
-        path->kind == KIND_PTR)
-        return 0;
-    return fail(s, -EINVAL, "tracepoint %s does not pass (struct cgroup *, const char *)", tp);
+    if (ok) return 0;
+    return fail(s, -EINVAL, "tracepoint %s does not pass the arguments the program reads",
+                spec->name);
 }
 
 /* 0, PENDING (another pass over the types is needed) or -errno. */
@@ -499,13 +483,13 @@ static int check_all(struct scan *s)
 {
     int pending = 0;
 
-    for (size_t f = 0; f < NFIELDS; f++) {
+    for (size_t f = 0; f < s->nfields; f++) {
         int rc = check_field(s, &s->fields[f]);
         if (rc < 0) return rc;
         pending |= rc;
     }
-    for (int k = 0; k < 2; k++) {
-        int rc = check_tracepoint(s, k);
+    for (size_t k = 0; k < s->ntps; k++) {
+        int rc = check_tracepoint(s, &s->tps[k]);
         if (rc < 0) return rc;
         pending |= rc;
     }
@@ -538,8 +522,55 @@ static int read_header(struct scan *s)
     return 0;
 }
 
-int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_offsets *out,
-                              char *err, size_t errlen)
+/* The index of name in s->names, added when new; NO_NAME when the table is full. */
+static unsigned name_index(struct scan *s, const char *name)
+{
+    for (unsigned i = 0; i < s->nnames; i++)
+        if (strcmp(s->names[i], name) == 0) return i;
+    if (s->nnames == MAX_NAMES || strlen(name) > NAME_MAX_LEN) return NO_NAME;
+    s->names[s->nnames] = name;
+    return s->nnames++;
+}
+
+/* The query as name indices; -EINVAL when it is larger than a scan holds. */
+static int plan(struct scan *s, const struct kernel_btf_member *members, size_t nmembers,
+                const struct kernel_btf_tracepoint *tps, size_t ntps)
+{
+    if (nmembers > MAX_FIELDS || ntps > MAX_TPS)
+        return fail(s, -EINVAL, "query too large: %zu members, %zu tracepoints", nmembers, ntps);
+    for (size_t i = 0; i < nmembers; i++) {
+        struct field *f = &s->fields[s->nfields++];
+
+        f->strct = name_index(s, members[i].strct);
+        f->member = name_index(s, members[i].member);
+        f->int_size = members[i].int_size;
+        if (f->strct == NO_NAME || f->member == NO_NAME)
+            return fail(s, -EINVAL, "query too large: names");
+    }
+    for (size_t k = 0; k < ntps; k++) {
+        struct tracepoint *tp = &s->tps[s->ntps++];
+
+        tp->spec = &tps[k];
+        if (tps[k].nargs > KERNEL_BTF_MAX_ARGS)
+            return fail(s, -EINVAL, "tracepoint %s: too many arguments", tps[k].name);
+        if ((size_t)snprintf(s->typedef_names[k], sizeof(s->typedef_names[k]), "btf_trace_%s",
+                             tps[k].name) >= sizeof(s->typedef_names[k]))
+            return fail(s, -EINVAL, "tracepoint %s: name too long", tps[k].name);
+        tp->typedef_name = name_index(s, s->typedef_names[k]);
+        if (tp->typedef_name == NO_NAME) return fail(s, -EINVAL, "query too large: names");
+        for (unsigned i = 0; i < tps[k].nargs; i++) {
+            tp->arg_struct[i] = NO_NAME;
+            if (!tps[k].args[i].strct) continue;
+            tp->arg_struct[i] = name_index(s, tps[k].args[i].strct);
+            if (tp->arg_struct[i] == NO_NAME) return fail(s, -EINVAL, "query too large: names");
+        }
+    }
+    return 0;
+}
+
+int kernel_btf_offsets(btf_read_fn read, void *ctx, const struct kernel_btf_member *members,
+                       size_t nmembers, const struct kernel_btf_tracepoint *tps, size_t ntps,
+                       uint32_t *offsets, char *err, size_t errlen)
 {
     struct scan *s = calloc(1, sizeof(*s));
     int rc;
@@ -552,8 +583,8 @@ int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_o
     s->rd.ctx = ctx;
     s->err = err;
     s->errlen = errlen;
-    memcpy(s->fields, wanted, sizeof(wanted));
-    rc = read_header(s);
+    rc = plan(s, members, nmembers, tps, ntps);
+    if (rc == 0) rc = read_header(s);
     if (rc == 0) rc = strings_pass(s);
     if (rc == 0) rc = types_pass(s, true);
     for (int pass = 0; rc == 0; pass++) {
@@ -562,9 +593,34 @@ int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_o
         rc = pass == MAX_PASSES ? fail(s, -EINVAL, "types refer too far") : types_pass(s, false);
     }
     if (rc == 0)
-        for (size_t f = 0; f < NFIELDS; f++)
-            memcpy((char *)out + s->fields[f].out, &s->fields[f].offset, sizeof(uint32_t));
+        for (size_t f = 0; f < s->nfields; f++)
+            offsets[f] = s->fields[f].offset;
     free(s);
+    return rc;
+}
+
+/* What cgroup_events.bpf.c reads, in the order of struct cgroup_event_offsets. */
+static const struct kernel_btf_member cgroup_members[] = {
+    {"cgroup", "kn", 0},      {"cgroup", "root", 0},
+    {"cgroup", "level", 4},   {"cgroup_root", "hierarchy_id", 4},
+    {"kernfs_node", "id", 8},
+};
+static const struct kernel_btf_tracepoint cgroup_tps[] = {
+    {"cgroup_mkdir", 2, {{"cgroup", 0}, {NULL, 0}}},
+    {"cgroup_rmdir", 2, {{"cgroup", 0}, {NULL, 0}}},
+};
+#define CGROUP_MEMBERS (sizeof(cgroup_members) / sizeof(cgroup_members[0]))
+_Static_assert(sizeof(struct cgroup_event_offsets) == CGROUP_MEMBERS * sizeof(uint32_t),
+               "one offset per member");
+
+int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_offsets *out,
+                              char *err, size_t errlen)
+{
+    uint32_t off[CGROUP_MEMBERS];
+    int rc = kernel_btf_offsets(read, ctx, cgroup_members, CGROUP_MEMBERS, cgroup_tps, 2, off, err,
+                                errlen);
+
+    if (rc == 0) memcpy(out, off, sizeof(off));
     return rc;
 }
 
@@ -585,8 +641,9 @@ static ssize_t read_fd(void *ctx, uint64_t off, void *buf, size_t len)
     return (ssize_t)got;
 }
 
-int kernel_btf_cgroup_offsets_file(const char *path, struct cgroup_event_offsets *out, char *err,
-                                   size_t errlen)
+int kernel_btf_offsets_file(const char *path, const struct kernel_btf_member *members,
+                            size_t nmembers, const struct kernel_btf_tracepoint *tps, size_t ntps,
+                            uint32_t *offsets, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
     char why[160];
@@ -596,8 +653,19 @@ int kernel_btf_cgroup_offsets_file(const char *path, struct cgroup_event_offsets
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return rc;
     }
-    rc = kernel_btf_cgroup_offsets(read_fd, &fd, out, why, sizeof(why));
+    rc = kernel_btf_offsets(read_fd, &fd, members, nmembers, tps, ntps, offsets, why, sizeof(why));
     if (rc) snprintf(err, errlen, "%s: %s", path, why);
     close(fd);
+    return rc;
+}
+
+int kernel_btf_cgroup_offsets_file(const char *path, struct cgroup_event_offsets *out, char *err,
+                                   size_t errlen)
+{
+    uint32_t off[CGROUP_MEMBERS];
+    int rc = kernel_btf_offsets_file(path, cgroup_members, CGROUP_MEMBERS, cgroup_tps, 2, off, err,
+                                     errlen);
+
+    if (rc == 0) memcpy(out, off, sizeof(off));
     return rc;
 }

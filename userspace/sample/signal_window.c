@@ -67,6 +67,21 @@ void signal_window_container(const struct cgroup_sample *prev, const struct cgro
     if (out->have == 0) memset(out, 0, sizeof(*out));
 }
 
+void signal_window_add_runq(struct wire_signals *w, const struct runq_window *r,
+                            int64_t end_real_ns)
+{
+    if (!r->valid) return;
+    if (w->have == 0) {
+        w->window_ms = window_ms(r->window_ns);
+        if (w->window_ms == 0) return;
+        w->end_real_ns = end_real_ns;
+    }
+    w->have |= WIRE_SIG_RUNQ;
+    w->runq_waits = r->waits > UINT32_MAX ? UINT32_MAX : (uint32_t)r->waits;
+    w->runq_p50_us = r->p50_us;
+    w->runq_p99_us = r->p99_us < r->p50_us ? r->p50_us : r->p99_us;
+}
+
 void signal_window_network(const struct pod_net_sample *prev, const struct pod_net_sample *cur,
                            int64_t window_ns, struct wire_network *out)
 {

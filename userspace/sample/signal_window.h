@@ -11,6 +11,7 @@
 
 #include "cgroup_reader.h"
 #include "pod_network.h"
+#include "runq_window.h"
 
 /* prev and cur: two samples of one container whose signal files were read window_ns apart
  * (cur the later, read at cur->real_ns). A counter that went backwards (the cgroup was
@@ -18,6 +19,11 @@
  * sample lacks. out->have is 0 when nothing is left, or window_ns is out of range. */
 void signal_window_container(const struct cgroup_sample *prev, const struct cgroup_sample *cur,
                              int64_t window_ns, struct wire_signals *out);
+
+/* Folds a container's run-queue latency window (read on the same tick, at end_real_ns) into
+ * its signals; it gives the window's length and end when no other signal did. */
+void signal_window_add_runq(struct wire_signals *w, const struct runq_window *r,
+                            int64_t end_real_ns);
 
 /* The same for a pod's traffic; out->source says where it was measured (a hostNetwork pod
  * without figures gets WIRE_NET_HOST, a pod not measured WIRE_NET_NONE). */

@@ -294,6 +294,63 @@ static void test_refuses_malformed_btf(void **state)
     assert_int_not_equal(offsets_of(copy, b.len, &o, err, sizeof(err)), 0);
 }
 
+/* The generic query as the run-queue program makes it: a tracepoint passing integers of given
+ * sizes and pointers to a given struct (sched_switch: bool, task *, task *, unsigned int). */
+static int switch_query(bool state_u64, bool prev_not_task, int nargs, char *err, size_t errlen)
+{
+    static struct bb b;
+    static const struct kernel_btf_member members[] = {{"task_struct", "pid", 4}};
+    const struct kernel_btf_tracepoint tps[] = {
+        {"sched_switch",
+         (unsigned)nargs,
+         {{NULL, 1}, {"task_struct", 0}, {"task_struct", 0}, {NULL, 4}}},
+    };
+    uint32_t t_int, t_bool, t_u32, t_u64, t_task, t_taskp, t_other, t_otherp, t_voidp, t_proto,
+        off[1] = {0};
+    struct blob bl;
+    int rc;
+
+    bb_init(&b);
+    t_int = bb_int(&b, "int", 4);
+    t_bool = bb_int(&b, "_Bool", 1);
+    t_u32 = bb_int(&b, "unsigned int", 4);
+    t_u64 = bb_int(&b, "long long unsigned int", 8);
+    t_task = bb_type(&b, "task_struct", STRUCT, 1, false, 4096);
+    bb_member(&b, "pid", t_int, 2432 * 8);
+    t_taskp = bb_type(&b, "", PTR, 0, false, t_task);
+    t_other = bb_type(&b, "rq", STRUCT, 0, false, 64);
+    t_otherp = bb_type(&b, "", PTR, 0, false, t_other);
+    t_voidp = bb_type(&b, "", PTR, 0, false, 0);
+    t_proto = bb_type(&b, "", FUNC_PROTO, 5, false, 0);
+    bb_param(&b, t_voidp);
+    bb_param(&b, t_bool);
+    bb_param(&b, prev_not_task ? t_otherp : t_taskp);
+    bb_param(&b, t_taskp);
+    bb_param(&b, state_u64 ? t_u64 : t_u32);
+    bb_type(&b, "btf_trace_sched_switch", TYPEDEF, 0, false,
+            bb_type(&b, "", PTR, 0, false, t_proto));
+    bb_finish(&b);
+    bl = (struct blob){b.blob, b.len, 0};
+    rc = kernel_btf_offsets(read_blob, &bl, members, 1, tps, 1, off, err, errlen);
+    if (rc == 0) assert_int_equal(off[0], 2432);
+    return rc;
+}
+
+static void test_tracepoint_arguments_of_each_kind(void **state)
+{
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(switch_query(false, false, 4, err, sizeof(err)), 0);
+    assert_int_equal(switch_query(true, false, 4, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "tracepoint sched_switch does not pass"));
+    assert_int_equal(switch_query(false, true, 4, err, sizeof(err)), -EINVAL);
+    assert_int_equal(switch_query(false, false, 3, err, sizeof(err)), -EINVAL);
+    assert_int_equal(switch_query(false, false, KERNEL_BTF_MAX_ARGS + 1, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "too many arguments"));
+}
+
 static ssize_t read_fd(void *ctx, uint64_t off, void *buf, size_t len)
 {
     return pread(*(int *)ctx, buf, len, (off_t)off);
@@ -348,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_finds_offsets),
         cmocka_unit_test(test_refuses_what_the_program_cannot_read),
         cmocka_unit_test(test_refuses_malformed_btf),
+        cmocka_unit_test(test_tracepoint_arguments_of_each_kind),
         cmocka_unit_test(test_this_kernel_agrees_with_libbpf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

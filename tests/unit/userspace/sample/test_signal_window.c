@@ -88,6 +88,33 @@ static void test_container_window_leaves_out_what_it_cannot_tell(void **state)
     assert_int_equal(w.have, 0);
 }
 
+static void test_runq_folded_in(void **state)
+{
+    struct cgroup_sample a = sample(100 * SEC, 1), b = sample(115 * SEC, 3);
+    struct runq_window r = {
+        .waits = 1ull << 40, .p50_us = 30, .p99_us = 20, .window_ns = 15 * SEC, .valid = true};
+    struct wire_signals w;
+
+    (void)state;
+    signal_window_container(&a, &b, 15 * SEC, &w);
+    signal_window_add_runq(&w, &r, 115 * SEC);
+    assert_true(w.have & WIRE_SIG_RUNQ);
+    assert_int_equal(w.runq_waits, UINT32_MAX); /* saturated */
+    assert_int_equal(w.runq_p99_us, 30);        /* never below p50 */
+    assert_null(wire_signals_problem(&w));
+    /* Alone (no PSI, no controllers): it sets the window itself. */
+    memset(&w, 0, sizeof(w));
+    signal_window_add_runq(&w, &r, 115 * SEC);
+    assert_int_equal(w.have, WIRE_SIG_RUNQ);
+    assert_int_equal(w.window_ms, 15000);
+    assert_true(w.end_real_ns == 115 * SEC);
+    /* Not valid: nothing. */
+    memset(&w, 0, sizeof(w));
+    r.valid = false;
+    signal_window_add_runq(&w, &r, 115 * SEC);
+    assert_int_equal(w.have, 0);
+}
+
 static void test_network_window(void **state)
 {
     struct pod_net_sample a = {.state = POD_NET_OWN,
@@ -138,6 +165,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_container_window),
         cmocka_unit_test(test_container_window_leaves_out_what_it_cannot_tell),
+        cmocka_unit_test(test_runq_folded_in),
         cmocka_unit_test(test_network_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
