@@ -131,9 +131,12 @@ bool custom_metric_pod_value(const struct store_pod_signals *sg, size_t i, uint6
     *window_ns = (int64_t)window_ms * 1000000;
     v = field_at(base, m->off, m->wide);
     switch (m->kind) {
-    case RATE: /* count / (window_ms / 1000) per second, in billionths */
-        *nano = scaled(v, 1000000000000ull, window_ms);
+    case RATE: { /* count / (window_ms / 1000) per second, to the thousandth (what the HPA
+                  * reads: "463268m", not "463268365817n") */
+        uint64_t r = scaled(v, 1000000, window_ms); /* milli-units */
+        *nano = r > UINT64_MAX / 1000000 ? UINT64_MAX : r * 1000000;
         break;
+    }
     case RATIO: { /* µs / (window_ms * 1000), at most 1 */
         uint64_t r = scaled(v, 1000000, window_ms);
         *nano = m->summable || r < 1000000000 ? r : 1000000000;
@@ -225,4 +228,36 @@ int custom_query_render(struct store *s, const struct custom_query *q, struct ou
     render(q, items, k, out);
     free(items);
     return out->failed ? -ENOMEM : 200;
+}
+
+void custom_metrics_write_prometheus(struct store *s, struct outbuf *out)
+{
+    size_t n;
+    struct store_pod *const *sorted = store_sorted_pods(s, NULL, &n);
+
+    for (size_t m = 0; m < NMETRICS; m++) {
+        bool head = false;
+
+        for (size_t i = 0; i < n; i++) {
+            const struct store_pod *p = sorted[i];
+            uint64_t nano;
+            int64_t end, window;
+
+            if (!p->named || !store_node_selected(s, p->node) ||
+                !custom_metric_pod_value(p->signals, m, &nano, &end, &window))
+                continue;
+            if (!head) {
+                outbuf_printf(out,
+                              "# HELP kmetrics_pod_%s The pod's %s over its collector's last "
+                              "window (custom.metrics.k8s.io).\n# TYPE kmetrics_pod_%s gauge\n",
+                              metrics[m].name, metrics[m].name, metrics[m].name);
+                head = true;
+            }
+            /* Namespaces and pod names are DNS names: nothing in them needs escaping. */
+            outbuf_printf(out, "kmetrics_pod_%s{namespace=\"%s\",pod=\"%s\"} %llu.%09llu\n",
+                          metrics[m].name, p->namespace_, p->name,
+                          (unsigned long long)(nano / 1000000000),
+                          (unsigned long long)(nano % 1000000000));
+        }
+    }
 }

@@ -49,6 +49,11 @@ struct custom_query {
     bool protobuf;
 };
 
+/* Every served pod's figures in Prometheus text format, one family per metric
+ * (kmetrics_pod_<metric>{namespace,pod}), for clusters that already run Prometheus
+ * (--expose-pod-signals). */
+void custom_metrics_write_prometheus(struct store *s, struct outbuf *out);
+
 /* 200 with the MetricValueList in out; 404 when one pod or the namespace has no figure (out
  * untouched); -ENOMEM. Only pods the store serves (named, on a selected node) and that have
  * the figure are listed: the HPA averages whatever it gets. */
