@@ -30,6 +30,7 @@ struct aggregator_config {
     const char *ship_token;       /* shared token collectors present; NULL: shipping refused */
     const char *read_token;       /* standalone: token API readers present; NULL: reads open */
     const char *kubeconfig_out;   /* write a kubeconfig for local kubectl access here */
+    bool expose_pod_signals;      /* /metrics also carries every pod's custom metrics */
 
     /* Kubernetes mode (in a cluster, or --kubeconfig): callers are authenticated and
      * authorized through the API server, collectors by their ServiceAccount tokens, labels

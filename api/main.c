@@ -37,6 +37,8 @@ static void usage(FILE *out)
             "                              default 45s)\n"
             "  --node-selector=SEL         serve only nodes whose labels match SEL (a label\n"
             "                              selector, e.g. node-role=worker), and their pods\n"
+            "  --expose-pod-signals        /metrics also exposes every pod's signals (those of\n"
+            "                              custom.metrics.k8s.io), for an existing Prometheus\n"
             "  --ship-token-file=F         shared token collectors must present\n"
             "  --read-token-file=F         standalone: token API readers must present\n"
             "  --write-kubeconfig=F        write a kubeconfig for kubectl against this server\n"
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
         O_KUBE,
         O_STANDALONE,
         O_NODE_SELECTOR,
+        O_EXPOSE_SIGNALS,
         O_CLIENT_CA,
         O_RH_CA,
         O_RH_NAMES,
@@ -105,6 +108,7 @@ int main(int argc, char **argv)
         {"kubeconfig", required_argument, NULL, O_KUBE},
         {"standalone", no_argument, NULL, O_STANDALONE},
         {"node-selector", required_argument, NULL, O_NODE_SELECTOR},
+        {"expose-pod-signals", no_argument, NULL, O_EXPOSE_SIGNALS},
         {"client-ca-file", required_argument, NULL, O_CLIENT_CA},
         {"requestheader-client-ca-file", required_argument, NULL, O_RH_CA},
         {"requestheader-allowed-names", required_argument, NULL, O_RH_NAMES},
@@ -196,6 +200,9 @@ int main(int argc, char **argv)
             break;
         case O_STANDALONE:
             standalone = true;
+            break;
+        case O_EXPOSE_SIGNALS:
+            cfg->expose_pod_signals = true;
             break;
         case O_NODE_SELECTOR: {
             char why[256];

@@ -48,4 +48,14 @@ struct pod_metrics_view {
     size_t ncontainers;
 };
 
+/* One custom.metrics.k8s.io MetricValue: a figure of a pod (or a namespace's sum). */
+struct metric_value_view {
+    const char *kind;       /* "Pod" or "Namespace" */
+    const char *namespace_; /* the pod's; NULL for a Namespace */
+    const char *name;
+    int64_t timestamp_ns; /* the end of the window it was measured over */
+    int64_t window_ns;
+    uint64_t nano; /* the value in billionths of its unit */
+};
+
 #endif

@@ -68,8 +68,14 @@ static void serve(struct aggregator *agg, h2o_req_t *req, const struct route *r,
     case ROUTE_APIS:
     case ROUTE_GROUP:
     case ROUTE_GROUP_VERSION:
+    case ROUTE_CUSTOM_GROUP:
+    case ROUTE_CUSTOM_GROUP_VERSION:
         handle_discovery(agg, req, r);
         verb = VERB_GET;
+        break;
+    case ROUTE_CUSTOM_POD_METRIC:
+    case ROUTE_CUSTOM_NAMESPACE_METRIC:
+        verb = handle_custom_metrics(agg, req, r, q);
         break;
     case ROUTE_OPENAPI_V2:
     case ROUTE_OPENAPI_V3:
@@ -128,6 +134,20 @@ static void access_attributes_of(h2o_req_t *req, const struct route *r, struct a
         a->resource = resources[r->kind];
         if (r->ns_len) a->namespace_ = h2o_strdup(&req->pool, r->ns, r->ns_len).base;
         if (r->name_len) a->name = h2o_strdup(&req->pool, r->name, r->name_len).base;
+        return;
+    }
+    if (r->kind == ROUTE_CUSTOM_POD_METRIC || r->kind == ROUTE_CUSTOM_NAMESPACE_METRIC) {
+        /* As the API server's RequestInfo reads these paths: pods/{name}/{metric} is the pods
+         * resource's {metric} subresource; metrics/{metric} the metrics resource. */
+        bool pods = r->kind == ROUTE_CUSTOM_POD_METRIC;
+        a->group = "custom.metrics.k8s.io";
+        a->version = api_version_short(r->version);
+        a->resource = pods ? "pods" : "metrics";
+        a->namespace_ = h2o_strdup(&req->pool, r->ns, r->ns_len).base;
+        a->name = pods && r->all ? "*"
+                  : pods         ? h2o_strdup(&req->pool, r->name, r->name_len).base
+                                 : h2o_strdup(&req->pool, r->metric, r->metric_len).base;
+        if (pods) a->subresource = h2o_strdup(&req->pool, r->metric, r->metric_len).base;
         return;
     }
     path = request_path(req);

@@ -32,7 +32,7 @@
 #define MAX_SAMPLES 32
 #define IN_FLIGHT 256 /* shipments under way at once (collectors' ticks are spread out) */
 #define SEC ((int64_t)1000000000)
-#define CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
+#define CONTENT_TYPE "application/vnd.kmetrics.shipment.v2"
 
 static double cpu_seconds(pid_t pid)
 {

@@ -202,7 +202,7 @@ static void ship_pod(const char *collector_token)
 
     outbuf_init(&b);
     if (wire_encode(&w, &b) != 0 ||
-        ah_post_ship_raw(&agg, b.data, b.len, "application/vnd.kmetrics.shipment.v1",
+        ah_post_ship_raw(&agg, b.data, b.len, "application/vnd.kmetrics.shipment.v2",
                          collector_token, &r) != 0 ||
         r.status != 200)
         die("shipping the bench's pod failed");

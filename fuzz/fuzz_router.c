@@ -4,6 +4,8 @@
  *   - ns, name and check are set exactly on the routes that have them, point into the input
  *     and are valid per the Kubernetes rules (namespace a DNS label, pod and node names DNS
  *     subdomains, checks [a-z0-9-]{1,63});
+ *   - custom metrics' routes: a metric name of [A-Za-z0-9_.:-]{1,253}, a pod name or "*"
+ *     (the only escape let through, "%2A", is a whole segment of exactly those routes);
  *   - routing is deterministic, and one added trailing '/' changes nothing.
  * libFuzzer hands over an exact-size heap copy, so a read past size is caught. */
 #include <stdbool.h>
@@ -33,17 +35,34 @@ static bool within(const char *p, size_t n, const char *base, size_t size)
 
 static void check_route(const char *path, size_t size, const struct route *r)
 {
+    bool custom = r->kind == ROUTE_CUSTOM_POD_METRIC || r->kind == ROUTE_CUSTOM_NAMESPACE_METRIC;
     bool has_ns = r->kind == ROUTE_PODS_NAMESPACE || r->kind == ROUTE_POD ||
-                  r->kind == ROUTE_CORE_PODS_NAMESPACE;
-    bool has_name = r->kind == ROUTE_NODE || r->kind == ROUTE_POD || r->kind == ROUTE_CORE_NODE;
+                  r->kind == ROUTE_CORE_PODS_NAMESPACE || custom;
+    bool has_name = r->kind == ROUTE_NODE || r->kind == ROUTE_POD || r->kind == ROUTE_CORE_NODE ||
+                    (r->kind == ROUTE_CUSTOM_POD_METRIC && !r->all);
     bool may_check = r->kind == ROUTE_LIVEZ || r->kind == ROUTE_READYZ || r->kind == ROUTE_HEALTHZ;
     bool versioned = r->kind == ROUTE_GROUP_VERSION || r->kind == ROUTE_OPENAPI_V3_GROUP ||
                      (r->kind >= ROUTE_NODES && r->kind <= ROUTE_POD);
 
     CHECK(r->kind >= ROUTE_NOT_FOUND && r->kind <= ROUTE_KIND_LAST);
-    CHECK(r->version == API_V1BETA1 || r->version == API_V1);
-    if (!versioned) CHECK(r->version == API_V1BETA1);
-    CHECK(api_version_string(r->version) && api_version_short(r->version));
+    if (r->kind >= ROUTE_CUSTOM_GROUP && r->kind <= ROUTE_CUSTOM_NAMESPACE_METRIC) {
+        CHECK(custom_api_version_string(r->version) || r->kind == ROUTE_CUSTOM_GROUP);
+        if (r->kind == ROUTE_CUSTOM_GROUP) CHECK(r->version == API_V1BETA1);
+    } else {
+        CHECK(r->version == API_V1BETA1 || r->version == API_V1);
+        if (!versioned) CHECK(r->version == API_V1BETA1);
+        CHECK(api_version_string(r->version) && api_version_short(r->version));
+    }
+    CHECK(!r->all || r->kind == ROUTE_CUSTOM_POD_METRIC);
+    if (custom) {
+        CHECK(r->metric && within(r->metric, r->metric_len, path, size));
+        CHECK(r->metric_len >= 1 && r->metric_len <= 253 && r->metric[-1] == '/');
+        for (size_t i = 0; i < r->metric_len; i++)
+            CHECK(oracle_lower_alnum(r->metric[i]) ||
+                  (r->metric[i] >= 'A' && r->metric[i] <= 'Z') || strchr("_.:-", r->metric[i]));
+    } else {
+        CHECK(!r->metric && r->metric_len == 0);
+    }
 
     if (has_ns) {
         CHECK(r->ns && within(r->ns, r->ns_len, path, size));
@@ -71,7 +90,12 @@ static void check_route(const char *path, size_t size, const struct route *r)
     /* Anything routed came from a well-formed path. */
     if (r->kind != ROUTE_BAD_REQUEST && r->kind != ROUTE_NOT_FOUND) {
         CHECK(size > 1 && path[0] == '/');
-        CHECK(!memchr(path, '\0', size) && !memchr(path, '%', size));
+        const char *pct = memchr(path, '%', size);
+        CHECK(!memchr(path, '\0', size));
+        /* the one escape: a whole "%2A" segment, the pods' "*" of a custom metric route */
+        CHECK(!pct || (r->kind == ROUTE_CUSTOM_POD_METRIC && r->all && pct[-1] == '/' &&
+                       size - (size_t)(pct - path) >= 4 && pct[3] == '/' &&
+                       !memchr(pct + 1, '%', size - (size_t)(pct + 1 - path))));
         CHECK(!memmem(path, size, "//", 2));
     }
 }
@@ -90,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     route_path(path, size, &again);
     CHECK(again.kind == r.kind && again.version == r.version && again.ns == r.ns &&
           again.ns_len == r.ns_len && again.name == r.name && again.name_len == r.name_len &&
-          again.check == r.check && again.check_len == r.check_len);
+          again.check == r.check && again.check_len == r.check_len && again.metric == r.metric &&
+          again.metric_len == r.metric_len && again.all == r.all);
 
     /* "P" and "P/" route alike when P is absolute and has no trailing '/' of its own. */
     if (size == 0 || path[0] != '/' || path[size - 1] == '/') return 0;
@@ -106,6 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(!r.ns || again.ns - slashed == r.ns - path);
     CHECK(!r.name || again.name - slashed == r.name - path);
     CHECK(!r.check || again.check - slashed == r.check - path);
+    CHECK(again.all == r.all && again.metric_len == r.metric_len);
+    CHECK(!r.metric || again.metric - slashed == r.metric - path);
     free(slashed);
     return 0;
 }

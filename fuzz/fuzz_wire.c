@@ -33,9 +33,24 @@ static void check_usage(const struct wire_usage *u)
     CHECK((u->have & WIRE_HAVE_SWAP) || u->swap == 0);
 }
 
+#include "wire/wire_check.h"
+
+/* Version 2's signals and traffic meet the format's rules; version 1 has none. */
+static void check_signals(const struct wire_shipment *s, const struct wire_signals *g,
+                          const struct wire_network *n)
+{
+    if (s->version == WIRE_VERSION_1) {
+        CHECK(g->have == 0 && n->source == WIRE_NET_NONE);
+        return;
+    }
+    CHECK(wire_signals_problem(g) == NULL && wire_network_problem(n) == NULL);
+    CHECK(g->have || (g->window_ms == 0 && g->end_real_ns == 0));
+}
+
 /* The rules a decoded shipment must meet; the names' own syntax is checked by re-encoding. */
 static void check_valid(const struct wire_shipment *s)
 {
+    CHECK(s->version == WIRE_VERSION_1 || s->version == WIRE_VERSION);
     CHECK((s->flags & ~(uint32_t)WIRE_FULL) == 0);
     CHECK(s->seq > 0);
     CHECK(((s->flags & WIRE_FULL) != 0) == (s->base_seq == 0));
@@ -51,7 +66,8 @@ static void check_valid(const struct wire_shipment *s)
         CHECK(ul == 32 || ul == 36);
         CHECK(strlen(p->namespace_) <= WIRE_LABEL_MAX && strlen(p->name) <= WIRE_POD_NAME_MAX);
         CHECK(p->ncontainers <= WIRE_MAX_CONTAINERS);
-        CHECK(!p->removed || p->ncontainers == 0);
+        CHECK(!p->removed || (p->ncontainers == 0 && p->network.source == WIRE_NET_NONE));
+        check_signals(s, &(struct wire_signals){0}, &p->network);
         for (size_t k = 0; k < i; k++)
             CHECK(strcmp(s->pods[k].uid, p->uid) != 0);
         for (size_t j = 0; j < p->ncontainers; j++) {
@@ -61,6 +77,8 @@ static void check_valid(const struct wire_shipment *s)
             CHECK(!c->removed || (c->nsamples == 0 && c->memory.have == 0));
             check_samples(c->samples, c->nsamples);
             check_usage(&c->memory);
+            check_signals(s, &c->signals, &(struct wire_network){0});
+            CHECK(!c->removed || c->signals.have == 0);
             for (size_t k = 0; k < j; k++)
                 CHECK(strcmp(p->containers[k].id, c->id) != 0);
         }
@@ -83,6 +101,7 @@ static void check_same_usage(const struct wire_usage *a, const struct wire_usage
 
 static void check_same(const struct wire_shipment *a, const struct wire_shipment *b)
 {
+    CHECK(a->version == b->version);
     CHECK(a->flags == b->flags && a->instance == b->instance && a->seq == b->seq &&
           a->base_seq == b->base_seq && a->sent_ns == b->sent_ns);
     CHECK(strcmp(a->node_name, b->node_name) == 0);
@@ -97,6 +116,7 @@ static void check_same(const struct wire_shipment *a, const struct wire_shipment
         CHECK(strcmp(p->uid, q->uid) == 0 && strcmp(p->namespace_, q->namespace_) == 0 &&
               strcmp(p->name, q->name) == 0);
         CHECK(p->removed == q->removed && p->ncontainers == q->ncontainers);
+        CHECK(memcmp(&p->network, &q->network, sizeof(p->network)) == 0);
         for (size_t j = 0; j < p->ncontainers; j++) {
             const struct wire_container *c = &p->containers[j], *d = &q->containers[j];
 
@@ -104,6 +124,7 @@ static void check_same(const struct wire_shipment *a, const struct wire_shipment
             CHECK(c->removed == d->removed);
             check_same_samples(c->samples, c->nsamples, d->samples, d->nsamples);
             check_same_usage(&c->memory, &d->memory);
+            CHECK(memcmp(&c->signals, &d->signals, sizeof(c->signals)) == 0);
         }
     }
 }

@@ -15,7 +15,9 @@
 
 #include "discover/cgroup_events_user.h"
 #include "discover/cgroup_root.h"
+#include "discover/runq_latency_user.h"
 #include "discover/sandbox_probe.h"
+#include "sample/signal_window.h"
 
 /* How often the slow-moving memory files are read (see cgroup_sample_read). */
 #define SLOW_FILES_PERIOD_NS (5 * (int64_t)1000000000)
@@ -76,6 +78,51 @@ static void resolve_identity(struct collector *c, struct container *ct)
     }
 }
 
+/* --- run-queue latency ------------------------------------------------------------------- */
+
+/* Stops measuring ct's cgroup; its last window stays reported unless forget. */
+static void runq_stop(struct collector *c, struct container *ct, bool forget)
+{
+    if (ct->runq_prev && c->runq) runq_latency_unwatch(c->runq, ct->cgroup_ino);
+    free(ct->runq_prev);
+    ct->runq_prev = NULL;
+    if (forget) memset(&ct->runq, 0, sizeof(ct->runq));
+}
+
+/* On the ticks that read signals: the window since the previous read of ct's histogram. Its
+ * cgroup is measured from its first such tick on, which is the window's start. */
+static void sample_runq(struct collector *c, struct container *ct, int64_t mono_ns)
+{
+    struct runq_hist h;
+    int rc;
+
+    if (!c->runq || !ct->cgroup_ino) return;
+    if (!ct->runq_prev) {
+        ct->runq_prev = calloc(1, sizeof(*ct->runq_prev));
+        if (!ct->runq_prev) return;
+        rc = runq_latency_watch(c->runq, ct->cgroup_ino);
+        if (rc) {
+            LOG_RATELIMITED(LOG_WARN, "container %.12s: run-queue latency not measured: %s", ct->id,
+                            strerror(-rc));
+            free(ct->runq_prev);
+            ct->runq_prev = NULL;
+            return;
+        }
+    }
+    rc = runq_latency_read(c->runq, ct->cgroup_ino, &h);
+    if (rc == -ENOENT) {
+        runq_stop(c, ct, true); /* gone from the map: measured anew from the next read */
+        return;
+    }
+    if (rc) {
+        LOG_RATELIMITED(LOG_WARN, "container %.12s: reading its run-queue latency: %s", ct->id,
+                        strerror(-rc));
+        return;
+    }
+    if (runq_window_update(ct->runq_prev, &h, mono_ns, &ct->runq))
+        log_info("container %.12s: run-queue histogram went backwards; new series", ct->id);
+}
+
 /* --- exited containers ------------------------------------------------------------------- */
 
 /* A container whose cgroup is gone keeps its series and last sample for one window, so one
@@ -85,6 +132,7 @@ static void retire_container(struct collector *c, struct container *ct)
 {
     if (ct->exited_mono_ns) return;
     c->stats.containers_removed++;
+    runq_stop(c, ct, false);
     if (ct->sandbox || !ct->has_sample || c->cfg.retain_exited_ns <= 0) {
         c->stats.containers_dropped += !ct->sandbox && ct->has_sample;
         registry_remove_container(&c->reg, ct);
@@ -178,6 +226,7 @@ static struct container *add_container(struct collector *c, const char *rel,
         /* Its cgroup is back (a walk raced the removal, or the runtime recreated it). */
         ct->exited_mono_ns = 0;
         if (ct->cgroup_ino != ino && ino != 0) {
+            runq_stop(c, ct, true);
             if (ct->cpu) cpu_history_init(ct->cpu);
             ct->has_sample = ct->rated = false;
             ct->cgroup_ino = ino;
@@ -185,6 +234,7 @@ static struct container *add_container(struct collector *c, const char *rel,
     } else if (ct->cgroup_ino != ino && ino != 0) {
         /* Same id, new directory: the old one was removed and recreated. New series. */
         cgroup_files_close(&ct->files);
+        runq_stop(c, ct, true);
         if (ct->cpu) cpu_history_init(ct->cpu);
         ct->has_sample = ct->rated = false;
         ct->cgroup_ino = ino;
@@ -424,6 +474,11 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
         c->stats.read_errors++;
         return;
     }
+    if (reads & SAMPLE_READ_SIGNALS) {
+        if (ct->has_sample && ct->signals_mono_ns)
+            signal_window_container(&ct->last, &s, s.mono_ns - ct->signals_mono_ns, &ct->signals);
+        ct->signals_mono_ns = s.mono_ns;
+    }
     if (cpu_history_add(ct->cpu, &c->cpu_params, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
         c->stats.counter_resets++;
         log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
@@ -431,6 +486,10 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
     } else if (ct->has_sample && !ct->rated) {
         ct->rated = true;
         c->stats.containers_rated++;
+    }
+    if (reads & SAMPLE_READ_SIGNALS) {
+        sample_runq(c, ct, s.mono_ns);
+        if (ct->runq.valid) signal_window_add_runq(&ct->signals, &ct->runq, s.real_ns);
     }
     ct->last = s;
     ct->has_sample = true;
@@ -441,6 +500,7 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
 static void sample_pod_network(struct collector *c, struct pod *p)
 {
     const char *cgroups[8];
+    struct pod_net_sample prev = p->net;
     size_t n = 0;
 
     for (int sandbox = 1; sandbox >= 0; sandbox--)
@@ -448,6 +508,7 @@ static void sample_pod_network(struct collector *c, struct pod *p)
             if (ct->sandbox == sandbox && !ct->exited_mono_ns) cgroups[n++] = ct->cgroup;
     if (pod_network_read(c->root_fd, cgroups, n, proc_root(c), c->host_netns, &p->net) != 0)
         log_debug("pod %s: no traffic figures this time", p->uid);
+    signal_window_network(&prev, &p->net, p->net.real_ns - prev.real_ns, &p->net_window);
 }
 
 static void sample_containers(struct collector *c)
@@ -564,6 +625,24 @@ out:
     return rc;
 }
 
+/* Run-queue latency rides on the signal ticks and on BPF: off with either, and off on a
+ * tree that is not cgroup v2 (no cgroup ids to watch). One line when the kernel refuses. */
+static void open_runq(struct collector *c)
+{
+    if (c->cfg.skip_runq || c->cfg.skip_signals) {
+        snprintf(c->runq_error, sizeof(c->runq_error), "disabled by %s",
+                 c->cfg.skip_runq ? "--no-runq" : "--no-signals");
+    } else if (c->cfg.disable_bpf || !c->root_is_cgroup2) {
+        snprintf(c->runq_error, sizeof(c->runq_error), "needs BPF on cgroup v2 (%s)", c->bpf_error);
+    } else {
+        c->runq = runq_latency_open(c->runq_error, sizeof(c->runq_error));
+        if (c->runq)
+            log_info("run-queue latency: BPF scheduler tracepoints attached");
+        else
+            log_warn("run-queue latency off: %s", c->runq_error);
+    }
+}
+
 int collector_init(struct collector *c, const struct collector_config *cfg, char *err,
                    size_t errlen)
 {
@@ -616,6 +695,7 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
     else
         log_warn("discovery: BPF events unavailable (%s); walking the tree every tick",
                  c->bpf_error);
+    open_runq(c);
     log_info("cgroup root %s (hierarchy path \"%s\"%s), node %s, interval %lldms", c->root_path,
              c->hierarchy_prefix,
              c->hierarchy_prefix_known ? "" : " in this cgroup namespace: the first event tells",
@@ -628,6 +708,8 @@ void collector_done(struct collector *c)
 {
     cgroup_events_close(c->events);
     c->events = NULL;
+    runq_latency_close(c->runq);
+    c->runq = NULL;
     registry_done(&c->reg);
     node_reader_done(&c->node_reader);
     if (c->root_fd >= 0) close(c->root_fd);

@@ -13,6 +13,7 @@
 #include "sample/node_stats.h"
 
 struct cgroup_events;
+struct runq_latency;
 
 struct collector_config {
     const char *cgroup_root;         /* NULL: find the cgroup v2 mount */
@@ -25,6 +26,8 @@ struct collector_config {
     bool disable_bpf;
     /* Read no signal files (cpu/memory/io.pressure, memory.events): --no-signals. */
     bool skip_signals;
+    /* Measure no run-queue latency (--no-runq; also off with skip_signals or disable_bpf). */
+    bool skip_runq;
     /* Read memory.current and memory.stat only on ticks after collector_want_memory (and a
      * container's first): for a collector that only ships them, every ship interval. */
     bool memory_on_request;
@@ -74,6 +77,8 @@ struct collector {
     enum discovery_mode mode;
     struct cgroup_events *events;
     char bpf_error[256]; /* why events are off, when they are */
+    struct runq_latency *runq;
+    char runq_error[256]; /* why run-queue latency is off, when it is */
     uint64_t walk_gen;
     int64_t last_walk_mono_ns;
     bool walk_wanted;

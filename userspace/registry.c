@@ -13,6 +13,7 @@ static void container_free(struct container *c)
 {
     cgroup_files_close(&c->files);
     free(c->cpu);
+    free(c->runq_prev);
     free(c->cgroup);
     free(c);
 }

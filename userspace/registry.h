@@ -13,6 +13,8 @@
 #include "sample/cgroup_reader.h"
 #include "sample/cpu_history.h"
 #include "sample/pod_network.h"
+#include "sample/runq_window.h"
+#include "wire/wire.h"
 
 enum identity_source {
     IDENTITY_PENDING = 0, /* bundle not looked up yet */
@@ -38,6 +40,14 @@ struct container {
     struct cgroup_sample last;
     bool has_sample;
     bool rated; /* two samples of one series: it has a CPU rate */
+    /* The signal counters' increases between the last two reads of them (shipped as is,
+     * with the run-queue latency's window folded in). */
+    struct wire_signals signals;
+    int64_t signals_mono_ns; /* when they were last read (0: never) */
+    /* Run-queue latency over the last signal window; the histogram's previous read while
+     * its cgroup is measured (owned; NULL otherwise). */
+    struct runq_window runq;
+    struct runq_prev *runq_prev;
 
     struct pod *pod;
     struct container *next; /* in pod->containers */
@@ -53,6 +63,7 @@ struct pod {
     uint64_t seen_walk;
     bool gone;                 /* its cgroup was removed: dropped once its exited containers are */
     struct pod_net_sample net; /* read on the ticks that read signals */
+    struct wire_network net_window; /* its increase between the last two reads */
     struct container *containers;
     unsigned ncontainers;
 };

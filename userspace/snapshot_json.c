@@ -74,6 +74,20 @@ static json_t *pressure_json(const struct cgroup_sample *s)
     return o;
 }
 
+/* {"waits", "p50_us", "p99_us", "window_seconds"}: run-queue latency over the last signal
+ * window; NULL until two reads of the container's histogram exist. */
+static json_t *runq_json(const struct runq_window *w)
+{
+    json_t *o;
+
+    if (!w->valid || !(o = json_object())) return NULL;
+    set_new(o, "waits", jint(w->waits));
+    set_new(o, "p50_us", json_integer(w->p50_us));
+    set_new(o, "p99_us", json_integer(w->p99_us));
+    set_new(o, "window_seconds", json_real((double)w->window_ns / 1e9));
+    return o;
+}
+
 static json_t *container_json(const struct container *ct, const struct cpu_series_params *cp,
                               int64_t window_ns, uint64_t *pod_cpu, uint64_t *pod_ws,
                               uint64_t *pod_rss, unsigned *pod_have)
@@ -106,6 +120,7 @@ static json_t *container_json(const struct container *ct, const struct cpu_serie
     if (s->have & SAMPLE_OOM_KILLS) set_new(mem, "oom_kills", jint(s->oom_kills));
     json_object_set_new(o, "memory", mem);
     set_new(o, "pressure", pressure_json(s));
+    set_new(o, "runq", runq_json(&ct->runq));
 
     if (has_rate) {
         *pod_cpu += rate.nanocores;
@@ -231,6 +246,7 @@ static json_t *stats_json(const struct collector *c)
     set_new(o, "discovery", json_string(discovery_mode_name(c->mode)));
     if (c->mode != DISCOVERY_BPF_EVENTS)
         set_new(o, "bpf_unavailable_reason", json_string(c->bpf_error));
+    if (!c->runq) set_new(o, "runq_unavailable_reason", json_string(c->runq_error));
     set_new(o, "cgroup_root", json_string(c->root_path));
     set_new(o, "interval_seconds", json_real((double)c->cfg.interval_ns / 1e9));
     set_new(o, "ticks", jint(s->ticks));

@@ -440,9 +440,10 @@ static void forbidden(struct waiter *w, const char *why)
 
     if (a->resource)
         snprintf(msg, sizeof(msg),
-                 "%s.%s is forbidden: User \"%s\" cannot %s resource \"%s\" in API group \"%s\" "
-                 "%s%s%s%s%s",
-                 a->resource, a->group, w->user.name, a->verb, a->resource, a->group,
+                 "%s.%s is forbidden: User \"%s\" cannot %s resource \"%s%s%s\" in API group "
+                 "\"%s\" %s%s%s%s%s",
+                 a->resource, a->group, w->user.name, a->verb, a->resource,
+                 a->subresource ? "/" : "", a->subresource ? a->subresource : "", a->group,
                  a->namespace_ ? "in the namespace \"" : "at the cluster scope",
                  a->namespace_ ? a->namespace_ : "", a->namespace_ ? "\"" : "",
                  why && *why ? ": " : "", why ? why : "");
@@ -502,6 +503,7 @@ void auth_gate_check(struct auth_gate *g, h2o_req_t *req, const struct access_at
         .group = pool_dup(req, attrs->group),
         .version = pool_dup(req, attrs->version),
         .resource = pool_dup(req, attrs->resource),
+        .subresource = pool_dup(req, attrs->subresource),
         .namespace_ = pool_dup(req, attrs->namespace_),
         .name = pool_dup(req, attrs->name),
         .path = pool_dup(req, attrs->path),

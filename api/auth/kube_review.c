@@ -188,6 +188,8 @@ char *access_review_request(const struct user_info *user, const struct access_at
         failed |= json_object_set_new(attrs, "group", json_string(a->group ? a->group : ""));
         if (a->version) failed |= json_object_set_new(attrs, "version", json_string(a->version));
         failed |= json_object_set_new(attrs, "resource", json_string(a->resource));
+        if (a->subresource)
+            failed |= json_object_set_new(attrs, "subresource", json_string(a->subresource));
         if (a->namespace_)
             failed |= json_object_set_new(attrs, "namespace", json_string(a->namespace_));
         if (a->name) failed |= json_object_set_new(attrs, "name", json_string(a->name));

@@ -15,10 +15,11 @@
 
 /* What is asked of authorization. resource NULL: a non-resource request (path). */
 struct access_attributes {
-    const char *verb;     /* get, list */
-    const char *group;    /* metrics.k8s.io */
-    const char *version;  /* v1beta1 */
-    const char *resource; /* nodes, pods; NULL for non-resource */
+    const char *verb;        /* get, list */
+    const char *group;       /* metrics.k8s.io */
+    const char *version;     /* v1beta1 */
+    const char *resource;    /* nodes, pods; NULL for non-resource */
+    const char *subresource; /* custom metrics: pods/{name}/{metric}; NULL for none */
     const char *namespace_;
     const char *name;
     const char *path; /* non-resource path, e.g. /metrics */

@@ -1,4 +1,5 @@
-/* API discovery: /api, /apis, the metrics.k8s.io group and its versions. */
+/* API discovery: /api, /apis, the metrics.k8s.io group and its versions, and (through
+ * handle_custom_metrics.c) custom.metrics.k8s.io's. */
 #include <string.h>
 
 #include "handlers.h"
@@ -17,8 +18,9 @@ static const char api_v1[] =
     "\"version\":\"v1beta1\"},{\"groupVersion\":\"metrics.k8s.io/v1\",\"version\":\"v1\"}],"       \
     "\"preferredVersion\":{\"groupVersion\":\"metrics.k8s.io/v1beta1\",\"version\":\"v1beta1\"}"
 
-static const char apis[] =
-    "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[{" GROUP_FIELDS "}]}";
+/* /apis: metrics.k8s.io, then custom.metrics.k8s.io (handle_custom_metrics.c). */
+static const char apis_head[] =
+    "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[{" GROUP_FIELDS "},";
 static const char group[] = "{\"kind\":\"APIGroup\",\"apiVersion\":\"v1\"," GROUP_FIELDS "}";
 
 static void resource_list(struct outbuf *b, const char *version)
@@ -52,10 +54,16 @@ void handle_discovery(struct aggregator *agg, h2o_req_t *req, const struct route
         outbuf_puts(&b, api_v1);
         break;
     case ROUTE_APIS:
-        outbuf_puts(&b, apis);
+        outbuf_puts(&b, apis_head);
+        outbuf_puts(&b, custom_group_json);
+        outbuf_puts(&b, "]}");
         break;
     case ROUTE_GROUP:
         outbuf_puts(&b, group);
+        break;
+    case ROUTE_CUSTOM_GROUP:
+    case ROUTE_CUSTOM_GROUP_VERSION:
+        custom_discovery(&b, r);
         break;
     default:
         resource_list(&b, api_version_short(r->version));

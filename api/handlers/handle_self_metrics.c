@@ -5,6 +5,7 @@
 #include "handlers.h"
 #include "http/conn_trim.h"
 #include "http/respond.h"
+#include "store/custom_metrics.h"
 
 /* What open connections keep between requests (http/conn_trim.h). */
 static void write_connections(struct outbuf *b)
@@ -46,5 +47,6 @@ void handle_self_metrics(struct aggregator *agg, h2o_req_t *req)
                       "kmetrics_authn_config_errors_total %llu\n",
                       (unsigned long long)authn_reload_errors(agg->authn_reload));
     }
+    if (agg->cfg.expose_pod_signals) custom_metrics_write_prometheus(&agg->store, &b);
     respond_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }

@@ -13,7 +13,19 @@
 #include "handlers.h"
 #include "http/respond.h"
 
-#define SHIP_CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
+/* Both wire versions are taken, each under its own content type (docs/wire-format.md). */
+#define SHIP_CONTENT_TYPE_PREFIX "application/vnd.kmetrics.shipment.v"
+
+/* The wire version a content type names, or 0 when it is not a shipment's. */
+static unsigned ship_content_version(h2o_iovec_t ctype)
+{
+    size_t n = strlen(SHIP_CONTENT_TYPE_PREFIX);
+
+    if (ctype.len != n + 1 || memcmp(ctype.base, SHIP_CONTENT_TYPE_PREFIX, n) != 0) return 0;
+    if (ctype.base[n] == '0' + WIRE_VERSION_1) return WIRE_VERSION_1;
+    if (ctype.base[n] == '0' + WIRE_VERSION) return WIRE_VERSION;
+    return 0;
+}
 
 void ship_reject(struct aggregator *agg, h2o_req_t *req, enum ship_reject why, int code,
                  const char *message)
@@ -37,7 +49,7 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
     struct wire_arena arena;
     enum store_apply_result result;
     char err[256], body[96];
-    h2o_iovec_t ctype;
+    unsigned version;
     int rc;
 
     if (!request_method_is(req, "POST")) {
@@ -49,10 +61,11 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
         ship_reject(agg, req, REJECT_UNAUTHENTICATED, 401, "shipment not authenticated");
         return;
     }
-    ctype = request_header(req, H2O_TOKEN_CONTENT_TYPE);
-    if (ctype.len != strlen(SHIP_CONTENT_TYPE) ||
-        memcmp(ctype.base, SHIP_CONTENT_TYPE, ctype.len) != 0) {
-        ship_reject(agg, req, REJECT_CONTENT_TYPE, 415, "content type must be " SHIP_CONTENT_TYPE);
+    version = ship_content_version(request_header(req, H2O_TOKEN_CONTENT_TYPE));
+    if (!version) {
+        ship_reject(agg, req, REJECT_CONTENT_TYPE, 415,
+                    "content type must be " SHIP_CONTENT_TYPE_PREFIX
+                    "1 or " SHIP_CONTENT_TYPE_PREFIX "2");
         return;
     }
     wire_arena_init(&arena);
@@ -61,6 +74,13 @@ void handle_ship(struct aggregator *agg, h2o_req_t *req, const char *node)
         wire_arena_done(&arena);
         ship_reject(agg, req, rc == -EMSGSIZE || rc == -EFBIG ? REJECT_TOO_LARGE : REJECT_MALFORMED,
                     rc == -EMSGSIZE || rc == -EFBIG ? 413 : 400, err);
+        return;
+    }
+    if (ship.version != version) {
+        snprintf(err, sizeof(err), "the body is wire version %u, its content type says %u",
+                 ship.version, version);
+        wire_arena_done(&arena);
+        ship_reject(agg, req, REJECT_MALFORMED, 400, err);
         return;
     }
     if (node && strcmp(node, ship.node_name) != 0) {

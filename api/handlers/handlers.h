@@ -13,6 +13,13 @@
 enum request_verb handle_metrics(struct aggregator *agg, h2o_req_t *req, const struct route *r,
                                  struct query q);
 void handle_discovery(struct aggregator *agg, h2o_req_t *req, const struct route *r);
+/* custom.metrics.k8s.io: the body of its group's or a version's discovery document (for
+ * handle_discovery), and the metric reads. */
+void custom_discovery(struct outbuf *b, const struct route *r);
+enum request_verb handle_custom_metrics(struct aggregator *agg, h2o_req_t *req,
+                                        const struct route *r, struct query q);
+/* The custom.metrics.k8s.io group's fields as a JSON object, for /apis. */
+extern const char custom_group_json[];
 /* Standalone mode: nodes and pods as kubectl top reads them; 404 in Kubernetes mode. */
 enum request_verb handle_core(struct aggregator *agg, h2o_req_t *req, const struct route *r);
 void handle_openapi(struct aggregator *agg, h2o_req_t *req, const struct route *r);

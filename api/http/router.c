@@ -12,7 +12,9 @@
 #include "span.h"
 
 #define GROUP "metrics.k8s.io"
-#define MAX_SEGS 8 /* the longest route has 7 segments; one more tells "too long" apart */
+#define CUSTOM_GROUP "custom.metrics.k8s.io"
+#define MAX_SEGS 9 /* the longest route has 8 segments; one more tells "too long" apart */
+#define METRIC_NAME_MAX 253
 #define DNS_LABEL_MAX 63
 #define DNS_SUBDOMAIN_MAX 253
 #define CHECK_NAME_MAX 63
@@ -44,6 +46,30 @@ static bool check_name_ok(struct span s)
     return true;
 }
 
+/* A custom metric's name as this server could serve one: [A-Za-z0-9_.:-], at most 253. */
+static bool metric_name_ok(struct span s)
+{
+    if (s.n == 0 || s.n > METRIC_NAME_MAX) return false;
+    for (size_t i = 0; i < s.n; i++) {
+        char c = s.p[i];
+        if (!is_lower_alnum(c) && !(c >= 'A' && c <= 'Z') && c != '_' && c != '.' && c != ':' &&
+            c != '-')
+            return false;
+    }
+    return true;
+}
+
+static bool parse_custom_version(struct span s, enum api_version *v)
+{
+    if (span_is(s, "v1beta1"))
+        *v = API_V1BETA1;
+    else if (span_is(s, "v1beta2"))
+        *v = API_V1BETA2;
+    else
+        return false;
+    return true;
+}
+
 static bool parse_version(struct span s, enum api_version *v)
 {
     if (span_is(s, "v1beta1"))
@@ -65,8 +91,13 @@ static int split(const char *path, size_t len, struct span segs[MAX_SEGS])
         struct span s;
 
         if (i < len) {
-            /* Escapes would let "%2F" smuggle a '/' past the split; nothing here needs one. */
-            if (path[i] == '%' || path[i] == '\0') return -1;
+            /* Escapes would let "%2F" smuggle a '/' past the split; only a whole "%2A"
+             * segment (custom metrics' "*") is let through. */
+            if (path[i] == '%' && !(i == start && len - i >= 3 && path[i + 1] == '2' &&
+                                    (path[i + 2] == 'A' || path[i + 2] == 'a') &&
+                                    (len - i == 3 || path[i + 3] == '/')))
+                return -1;
+            if (path[i] == '\0') return -1;
             if (path[i] != '/') continue;
         }
         s = (struct span){path + start, i - start};
@@ -104,6 +135,35 @@ static void route_resource(const struct span *s, int n, struct route *out)
     }
 }
 
+/* "*", as given or escaped. */
+static bool is_all(struct span s)
+{
+    return span_is(s, "*") || span_is(s, "%2A") || span_is(s, "%2a");
+}
+
+/* Everything after /apis/custom.metrics.k8s.io/{v}/ (n >= 1 segments). */
+static void route_custom(const struct span *s, int n, struct route *out)
+{
+    bool pods = n == 5 && span_is(s[2], "pods"), ns_metric = n == 4 && span_is(s[2], "metrics");
+
+    if (!span_is(s[0], "namespaces") || !(pods || ns_metric)) return;
+    out->ns = s[1].p;
+    out->ns_len = s[1].n;
+    out->metric = s[n - 1].p;
+    out->metric_len = s[n - 1].n;
+    if (pods && is_all(s[3])) {
+        out->all = true;
+    } else if (pods) {
+        out->name = s[3].p;
+        out->name_len = s[3].n;
+    }
+    if (!dns_label_ok(s[1]) || !metric_name_ok(s[n - 1]) ||
+        (pods && !out->all && !dns_subdomain_ok(s[3])))
+        out->kind = ROUTE_BAD_REQUEST;
+    else
+        out->kind = pods ? ROUTE_CUSTOM_POD_METRIC : ROUTE_CUSTOM_NAMESPACE_METRIC;
+}
+
 static void route_segments(const struct span *s, int n, struct route *out)
 {
     enum api_version v;
@@ -135,6 +195,16 @@ static void route_segments(const struct span *s, int n, struct route *out)
                     out->kind = ROUTE_GROUP_VERSION;
                 else
                     route_resource(s + 3, n - 3, out);
+            }
+        } else if (span_is(s[1], CUSTOM_GROUP)) {
+            if (n == 2) {
+                out->kind = ROUTE_CUSTOM_GROUP;
+            } else if (parse_custom_version(s[2], &v)) {
+                out->version = v;
+                if (n == 3)
+                    out->kind = ROUTE_CUSTOM_GROUP_VERSION;
+                else
+                    route_custom(s + 3, n - 3, out);
             }
         }
     } else if (span_is(s[0], "openapi")) {
@@ -200,5 +270,12 @@ const char *api_version_string(enum api_version v)
 
 const char *api_version_short(enum api_version v)
 {
-    return v == API_V1 ? "v1" : v == API_V1BETA1 ? "v1beta1" : NULL;
+    return v == API_V1 ? "v1" : v == API_V1BETA1 ? "v1beta1" : v == API_V1BETA2 ? "v1beta2" : NULL;
+}
+
+const char *custom_api_version_string(enum api_version v)
+{
+    return v == API_V1BETA1   ? CUSTOM_GROUP "/v1beta1"
+           : v == API_V1BETA2 ? CUSTOM_GROUP "/v1beta2"
+                              : NULL;
 }

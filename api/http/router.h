@@ -1,9 +1,12 @@
 /* Maps a request path (without query) to what the API serves. Paths are outside input:
  * the router never allocates and validates names as Kubernetes does (a namespace is a DNS
- * label, a pod or node name a DNS subdomain), so a bad name is a 400 or 404, never a crash. */
+ * label, a pod or node name a DNS subdomain), so a bad name is a 400 or 404, never a crash.
+ * The one escape taken is a whole segment "%2A", the "*" of custom metrics' "all pods" as
+ * client-go sends it. */
 #ifndef KMETRICS_ROUTER_H
 #define KMETRICS_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum route_kind {
@@ -32,11 +35,17 @@ enum route_kind {
     ROUTE_CORE_NODE,           /* /api/v1/nodes/{name} */
     ROUTE_CORE_PODS_ALL,       /* /api/v1/pods */
     ROUTE_CORE_PODS_NAMESPACE, /* /api/v1/namespaces/{ns}/pods */
+    /* custom.metrics.k8s.io (handle_custom_metrics.c), versions v1beta1 and v1beta2: */
+    ROUTE_CUSTOM_GROUP,            /* /apis/custom.metrics.k8s.io */
+    ROUTE_CUSTOM_GROUP_VERSION,    /* /apis/custom.metrics.k8s.io/{v} (APIResourceList) */
+    ROUTE_CUSTOM_POD_METRIC,       /* .../namespaces/{ns}/pods/{name or *}/{metric} */
+    ROUTE_CUSTOM_NAMESPACE_METRIC, /* .../namespaces/{ns}/metrics/{metric} */
 };
 /* The last kind, beside the enum so it moves with it (a sentinel member would defeat -Wswitch). */
-#define ROUTE_KIND_LAST ROUTE_CORE_PODS_NAMESPACE
+#define ROUTE_KIND_LAST ROUTE_CUSTOM_NAMESPACE_METRIC
 
-enum api_version { API_V1BETA1 = 0, API_V1 = 1 };
+/* v1beta2 is custom.metrics.k8s.io's only. */
+enum api_version { API_V1BETA1 = 0, API_V1 = 1, API_V1BETA2 = 2 };
 
 struct route {
     enum route_kind kind;
@@ -48,6 +57,9 @@ struct route {
     size_t name_len;
     const char *check; /* health check name after /livez/ etc. */
     size_t check_len;
+    const char *metric; /* custom.metrics.k8s.io's metric name */
+    size_t metric_len;
+    bool all; /* custom metrics: pods/{*}/..., every pod of the namespace (name NULL) */
 };
 
 /* path: the request path up to (not including) '?'. A trailing '/' is tolerated. */
@@ -55,5 +67,7 @@ void route_path(const char *path, size_t len, struct route *out);
 
 const char *api_version_string(enum api_version v); /* "metrics.k8s.io/v1beta1" ... */
 const char *api_version_short(enum api_version v);  /* "v1beta1" ... */
+/* "custom.metrics.k8s.io/v1beta1" or ".../v1beta2"; NULL for v1. */
+const char *custom_api_version_string(enum api_version v);
 
 #endif

@@ -71,6 +71,14 @@ struct pod_list_pb *render_pod_list_pb_begin(struct outbuf *b, size_t estimate);
 void render_pod_list_pb_prepend(struct pod_list_pb *l, const struct pod_metrics_view *p);
 void render_pod_list_pb_end(struct pod_list_pb *l, api_version_t v);
 
+/* --- custom.metrics.k8s.io MetricValueList (render_custom.c) -------------------------------- */
+/* api_version "custom.metrics.k8s.io/v1beta2" or ".../v1beta1" (whose items name the metric
+ * in metricName and call the window "window"); items as given, metric their metric's name. */
+void render_metric_value_list_json(struct outbuf *b, const char *api_version, const char *metric,
+                                   const struct metric_value_view *items, size_t n);
+void render_metric_value_list_pb(struct outbuf *b, const char *api_version, const char *metric,
+                                 const struct metric_value_view *items, size_t n);
+
 /* --- Table (application/json;as=Table;v=v1;g=meta.k8s.io) ------------------------------- */
 /* Columns Name, CPU, Memory, Window; a pod row sums its containers. table_version is
  * "meta.k8s.io/v1" or "meta.k8s.io/v1beta1" (whichever the client asked for). */

@@ -124,6 +124,7 @@ static void pod_free(struct store *s, struct store_pod *p)
     s->npods--;
     p->node->npods--;
     unintern(s, p->namespace_);
+    free(p->signals);
     free(p);
 }
 
@@ -464,6 +465,89 @@ static struct store_container *pod_container(struct store *s, struct store_pod *
     return c;
 }
 
+/* --- signals (wire version 2) ------------------------------------------------------------- */
+
+static uint32_t add_sat32(uint32_t a, uint32_t b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+static uint32_t sat32(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static uint32_t max32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Adds one container's window to the pod's combination. */
+static void signals_combine(struct store_signal_window *g, const struct wire_signals *w)
+{
+    g->have |= (uint8_t)w->have;
+    if (w->window_ms > g->window_ms) g->window_ms = w->window_ms;
+    if (w->end_real_ns > g->end_real_ns) g->end_real_ns = w->end_real_ns;
+    for (int k = 0; k < WIRE_PRESSURES; k++) {
+        g->stall_some_usec[k] = max32(g->stall_some_usec[k], w->stall_some_usec[k]);
+        g->stall_full_usec[k] = max32(g->stall_full_usec[k], w->stall_full_usec[k]);
+    }
+    g->periods = add_sat32(g->periods, w->periods);
+    g->throttled_periods = add_sat32(g->throttled_periods, w->throttled_periods);
+    g->throttled_usec = add_sat32(g->throttled_usec, w->throttled_usec);
+    g->oom_kills = add_sat32(g->oom_kills, w->oom_kills);
+    g->oom_kills_total = add_sat32(g->oom_kills_total, w->oom_kills_total);
+    g->runq_waits = add_sat32(g->runq_waits, w->runq_waits);
+    g->runq_p50_us = max32(g->runq_p50_us, w->runq_p50_us);
+    g->runq_p99_us = max32(g->runq_p99_us, w->runq_p99_us);
+}
+
+/* What the wire pod brings that is newer than what the pod holds: its containers' newest
+ * windows, combined, and its traffic. A delta names every container whose window is new, and
+ * a collector reads all of a pod's containers on the same tick, so the newest windows (those
+ * ending within half a window of the newest) are the whole pod's. */
+static int apply_pod_signals(struct store_pod *p, const struct wire_pod *wp)
+{
+    const struct wire_network *net = &wp->network;
+    int64_t newest = 0, slack = 0;
+    bool containers_newer, net_newer;
+
+    for (size_t i = 0; i < wp->ncontainers; i++) {
+        const struct wire_signals *w = &wp->containers[i].signals;
+        if (!wp->containers[i].removed && w->have && w->end_real_ns > newest) {
+            newest = w->end_real_ns;
+            slack = (int64_t)w->window_ms * 500000; /* half the window, in ns */
+        }
+    }
+    containers_newer = newest && (!p->signals || newest > p->signals->w.end_real_ns);
+    /* hostNetwork without figures has no window: it is news whenever it is said. */
+    net_newer =
+        net->source != WIRE_NET_NONE && (!wire_network_has_figures(net->source) || !p->signals ||
+                                         net->end_real_ns >= p->signals->net.end_real_ns);
+    if (!containers_newer && !net_newer) return 0;
+    if (!p->signals && !(p->signals = calloc(1, sizeof(*p->signals)))) return -ENOMEM;
+    if (containers_newer) {
+        struct store_signal_window g = {0};
+        for (size_t i = 0; i < wp->ncontainers; i++) {
+            const struct wire_signals *w = &wp->containers[i].signals;
+            if (!wp->containers[i].removed && w->have && w->end_real_ns > newest - slack)
+                signals_combine(&g, w);
+        }
+        p->signals->w = g;
+    }
+    if (net_newer)
+        p->signals->net = (struct store_traffic){.end_real_ns = net->end_real_ns,
+                                                 .window_ms = net->window_ms,
+                                                 .source = (uint8_t)net->source,
+                                                 .rx_bytes = net->rx_bytes,
+                                                 .tx_bytes = net->tx_bytes,
+                                                 .rx_packets = sat32(net->rx_packets),
+                                                 .rx_drops = sat32(net->rx_drops),
+                                                 .tx_packets = sat32(net->tx_packets),
+                                                 .tx_drops = sat32(net->tx_drops)};
+    return 0;
+}
+
 static int apply_pod(struct store *s, struct store_node *n, const struct wire_pod *wp, bool full)
 {
     struct store_pod *p;
@@ -514,7 +598,7 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
             if (!listed) pod_remove_container(s, p, i);
         }
     }
-    return 0;
+    return apply_pod_signals(p, wp);
 }
 
 static uint64_t n_last_seq(const struct store_node *n)

@@ -51,6 +51,33 @@ struct store_container {
 
 struct store_node;
 
+/* A pod's signals (wire version 2) as custom.metrics.k8s.io serves them: its containers'
+ * newest windows combined (the most stalled container's stall, throttling and OOM kills
+ * summed, the worst run-queue percentiles, waits summed) and its traffic. Allocated when the
+ * first arrive: 120 bytes for a pod that has them, none for one that has not. */
+struct store_signal_window {
+    int64_t end_real_ns; /* 0: none yet */
+    uint32_t window_ms;
+    uint8_t have; /* enum wire_signal_have */
+    uint32_t stall_some_usec[WIRE_PRESSURES], stall_full_usec[WIRE_PRESSURES];
+    uint32_t periods, throttled_periods, throttled_usec;
+    uint32_t oom_kills, oom_kills_total;
+    uint32_t runq_waits, runq_p50_us, runq_p99_us;
+};
+
+struct store_traffic {
+    int64_t end_real_ns;
+    uint32_t window_ms;
+    uint8_t source; /* enum wire_net_source; WIRE_NET_NONE: none yet */
+    uint64_t rx_bytes, tx_bytes;
+    uint32_t rx_packets, rx_drops, tx_packets, tx_drops; /* saturated at 2^32-1 */
+};
+
+struct store_pod_signals {
+    struct store_signal_window w;
+    struct store_traffic net;
+};
+
 /* One pod, its name and its containers in one allocation: the fixed fields, the name, then (at
  * an 8-byte boundary, store_pod_containers) the containers. A pod whose names change or that
  * gains a container moves to a new allocation, and every reference to it follows. */
@@ -69,8 +96,9 @@ struct store_pod {
      * pod was half of a full LIST's time. Only a pod the name index holds keeps them (a pod
      * another took the name from is never served, and its pointer is cleared). */
     const struct label_view *labels;
-    struct store_pod *next; /* in node->pods */
-    char name[];            /* then the containers */
+    struct store_pod_signals *signals; /* owned; NULL until a shipment brings some */
+    struct store_pod *next;            /* in node->pods */
+    char name[];                       /* then the containers */
 };
 
 _Static_assert(WIRE_POD_NAME_MAX <= UINT8_MAX, "a pod name's length fits name_len");

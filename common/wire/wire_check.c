@@ -106,3 +106,26 @@ size_t wire_find_dup_container(const struct wire_container *c, size_t n)
 
     return n < 2 || n > WIRE_MAX_CONTAINERS ? n : find_dup(c, n, sizeof(*c), scratch);
 }
+
+const char *wire_signals_problem(const struct wire_signals *s)
+{
+    if (s->have & ~(uint32_t)WIRE_SIG_ALL) return "signals have unknown bits";
+    if (s->have == 0) return NULL;
+    if (s->window_ms == 0 || s->window_ms > WIRE_MAX_WINDOW_MS) return "signal window out of range";
+    if ((s->have & WIRE_SIG_THROTTLING) && s->throttled_periods > s->periods)
+        return "more throttled periods than periods";
+    if ((s->have & WIRE_SIG_OOM) && s->oom_kills > s->oom_kills_total)
+        return "more OOM kills in the window than in all";
+    if ((s->have & WIRE_SIG_RUNQ) && s->runq_p50_us > s->runq_p99_us)
+        return "run-queue p50 above p99";
+    return NULL;
+}
+
+const char *wire_network_problem(const struct wire_network *n)
+{
+    if (n->source >= WIRE_NET_SOURCES) return "unknown network source";
+    if (!wire_network_has_figures(n->source)) return NULL;
+    if (n->window_ms == 0 || n->window_ms > WIRE_MAX_WINDOW_MS)
+        return "network window out of range";
+    return NULL;
+}

@@ -29,6 +29,11 @@ struct wire_field {
 extern const struct wire_field wire_field_node, wire_field_uid, wire_field_namespace,
     wire_field_pod_name, wire_field_id, wire_field_container_name;
 
+/* Why a container's signals or a pod's traffic break the format's rules (docs/wire-format.md),
+ * or NULL when they keep them. */
+const char *wire_signals_problem(const struct wire_signals *s);
+const char *wire_network_problem(const struct wire_network *n);
+
 /* Index of a pod whose uid repeats an earlier one's, or n in *dup. 0 or -ENOMEM. */
 int wire_find_dup_pod(const struct wire_pod *pods, size_t n, size_t *dup);
 /* Index of a container whose id repeats an earlier one's, or n (n <= WIRE_MAX_CONTAINERS). */

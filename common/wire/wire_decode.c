@@ -245,7 +245,72 @@ static int rd_usage(struct dec *d, struct wire_usage *u)
     return 0;
 }
 
-static int rd_container(struct dec *d, struct wire_container *c)
+static int rd_u32(struct dec *d, uint32_t *v, const char *what)
+{
+    uint64_t u;
+    int rc = rd_uvarint(d, &u, what);
+
+    if (rc) return rc;
+    if (u > UINT32_MAX) return fail(d, -EINVAL, "%s %" PRIu64 " out of range", what, u);
+    *v = (uint32_t)u;
+    return 0;
+}
+
+static int rd_signals(struct dec *d, struct wire_signals *s)
+{
+    static const char *const stall[WIRE_PRESSURES] = {"cpu pressure", "memory pressure",
+                                                      "io pressure"};
+    const char *problem;
+    int rc;
+
+    if ((rc = rd_u32(d, &s->have, "signals"))) return rc;
+    if (s->have & ~(uint32_t)WIRE_SIG_ALL)
+        return fail(d, -EINVAL, "signals have unknown bits %#x", s->have);
+    if (s->have == 0) return 0;
+    if ((rc = rd_svarint(d, &s->end_real_ns, "signals")) ||
+        (rc = rd_u32(d, &s->window_ms, "signal window")))
+        return rc;
+    for (int k = 0; k < WIRE_PRESSURES; k++)
+        if ((s->have & (WIRE_SIG_CPU_PRESSURE << k)) &&
+            ((rc = rd_u32(d, &s->stall_some_usec[k], stall[k])) ||
+             (rc = rd_u32(d, &s->stall_full_usec[k], stall[k]))))
+            return rc;
+    if ((s->have & WIRE_SIG_THROTTLING) && ((rc = rd_u32(d, &s->periods, "throttling")) ||
+                                            (rc = rd_u32(d, &s->throttled_periods, "throttling")) ||
+                                            (rc = rd_u32(d, &s->throttled_usec, "throttling"))))
+        return rc;
+    if ((s->have & WIRE_SIG_OOM) && ((rc = rd_u32(d, &s->oom_kills, "oom kills")) ||
+                                     (rc = rd_u32(d, &s->oom_kills_total, "oom kills"))))
+        return rc;
+    if ((s->have & WIRE_SIG_RUNQ) && ((rc = rd_u32(d, &s->runq_waits, "run-queue latency")) ||
+                                      (rc = rd_u32(d, &s->runq_p50_us, "run-queue latency")) ||
+                                      (rc = rd_u32(d, &s->runq_p99_us, "run-queue latency"))))
+        return rc;
+    if ((problem = wire_signals_problem(s))) return fail(d, -EINVAL, "%s", problem);
+    return 0;
+}
+
+static int rd_network(struct dec *d, struct wire_network *n)
+{
+    uint64_t *figures[] = {&n->rx_bytes, &n->rx_packets, &n->rx_drops,
+                           &n->tx_bytes, &n->tx_packets, &n->tx_drops};
+    const char *problem;
+    int rc;
+
+    if ((rc = rd_u32(d, &n->source, "network source"))) return rc;
+    if (n->source >= WIRE_NET_SOURCES)
+        return fail(d, -EINVAL, "unknown network source %u", n->source);
+    if (!wire_network_has_figures(n->source)) return 0;
+    if ((rc = rd_svarint(d, &n->end_real_ns, "network")) ||
+        (rc = rd_u32(d, &n->window_ms, "network window")))
+        return rc;
+    for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+        if ((rc = rd_uvarint(d, figures[i], "network"))) return rc;
+    if ((problem = wire_network_problem(n))) return fail(d, -EINVAL, "%s", problem);
+    return 0;
+}
+
+static int rd_container(struct dec *d, struct wire_container *c, unsigned version)
 {
     int rc;
 
@@ -254,11 +319,13 @@ static int rd_container(struct dec *d, struct wire_container *c)
         (rc = rd_flag(d, &c->removed, "container removed flag")))
         return rc;
     if (c->removed) return 0;
-    if ((rc = rd_samples(d, &c->samples, &c->nsamples, "samples"))) return rc;
-    return rd_usage(d, &c->memory);
+    if ((rc = rd_samples(d, &c->samples, &c->nsamples, "samples")) ||
+        (rc = rd_usage(d, &c->memory)))
+        return rc;
+    return version >= WIRE_VERSION ? rd_signals(d, &c->signals) : 0;
 }
 
-static int rd_pod(struct dec *d, struct wire_pod *p)
+static int rd_pod(struct dec *d, struct wire_pod *p, unsigned version)
 {
     struct wire_container *c;
     uint64_t n;
@@ -277,17 +344,18 @@ static int rd_pod(struct dec *d, struct wire_pod *p)
                     WIRE_MAX_CONTAINERS);
     if (n > left(d) / MIN_CONTAINER_BYTES)
         return fail(d, -EINVAL, "truncated in containers: %" PRIu64 " in %zu bytes", n, left(d));
-    if (n == 0) return 0;
+    if (n == 0) goto network;
     c = arena_zalloc(d, n * sizeof(*c));
     if (!c) return fail(d, -ENOMEM, "out of memory");
     for (d->cont = 0; d->cont < n; d->cont++)
-        if ((rc = rd_container(d, &c[d->cont]))) return rc;
+        if ((rc = rd_container(d, &c[d->cont], version))) return rc;
     d->cont = NONE;
     p->containers = c;
     p->ncontainers = n;
     dup = wire_find_dup_container(c, n);
     if (dup != n) return fail(d, -EINVAL, "container %zu repeats an earlier container id", dup);
-    return 0;
+network:
+    return version >= WIRE_VERSION ? rd_network(d, &p->network) : 0;
 }
 
 static int rd_shipment(struct dec *d, struct wire_shipment *s)
@@ -299,7 +367,9 @@ static int rd_shipment(struct dec *d, struct wire_shipment *s)
 
     if (left(d) < WIRE_HEADER_LEN) return fail(d, -EINVAL, "truncated in header");
     if (memcmp(d->p, WIRE_MAGIC, 3) != 0) return fail(d, -EPROTO, "bad magic");
-    if (d->p[3] != WIRE_VERSION) return fail(d, -EPROTO, "unsupported version %u", d->p[3]);
+    if (d->p[3] != WIRE_VERSION_1 && d->p[3] != WIRE_VERSION)
+        return fail(d, -EPROTO, "unsupported version %u", d->p[3]);
+    s->version = d->p[3];
     d->p += WIRE_HEADER_LEN;
 
     if ((rc = rd_uvarint(d, &v, "flags"))) return rc;
@@ -340,7 +410,7 @@ static int rd_shipment(struct dec *d, struct wire_shipment *s)
     pods = arena_zalloc(d, v * sizeof(*pods));
     if (!pods) return fail(d, -ENOMEM, "out of memory");
     for (d->pod = 0; d->pod < v; d->pod++)
-        if ((rc = rd_pod(d, &pods[d->pod]))) return rc;
+        if ((rc = rd_pod(d, &pods[d->pod], s->version))) return rc;
     d->pod = NONE;
     s->pods = pods;
     s->npods = v;

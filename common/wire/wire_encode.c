@@ -78,7 +78,54 @@ static int put_usage(struct outbuf *b, const struct wire_usage *u)
     return 0;
 }
 
-static int put_container(struct outbuf *b, const struct wire_container *c)
+static int put_signals(struct outbuf *b, const struct wire_signals *s)
+{
+    if (wire_signals_problem(s)) return -EINVAL;
+    put_uvarint(b, s->have);
+    if (s->have == 0) return 0;
+    put_svarint(b, s->end_real_ns);
+    put_uvarint(b, s->window_ms);
+    for (int k = 0; k < WIRE_PRESSURES; k++) {
+        if (!(s->have & (WIRE_SIG_CPU_PRESSURE << k))) continue;
+        put_uvarint(b, s->stall_some_usec[k]);
+        put_uvarint(b, s->stall_full_usec[k]);
+    }
+    if (s->have & WIRE_SIG_THROTTLING) {
+        put_uvarint(b, s->periods);
+        put_uvarint(b, s->throttled_periods);
+        put_uvarint(b, s->throttled_usec);
+    }
+    if (s->have & WIRE_SIG_OOM) {
+        put_uvarint(b, s->oom_kills);
+        put_uvarint(b, s->oom_kills_total);
+    }
+    if (s->have & WIRE_SIG_RUNQ) {
+        put_uvarint(b, s->runq_waits);
+        put_uvarint(b, s->runq_p50_us);
+        put_uvarint(b, s->runq_p99_us);
+    }
+    return 0;
+}
+
+static int put_network(struct outbuf *b, const struct wire_network *n)
+{
+    if (wire_network_problem(n)) return -EINVAL;
+    put_uvarint(b, n->source);
+    if (!wire_network_has_figures(n->source)) return 0;
+    put_svarint(b, n->end_real_ns);
+    put_uvarint(b, n->window_ms);
+    put_uvarint(b, n->rx_bytes);
+    put_uvarint(b, n->rx_packets);
+    put_uvarint(b, n->rx_drops);
+    put_uvarint(b, n->tx_bytes);
+    put_uvarint(b, n->tx_packets);
+    put_uvarint(b, n->tx_drops);
+    return 0;
+}
+
+/* Version 1 has no room for signals or traffic: they are left out, not refused (an older
+ * aggregator gets what it understands). */
+static int put_container(struct outbuf *b, const struct wire_container *c, unsigned version)
 {
     int rc;
 
@@ -88,14 +135,15 @@ static int put_container(struct outbuf *b, const struct wire_container *c)
     put_uvarint(b, c->removed);
     if (c->removed) {
         /* The format has no room for them: refuse rather than drop them silently. */
-        if (c->nsamples || c->memory.have) return -EINVAL;
+        if (c->nsamples || c->memory.have || c->signals.have) return -EINVAL;
         return 0;
     }
-    if ((rc = put_samples(b, c->samples, c->nsamples))) return rc;
-    return put_usage(b, &c->memory);
+    if ((rc = put_samples(b, c->samples, c->nsamples)) || (rc = put_usage(b, &c->memory)))
+        return rc;
+    return version >= WIRE_VERSION ? put_signals(b, &c->signals) : 0;
 }
 
-static int put_pod(struct outbuf *b, const struct wire_pod *p)
+static int put_pod(struct outbuf *b, const struct wire_pod *p, unsigned version)
 {
     int rc;
 
@@ -104,28 +152,30 @@ static int put_pod(struct outbuf *b, const struct wire_pod *p)
         (rc = put_string(b, &wire_field_pod_name, p->name)))
         return rc;
     put_uvarint(b, p->removed);
-    if (p->removed) return p->ncontainers ? -EINVAL : 0;
+    if (p->removed) return p->ncontainers || p->network.source ? -EINVAL : 0;
     if (p->ncontainers > WIRE_MAX_CONTAINERS || (p->ncontainers && !p->containers)) return -EINVAL;
     put_uvarint(b, p->ncontainers);
     for (size_t i = 0; i < p->ncontainers; i++)
-        if ((rc = put_container(b, &p->containers[i]))) return rc;
+        if ((rc = put_container(b, &p->containers[i], version))) return rc;
     if (wire_find_dup_container(p->containers, p->ncontainers) != p->ncontainers) return -EINVAL;
-    return 0;
+    return version >= WIRE_VERSION ? put_network(b, &p->network) : 0;
 }
 
 static int encode_body(const struct wire_shipment *s, struct outbuf *b)
 {
     bool full = s->flags & WIRE_FULL;
+    unsigned version = s->version ? s->version : WIRE_VERSION;
     uint8_t inst[8];
     size_t dup;
     int rc;
 
     if (s->flags & ~(uint32_t)WIRE_FULL) return -EINVAL;
+    if (version != WIRE_VERSION_1 && version != WIRE_VERSION) return -EINVAL;
     if (s->seq == 0 || full != (s->base_seq == 0)) return -EINVAL;
     if (s->npods > WIRE_MAX_PODS || (s->npods && !s->pods)) return -EINVAL;
 
     outbuf_append(b, WIRE_MAGIC, 3);
-    outbuf_putc(b, WIRE_VERSION);
+    outbuf_putc(b, (char)version);
     put_uvarint(b, s->flags);
     if ((rc = put_string(b, &wire_field_node, s->node_name))) return rc;
     for (int i = 0; i < 8; i++)
@@ -142,7 +192,7 @@ static int encode_body(const struct wire_shipment *s, struct outbuf *b)
         return rc;
     put_uvarint(b, s->npods);
     for (size_t i = 0; i < s->npods; i++)
-        if ((rc = put_pod(b, &s->pods[i]))) return rc;
+        if ((rc = put_pod(b, &s->pods[i], version))) return rc;
     if ((rc = wire_find_dup_pod(s->pods, s->npods, &dup))) return rc;
     return dup != s->npods ? -EINVAL : 0;
 }

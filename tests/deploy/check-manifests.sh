@@ -268,9 +268,35 @@ apiservices() {
     routes=$(for o in $(cut -f1 "$work/$v.index"); do
         [[ $(jp "$v" "$o" '{.metadata.labels.app\.kubernetes\.io/component}') == api-route ]] && echo "$o"
     done | paste -sd' ' -)
-    [[ $routes == "APIService/v1.metrics.k8s.io APIService/v1beta1.metrics.k8s.io" ||
-        $routes == "APIService/v1beta1.metrics.k8s.io APIService/v1.metrics.k8s.io" ]] ||
-        { echo "labelled component=api-route: '$routes', want the two APIServices"; return 1; }
+    routes=$(tr ' ' '\n' <<<"$routes" | sort | paste -sd' ' -)
+    if [[ $v == custom ]]; then
+        [[ $routes == "APIService/v1.metrics.k8s.io APIService/v1beta1.custom.metrics.k8s.io APIService/v1beta1.metrics.k8s.io APIService/v1beta2.custom.metrics.k8s.io" ]]
+    else
+        [[ $routes == "APIService/v1.metrics.k8s.io APIService/v1beta1.metrics.k8s.io" ]]
+    fi || { echo "labelled component=api-route: '$routes', want the APIServices"; return 1; }
+}
+
+# The optional component: both custom.metrics.k8s.io versions on the same Service, v1beta2
+# preferred; read rights for the HPA's ServiceAccount and view/edit/admin, nothing more.
+custom_apiservices() {
+    local ver prio
+    for ver in v1beta2:200 v1beta1:100; do
+        prio=${ver#*:} ver=${ver%%:*}
+        expect custom "APIService/$ver.custom.metrics.k8s.io" \
+            '{.spec.group}/{.spec.version} {.spec.service.namespace}/{.spec.service.name}:{.spec.service.port} {.spec.groupPriorityMinimum} {.spec.versionPriority}' \
+            "custom.metrics.k8s.io/$ver kube-system/kmetrics:443 100 $prio" || return 1
+    done
+}
+custom_rbac() {
+    expect custom ClusterRole/kmetrics:custom-metrics-reader \
+        '{.rules[*].apiGroups} {.rules[*].resources} {.rules[*].verbs}' \
+        '["custom.metrics.k8s.io"] ["pods/*","metrics"] ["get","list"]' &&
+        expect custom ClusterRoleBinding/kmetrics:hpa-custom-metrics \
+            '{.roleRef.name} {.subjects[*].kind}/{.subjects[*].namespace}/{.subjects[*].name}' \
+            'kmetrics:custom-metrics-reader ServiceAccount/kube-system/horizontal-pod-autoscaler'
+}
+no_custom_in() {
+    ! grep -q 'custom.metrics.k8s.io' "$work/$1.yaml" || { echo "custom.metrics.k8s.io in $1"; return 1; }
 }
 
 rbac_checks() {
@@ -308,10 +334,10 @@ common_checks() {
 }
 
 # --- render and check ----------------------------------------------------------------------
-for v in base:deploy/base ha:deploy/overlays/ha; do
+for v in base:deploy/base ha:deploy/overlays/ha custom:deploy/overlays/custom-metrics; do
     check "${v%%:*}: kubectl kustomize ${v#*:} renders" render "${v%%:*}" "${v#*:}"
 done
-[[ -s $work/base.index && -s $work/ha.index ]] || { echo "$failed failed"; exit 1; }
+[[ -s $work/base.index && -s $work/ha.index && -s $work/custom.index ]] || { echo "$failed failed"; exit 1; }
 # What docs/install.md has users type: `kubectl apply -k deploy/` installs the base.
 check "deploy: kubectl kustomize deploy renders" render top deploy
 check "deploy: the same objects as deploy/base" cmp -s "$work/top.yaml" "$work/base.yaml"
@@ -327,6 +353,13 @@ check "ha: required anti-affinity on kubernetes.io/hostname against its own pods
 check "ha: PodDisruptionBudget policy/v1beta1 (1.20) minAvailable 1 over the aggregator" \
     expect ha PodDisruptionBudget/kmetrics-aggregator '{.apiVersion} {.spec.minAvailable} {.spec.selector.matchLabels}' \
     "policy/v1beta1 1 $(jp ha $AGG '{.spec.selector.matchLabels}')"
+common_checks custom
+check "custom: the base's objects, plus the component's four" \
+    test "$(wc -l <"$work/custom.index")" -eq "$(($(wc -l <"$work/base.index") + 4))"
+check "custom: APIServices v1beta2 (preferred) and v1beta1.custom.metrics.k8s.io route to kube-system/kmetrics:443" custom_apiservices
+check "custom: custom.metrics.k8s.io get/list for the HPA's ServiceAccount and view/edit/admin" custom_rbac
+check "base and ha: custom.metrics.k8s.io is not registered (only one server may own it)" \
+    eval 'no_custom_in base && no_custom_in ha'
 
 # --- gen-tls.sh ----------------------------------------------------------------------------
 gen_tls() {

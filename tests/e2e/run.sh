@@ -298,6 +298,22 @@ spec:
   versionPriority: 100
 EOF
         done
+        # custom.metrics.k8s.io as deploy/components/custom-metrics registers it.
+        for v in v1beta2:200 v1beta1:100; do
+            cat <<EOF
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: ${v%%:*}.custom.metrics.k8s.io}
+spec:
+  group: custom.metrics.k8s.io
+  version: ${v%%:*}
+  service: {name: kmetrics, namespace: kube-system, port: $AGGREGATOR_PORT}
+  caBundle: $bundle
+  groupPriorityMinimum: 100
+  versionPriority: ${v#*:}
+EOF
+        done
     } | K apply -f - >/dev/null
 }
 
@@ -549,6 +565,85 @@ check_raw() {
     fi
 }
 
+# custom.metrics.k8s.io through the kube-apiserver: both APIServices Available, discovery
+# never empty, the test pods' signals as a MetricValueList in JSON (kubectl get --raw) and
+# protobuf (as the HPA asks), NotFound for an unknown metric, the HPA's ServiceAccount
+# allowed and a user without rights refused.
+check_custom_metrics() {
+    local v j why code cm=/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS
+    for v in v1beta2 v1beta1; do
+        if wait_for 60 apiservice_available "$v.custom.metrics.k8s.io"; then
+            pass "APIService $v.custom.metrics.k8s.io Available"
+        else
+            fail "APIService $v.custom.metrics.k8s.io Available" "not Available within 60 s" \
+                "$(K get apiservice "$v.custom.metrics.k8s.io" -o jsonpath='{.status.conditions}' 2>&1)"
+        fi
+    done
+    rm -rf "$KUBECACHEDIR"
+    j=$(K get --raw /apis/custom.metrics.k8s.io/v1beta2 2>&1) || j=""
+    if jq -e '.kind == "APIResourceList" and (.resources | length > 0) and
+        any(.resources[]; .name == "pods/runqueue_waits_per_second" and .kind == "MetricValueList")' \
+        <<<"$j" >/dev/null 2>&1; then
+        pass "custom.metrics.k8s.io/v1beta2 discovery: $(jq '.resources | length' <<<"$j") resources, pods/<metric> among them"
+    else
+        fail "custom.metrics.k8s.io/v1beta2 discovery" "no pods/<metric> resources" "$j"
+    fi
+    # Every signal window is one ship interval: wait for two reads.
+    sleep "${SHIP_INTERVAL%s}"
+    j=$(K get --raw "$cm/pods/%2A/runqueue_waits_per_second?labelSelector=suite%3De2e" 2>&1) || j=""
+    why=$(jq -r '
+        if .kind != "MetricValueList" then "kind \(.kind)"
+        elif .apiVersion != "custom.metrics.k8s.io/v1beta2" then "apiVersion \(.apiVersion)"
+        elif ([.items[].describedObject.name] | sort) != ["busy", "idle", "steady"]
+          then "pods \([.items[].describedObject.name])"
+        elif any(.items[]; .describedObject.kind != "Pod" or .metric.name != "runqueue_waits_per_second"
+                 or (.windowSeconds | type) != "number")
+          then "item fields"
+        else empty end' <<<"$j" 2>&1) || why="not JSON"
+    if [[ -z $why ]]; then
+        pass "GET pods/*/runqueue_waits_per_second: busy, idle, steady ($(jq -r '[.items[] | "\(.describedObject.name)=\(.value)"] | join(" ")' <<<"$j") per second over $(jq -r '.items[0].windowSeconds' <<<"$j") s)"
+    else
+        fail "GET pods/*/runqueue_waits_per_second" "$why" "$j"
+    fi
+    j=$(K get --raw "$cm/pods/%2A/runqueue_waits_per_second?labelSelector=app%3Dbusy" 2>&1) || j=""
+    if [[ $(jq -c '[.items[].describedObject.name]' <<<"$j" 2>/dev/null) == '["busy"]' ]]; then
+        pass "labelSelector app=busy: only busy"
+    else
+        fail "labelSelector app=busy" "not only busy" "$j"
+    fi
+    code=$(curl -sS --max-time 10 -o "$E2E_DIR/cm.pb" -w '%{http_code}' --cacert "$E2E_PKI/ca.crt" \
+        --cert "$E2E_PKI/admin.crt" --key "$E2E_PKI/admin.key" \
+        -H 'Accept: application/vnd.kubernetes.protobuf, */*' \
+        "$APISERVER$cm/pods/%2A/runqueue_latency_p99_seconds" 2>/dev/null) || true
+    j=$(tail -c +5 "$E2E_DIR/cm.pb" | protoc --decode_raw 2>&1) || j="(protoc failed) $j"
+    if [[ $code == 200 && $(head -c 4 "$E2E_DIR/cm.pb" | od -An -c | tr -d ' ') == 'k8s\0' ]] &&
+        grep -q '"MetricValueList"' <<<"$j" && grep -q '"runqueue_latency_p99_seconds"' <<<"$j" &&
+        grep -q '"busy"' <<<"$j"; then
+        pass "protobuf MetricValueList through the kube-apiserver (the HPA's Accept)"
+    else
+        fail "protobuf MetricValueList through the kube-apiserver" "HTTP $code" "$j"
+    fi
+    j=$(K get --raw "$cm/pods/%2A/no_such_metric" 2>&1) && j=""
+    if grep -q 'NotFound\|not found\|could not find' <<<"$j"; then
+        pass "unknown custom metric: NotFound"
+    else
+        fail "unknown custom metric" "expected NotFound" "$j"
+    fi
+    j=$(K --as=system:serviceaccount:kube-system:horizontal-pod-autoscaler get --raw \
+        "$cm/pods/%2A/runqueue_waits_per_second?labelSelector=app%3Dsteady" 2>&1) || j="(failed) $j"
+    if [[ $(jq -c '[.items[].describedObject.name]' <<<"$j" 2>/dev/null) == '["steady"]' ]]; then
+        pass "as the HPA's ServiceAccount: allowed (kube-apiserver, then the aggregator's own check in $AGG_MODE mode)"
+    else
+        fail "as the HPA's ServiceAccount" "not allowed" "$j"
+    fi
+    j=$(K --as=nobody get --raw "$cm/pods/%2A/runqueue_waits_per_second" 2>&1) && j="(succeeded) $j"
+    if grep -qi forbidden <<<"$j"; then
+        pass "as a user without rights: Forbidden"
+    else
+        fail "custom metrics as a user without rights" "expected Forbidden" "$j"
+    fi
+}
+
 # The kube-apiserver fetches each APIService's /openapi/v2 (as user system:aggregator, with
 # no groups of its own) and merges it into its own: kubectl explain needs it.
 openapi_merged() {
@@ -746,7 +841,7 @@ check_auth() {
     t_other=$(K create token default -n "$NS" --audience=kmetrics --duration=1h)
     t_aud=$(K create token kmetrics-collector -n kube-system --duration=1h \
         --bound-object-kind=Pod --bound-object-name=kmetrics-collector-e2e)
-    local ship=(-X POST -H "Content-Type: application/vnd.kmetrics.shipment.v1" --data-binary junk)
+    local ship=(-X POST -H "Content-Type: application/vnd.kmetrics.shipment.v2" --data-binary junk)
     expect_code "shipment with another ServiceAccount's token (audience kmetrics)" "401 403" \
         "${ship[@]}" -H "Authorization: Bearer $t_other" "$url/ship"
     expect_code "shipment with the collector's token for the wrong audience" "401 403" \
@@ -926,6 +1021,7 @@ check_apiservices
 check_served
 check_raw
 check_openapi
+check_custom_metrics
 check_kubectls
 check_forbidden_via_apiserver
 if [[ $E2E_AUTH == 1 ]]; then

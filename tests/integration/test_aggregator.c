@@ -199,22 +199,22 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
     assert_int_equal(wire_encode(&d.ship, &b), 0);
     /* No token, a wrong token, a wrong type, garbage, truncated: all refused. */
     assert_int_equal(
-        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "", &r), 0);
+        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v2", "", &r), 0);
     assert_int_equal(r.status, 401);
     outbuf_done(&r.body);
     assert_int_equal(
-        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", "nope", &r), 0);
+        ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v2", "nope", &r), 0);
     assert_int_equal(r.status, 401);
     outbuf_done(&r.body);
     assert_int_equal(ah_post_ship_raw(&h, b.data, b.len, "application/json", AH_SHIP_TOKEN, &r), 0);
     assert_int_equal(r.status, 415);
     outbuf_done(&r.body);
-    assert_int_equal(ah_post_ship_raw(&h, "garbage!", 8, "application/vnd.kmetrics.shipment.v1",
+    assert_int_equal(ah_post_ship_raw(&h, "garbage!", 8, "application/vnd.kmetrics.shipment.v2",
                                       AH_SHIP_TOKEN, &r),
                      0);
     assert_int_equal(r.status, 400);
     outbuf_done(&r.body);
-    assert_int_equal(ah_post_ship_raw(&h, b.data, b.len / 2, "application/vnd.kmetrics.shipment.v1",
+    assert_int_equal(ah_post_ship_raw(&h, b.data, b.len / 2, "application/vnd.kmetrics.shipment.v2",
                                       AH_SHIP_TOKEN, &r),
                      0);
     assert_int_equal(r.status, 400);
@@ -239,7 +239,7 @@ static void test_shipment_auth_and_bad_input_store_nothing(void **state)
         }
         deflateEnd(&z);
         assert_int_equal(ah_post_ship_raw(&h, bomb.data, bomb.len,
-                                          "application/vnd.kmetrics.shipment.v1", AH_SHIP_TOKEN,
+                                          "application/vnd.kmetrics.shipment.v2", AH_SHIP_TOKEN,
                                           &r),
                          0);
         assert_int_equal(r.status, 413);
@@ -580,6 +580,239 @@ static void test_real_clients_curl_nghttp_kubectl_protoc(void **state)
 
 /* Standalone nodes have no labels: --node-selector=!role serves them, role=x none; a bad
  * selector stops the start with a clear message. */
+/* Signals as a collector ships them (wire version 2): pod A's two containers read on one
+ * tick, a 15 s window; pod A measured at its interfaces, pod B in the node's namespace. */
+static void demo_signals(struct demo *d, int64_t end_ns)
+{
+    d->a_containers[0].signals = (struct wire_signals){
+        .have = WIRE_SIG_CPU_PRESSURE | WIRE_SIG_THROTTLING | WIRE_SIG_OOM | WIRE_SIG_RUNQ,
+        .end_real_ns = end_ns,
+        .window_ms = 15000,
+        .stall_some_usec = {1500000},
+        .periods = 150,
+        .throttled_periods = 30,
+        .throttled_usec = 600000,
+        .oom_kills = 1,
+        .oom_kills_total = 2,
+        .runq_waits = 15000,
+        .runq_p50_us = 3,
+        .runq_p99_us = 2000};
+    d->a_containers[1].signals =
+        (struct wire_signals){.have = WIRE_SIG_CPU_PRESSURE | WIRE_SIG_RUNQ,
+                              .end_real_ns = end_ns - 2000000, /* read 2 ms later */
+                              .window_ms = 15000,
+                              .stall_some_usec = {3000000},
+                              .runq_waits = 3000,
+                              .runq_p50_us = 40,
+                              .runq_p99_us = 5000};
+    d->pods[0].network = (struct wire_network){.source = WIRE_NET_INTERFACES,
+                                               .end_real_ns = end_ns,
+                                               .window_ms = 15000,
+                                               .rx_bytes = 15000000,
+                                               .rx_packets = 15000,
+                                               .tx_bytes = 30000,
+                                               .tx_packets = 300};
+    d->pods[1].network = (struct wire_network){.source = WIRE_NET_HOST};
+}
+
+/* The value of the only item of a MetricValueList. */
+static const char *only_value(json_t *doc)
+{
+    json_t *items = json_object_get(doc, "items");
+
+    if (json_array_size(items) != 1) fail_msg("want one item, got %zu", json_array_size(items));
+    return json_string_value(json_object_get(json_array_get(items, 0), "value"));
+}
+
+static void test_custom_metrics(void **state)
+{
+#define CM "/apis/custom.metrics.k8s.io/v1beta2/namespaces/"
+    static const struct {
+        const char *path, *value;
+    } want[] = {
+        {CM "team-a/pods/%2A/network_receive_bytes_per_second", "1M"},
+        {CM "team-a/pods/*/network_transmit_bytes_per_second", "2k"},
+        {CM "team-a/pods/%2a/network_receive_packets_per_second", "1k"},
+        {CM "team-a/pods/%2A/cpu_pressure_some_ratio", "200m"}, /* the most stalled container */
+        {CM "team-a/pods/%2A/cpu_throttled_ratio", "200m"},
+        {CM "team-a/pods/%2A/cpu_throttled_seconds_per_second", "40m"},
+        {CM "team-a/pods/%2A/oom_kills", "1"},
+        {CM "team-a/pods/%2A/oom_kills_total", "2"},
+        {CM "team-a/pods/%2A/runqueue_latency_p50_seconds", "40u"},
+        {CM "team-a/pods/%2A/runqueue_latency_p99_seconds", "5m"},
+        {CM "team-a/pods/%2A/runqueue_waits_per_second", "1200"},
+        {CM "team-a/pods/api-0/cpu_pressure_some_ratio", "200m"},
+        {CM "team-a/metrics/network_receive_bytes_per_second", "1M"},
+        {CM "team-a/pods/%2A/cpu_pressure_some_ratio?metricLabelSelector=%21code", "200m"},
+    };
+    int64_t now = clock_real_ns();
+    struct http_result r;
+    struct outbuf out;
+    struct demo d;
+    json_t *doc, *item;
+
+    (void)state;
+    demo_build(&d, "node-1", 4243, 1, 0, 1, 6, now);
+    demo_signals(&d, now);
+    assert_int_equal(ah_ship(&h, &d.ship), 200);
+
+    /* Discovery: every metric, both versions, v1beta2 preferred; /apis lists the group. */
+    doc = get_json("/apis/custom.metrics.k8s.io/v1beta2", 200);
+    assert_true(json_array_size(json_object_get(doc, "resources")) > 19);
+    item = json_array_get(json_object_get(doc, "resources"), 0);
+    assert_string_equal(jstr(item, "name"), "pods/network_receive_bytes_per_second");
+    assert_string_equal(jstr(item, "kind"), "MetricValueList");
+    assert_true(json_is_true(json_object_get(item, "namespaced")));
+    json_decref(doc);
+    doc = get_json("/apis/custom.metrics.k8s.io", 200);
+    assert_string_equal(jstr(doc, "preferredVersion.version"), "v1beta2");
+    json_decref(doc);
+    doc = get_json("/apis", 200);
+    assert_string_equal(jstr(json_array_get(json_object_get(doc, "groups"), 1), "name"),
+                        "custom.metrics.k8s.io");
+    json_decref(doc);
+
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        doc = get_json(want[i].path, 200);
+        if (strcmp(only_value(doc), want[i].value) != 0)
+            fail_msg("%s: %s, want %s", want[i].path, only_value(doc), want[i].value);
+        json_decref(doc);
+    }
+    doc = get_json(CM "team-a/pods/%2A/network_receive_bytes_per_second", 200);
+    assert_string_equal(jstr(doc, "kind"), "MetricValueList");
+    assert_string_equal(jstr(doc, "apiVersion"), "custom.metrics.k8s.io/v1beta2");
+    item = json_array_get(json_object_get(doc, "items"), 0);
+    assert_string_equal(jstr(item, "describedObject.kind"), "Pod");
+    assert_string_equal(jstr(item, "describedObject.namespace"), "team-a");
+    assert_string_equal(jstr(item, "describedObject.name"), "api-0");
+    assert_string_equal(jstr(item, "metric.name"), "network_receive_bytes_per_second");
+    assert_int_equal(json_integer_value(json_object_get(item, "windowSeconds")), 15);
+    assert_non_null(jstr(item, "timestamp"));
+    json_decref(doc);
+    doc = get_json(CM "team-a/metrics/oom_kills_total", 200);
+    item = json_array_get(json_object_get(doc, "items"), 0);
+    assert_string_equal(jstr(item, "describedObject.kind"), "Namespace");
+    assert_string_equal(jstr(item, "describedObject.name"), "team-a");
+    assert_null(json_object_get(json_object_get(item, "describedObject"), "namespace"));
+    json_decref(doc);
+
+    /* v1beta1: metricName and window. */
+    doc = get_json("/apis/custom.metrics.k8s.io/v1beta1/namespaces/team-a/pods/%2A/oom_kills", 200);
+    item = json_array_get(json_object_get(doc, "items"), 0);
+    assert_string_equal(jstr(item, "metricName"), "oom_kills");
+    assert_int_equal(json_integer_value(json_object_get(item, "window")), 15);
+    assert_true(json_is_null(json_object_get(item, "selector")));
+    json_decref(doc);
+
+    /* Only pods that have the figure and match: pod B (hostNetwork) has no traffic of its own,
+     * a label selector nothing carries (standalone: no labels), a metric label selector these
+     * label-less series cannot meet. */
+    static const char *const empty[] = {
+        CM "team-b/pods/%2A/network_receive_bytes_per_second",
+        CM "team-a/pods/%2A/network_receive_bytes_per_second?labelSelector=app%3Dweb",
+        CM "team-a/pods/%2A/cpu_pressure_some_ratio?metricLabelSelector=code+in+%28200%2C204%29",
+        CM "team-c/pods/%2A/cpu_pressure_some_ratio",
+    };
+    for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+        doc = get_json(empty[i], 200);
+        if (json_array_size(json_object_get(doc, "items")) != 0)
+            fail_msg("%s: not empty", empty[i]);
+        json_decref(doc);
+    }
+    /* NotFound as a Status: unknown metric, a pod without the figure, a namespace sum of a
+     * ratio. Bad input: 400. */
+    static const struct {
+        const char *path;
+        long status;
+        const char *message;
+    } errors[] = {
+        {CM "team-a/pods/%2A/no_such_metric", 404,
+         "the server could not find the metric no_such_metric for pods"},
+        {CM "team-b/pods/web-0/network_receive_bytes_per_second", 404,
+         "the server could not find the metric network_receive_bytes_per_second for pods "
+         "team-b/web-0"},
+        {CM "team-a/metrics/cpu_pressure_some_ratio", 404,
+         "the server could not find the metric cpu_pressure_some_ratio for namespaces"},
+        {CM "team-a/pods/%2A/oom_kills?metricLabelSelector=a+in+%28", 400,
+         "unable to parse metricLabelSelector"},
+        {CM "Team-A/pods/%2A/oom_kills", 400, "the request path is not valid"},
+        {CM "team-a/pods/%2F/oom_kills", 400, "the request path is not valid"},
+        {CM "team-a/pods/%2Ax/oom_kills", 400, "the request path is not valid"},
+        {CM "team-a/pods/%2A/oom%20kills", 400, "the request path is not valid"},
+        {"/apis/custom.metrics.k8s.io/v1/namespaces/team-a/pods/%2A/oom_kills", 404, NULL},
+    };
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        doc = get_json(errors[i].path, errors[i].status);
+        assert_string_equal(jstr(doc, "kind"), "Status");
+        if (errors[i].message && !strstr(jstr(doc, "message"), errors[i].message))
+            fail_msg("%s: %s", errors[i].path, jstr(doc, "message"));
+        json_decref(doc);
+    }
+
+    /* Protobuf, as the HPA asks for it, decoded by protoc. */
+    outbuf_init(&out);
+    assert_int_equal(ah_sh(&out,
+                           "curl -s --http2 --cacert %s/certs/ca.crt -H 'Authorization: Bearer %s' "
+                           "-H 'Accept: application/vnd.kubernetes.protobuf, */*' "
+                           "'%s" CM
+                           "team-a/pods/%%2A/network_receive_bytes_per_second' | tee %s/cm.pb "
+                           "| tail -c +5 | protoc --decode_raw",
+                           h.dir, AH_READ_TOKEN, h.base_url, h.dir),
+                     0);
+    /* protoc decodes the object inside runtime.Unknown too: items (2) { describedObject (1)
+     * {kind, namespace, name, apiVersion}, metric (2) {name}, timestamp (3), windowSeconds
+     * (4), value (5) {string} } */
+    static const char *const pb_want[] = {"\"custom.metrics.k8s.io/v1beta2\"",
+                                          "\"MetricValueList\"",
+                                          "1: \"Pod\"",
+                                          "2: \"team-a\"",
+                                          "3: \"api-0\"",
+                                          "5: \"v1\"",
+                                          "1: \"network_receive_bytes_per_second\"",
+                                          "4: 15",
+                                          "1: \"1M\""};
+    for (size_t i = 0; i < sizeof(pb_want) / sizeof(pb_want[0]); i++)
+        if (!strstr(out.data, pb_want[i])) fail_msg("no %s in\n%s", pb_want[i], out.data);
+    outbuf_done(&out);
+
+    /* A shipment of version 1 (an older collector) is still taken: no signals, the rest as
+     * ever. */
+    demo_build(&d, "node-1", 4244, 1, 0, 1, 6, now); /* a new collector instance */
+    d.ship.version = WIRE_VERSION_1;
+    d.pods[0].uid = "cccccccc-3333-4333-8333-333333333333";
+    d.pods[0].name = "old-0";
+    d.pods[1].uid = "dddddddd-4444-4444-8444-444444444444";
+    d.pods[1].name = "old-1";
+    demo_signals(&d, now); /* not carried by version 1 */
+    assert_int_equal(ah_ship(&h, &d.ship), 200);
+    doc = get_json("/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods/old-0", 200);
+    assert_string_equal(jstr(doc, "metadata.name"), "old-0");
+    json_decref(doc);
+    get_json(CM "team-a/pods/old-0/cpu_pressure_some_ratio", 404);
+    /* A body whose version is not its content type's: refused, nothing stored. */
+    {
+        struct outbuf b;
+        outbuf_init(&b);
+        d.ship.version = WIRE_VERSION;
+        d.ship.seq = 2;
+        assert_int_equal(wire_encode(&d.ship, &b), 0);
+        assert_int_equal(ah_post_ship_raw(&h, b.data, b.len, "application/vnd.kmetrics.shipment.v1",
+                                          AH_SHIP_TOKEN, &r),
+                         0);
+        assert_int_equal(r.status, 400);
+        assert_non_null(strstr(r.body.data, "wire version 2, its content type says 1"));
+        outbuf_done(&r.body);
+        outbuf_reset(&b);
+        assert_int_equal(ah_post_ship_raw(&h, b.data, 0, "application/vnd.kmetrics.shipment.v3",
+                                          AH_SHIP_TOKEN, &r),
+                         0);
+        assert_int_equal(r.status, 415);
+        outbuf_done(&r.body);
+        outbuf_done(&b);
+    }
+#undef CM
+}
+
 static void test_node_selector_flag(void **state)
 {
     struct agg_harness a = h; /* same certificates and tokens, another port */
@@ -687,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_shipment_auth_and_bad_input_store_nothing),
         cmocka_unit_test(test_full_then_delta_serves_exact_json),
         cmocka_unit_test(test_selectors_and_errors),
+        cmocka_unit_test(test_custom_metrics),
         cmocka_unit_test(test_real_clients_curl_nghttp_kubectl_protoc),
         cmocka_unit_test(test_silent_node_dropped_and_health),
         cmocka_unit_test(test_header_and_stream_limits),

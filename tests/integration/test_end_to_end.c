@@ -223,6 +223,64 @@ static void test_collector_ships_and_clients_see_it(void **state)
     outbuf_done(&out);
 }
 
+/* The items of a custom.metrics.k8s.io read of the e2e namespace's pods (NULL on failure). */
+static json_t *custom_items(const char *metric)
+{
+    struct http_result r;
+    char path[256];
+    json_t *doc = NULL, *items;
+
+    snprintf(path, sizeof(path), "/apis/custom.metrics.k8s.io/v1beta2/namespaces/e2e/pods/%%2A/%s",
+             metric);
+    if (ah_get(&h, path, "application/json", NULL, &r) == 0 && r.status == 200)
+        doc = json_loadb(r.body.data, r.body.len, 0, NULL);
+    outbuf_done(&r.body);
+    items = json_incref(json_object_get(doc, "items"));
+    json_decref(doc);
+    return items;
+}
+
+/* The burner's signals, read from its cgroup by the collector, shipped as wire version 2 and
+ * served as custom metrics: it stalls and waits for a CPU at times (pressure and run-queue
+ * latency, when this kernel has them), has no network namespace of its own (it runs in the
+ * test's: hostNetwork, so no traffic of its own is served). */
+static void test_signals_served_as_custom_metrics(void **state)
+{
+    json_t *items = NULL;
+    double t0 = tu_mono_s();
+
+    (void)state;
+    /* Two signal reads a ship interval apart make the first window. */
+    while (tu_mono_s() - t0 < 10) {
+        json_decref(items);
+        items = custom_items("runqueue_waits_per_second");
+        if (json_array_size(items) == 1) break;
+        usleep(200000);
+    }
+    assert_int_equal(json_array_size(items), 1);
+    json_t *it = json_array_get(items, 0);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(it, "describedObject"), "name")),
+        "burner-pod");
+    fprintf(stderr, "run-queue waits: %s/s over %lld s\n",
+            json_string_value(json_object_get(it, "value")),
+            (long long)json_integer_value(json_object_get(it, "windowSeconds")));
+    /* It wakes every few ms to keep its 40 % duty cycle: waits there must be. */
+    assert_string_not_equal(json_string_value(json_object_get(it, "value")), "0");
+    json_decref(items);
+    items = custom_items("runqueue_latency_p99_seconds");
+    assert_int_equal(json_array_size(items), 1);
+    json_decref(items);
+    if (access("/proc/pressure/cpu", R_OK) == 0) {
+        items = custom_items("cpu_pressure_some_ratio");
+        assert_int_equal(json_array_size(items), 1);
+        json_decref(items);
+    }
+    items = custom_items("network_receive_bytes_per_second");
+    assert_int_equal(json_array_size(items), 0);
+    json_decref(items);
+}
+
 static void test_aggregator_restart_resyncs_within_an_interval(void **state)
 {
     (void)state;
@@ -404,6 +462,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collector_ships_and_clients_see_it),
+        cmocka_unit_test(test_signals_served_as_custom_metrics),
         cmocka_unit_test(test_aggregator_restart_resyncs_within_an_interval),
         cmocka_unit_test(test_collector_restart_keeps_cpu_sane),
         cmocka_unit_test(test_pods_appear_and_go_at_once),

@@ -348,7 +348,7 @@ static long ship(const char *token, const char *node)
 
     outbuf_init(&b);
     if (wire_encode(&w, &b) == 0 &&
-        ah_post_ship_raw(&agg, b.data, b.len, "application/vnd.kmetrics.shipment.v1", token, &r) ==
+        ah_post_ship_raw(&agg, b.data, b.len, "application/vnd.kmetrics.shipment.v2", token, &r) ==
             0) {
         status = r.status;
         outbuf_done(&r.body);

@@ -312,18 +312,18 @@ static void test_cpu_matches_burner(void **state)
     }
 }
 
-/* Starts the burner helper in dir at duty percent for seconds, pinned to CPU 0 when pin. */
-static pid_t start_burner(const char *dir, int duty, int seconds, bool pin, const char *log)
+/* Starts the burner helper in dir at duty percent for seconds, pinned to CPU cpu (-1: not). */
+static pid_t start_burner(const char *dir, int duty, int seconds, int cpu, const char *log)
 {
     pid_t pid = fork();
 
     assert_true(pid >= 0);
     if (pid == 0) {
         char path[PATH_MAX], duty_s[16], secs_s[16];
-        if (pin) {
+        if (cpu >= 0) {
             cpu_set_t one;
             CPU_ZERO(&one);
-            CPU_SET(0, &one);
+            CPU_SET(cpu, &one);
             if (sched_setaffinity(0, sizeof(one), &one) != 0) _exit(126);
         }
         snprintf(path, sizeof(path), "%s/tests/burner", bin_dir);
@@ -335,8 +335,8 @@ static pid_t start_burner(const char *dir, int duty, int seconds, bool pin, cons
     return pid;
 }
 
-/* The collector's --once snapshot of our tree, sampling over interval. */
-static json_t *collector_once(const char *interval)
+/* The collector's --once snapshot of our tree, sampling over interval, with more flags. */
+static json_t *collector_once_with(const char *interval, const char *flags)
 {
     char cmd[PATH_MAX * 3];
     int status;
@@ -344,14 +344,19 @@ static json_t *collector_once(const char *interval)
 
     snprintf(cmd, sizeof(cmd),
              "%s/kmetrics-collector --once --format=json --interval=%s --cgroup-root=%s "
-             "--runtime-dirs=%s -q",
-             bin_dir, interval, base, runtime_dir);
+             "--runtime-dirs=%s -q %s",
+             bin_dir, interval, base, runtime_dir, flags);
     char *out = run_capture(cmd, &status);
     doc = json_loads(out, 0, NULL);
     free(out);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_non_null(doc);
     return doc;
+}
+
+static json_t *collector_once(const char *interval)
+{
+    return collector_once_with(interval, "");
 }
 
 /* A container's cumulative "some" CPU stall (µs) in a --once snapshot. */
@@ -391,7 +396,7 @@ static void test_cpu_pressure_starved_and_idle(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < 3; i++) {
         snprintf(log, sizeof(log), "%s/pressure-%d.log", scratch, i);
-        pids[i] = start_burner(i < 2 ? starved : idle, i < 2 ? 100 : 0, 5, i < 2, log);
+        pids[i] = start_burner(i < 2 ? starved : idle, i < 2 ? 100 : 0, 5, i < 2 ? 0 : -1, log);
     }
     usleep(1500000);
     json_t *doc = collector_once("1s");
@@ -415,6 +420,82 @@ static void test_cpu_pressure_starved_and_idle(void **state)
     assert_true(starved_usec <= lived_usec);
     assert_true(idle_usec < 0.1 * lived_usec);
     assert_true(starved_usec > 5 * idle_usec);
+}
+
+/* A container's run-queue latency block in a --once snapshot: waits, p50 and p99 (µs). */
+static void runq_of(json_t *pod, const char *id, double *waits, double *p50, double *p99)
+{
+    json_t *c = find_by(json_object_get(pod, "containers"), "id", id);
+    json_t *r = json_object_get(c, "runq");
+
+    assert_non_null(c);
+    assert_non_null(r);
+    assert_true(json_real_value(json_object_get(r, "window_seconds")) > 0);
+    *waits = (double)json_integer_value(json_object_get(r, "waits"));
+    *p50 = (double)json_integer_value(json_object_get(r, "p50_us"));
+    *p99 = (double)json_integer_value(json_object_get(r, "p99_us"));
+}
+
+/* Run-queue latency against a known truth: two burners pinned to CPU 0 in one container take
+ * turns on it, each waiting out the other's slice (milliseconds); a container whose only
+ * process sleeps 10 ms at a time, pinned to CPU 1, wakes about a hundred times a second onto
+ * a CPU with nothing else of ours (microseconds). With --no-runq there is no block. */
+static void test_runq_latency_starved_and_sleeper(void **state)
+{
+    char starved[PATH_MAX], sleeper[PATH_MAX], sid[65], iid[65], uid[40], log[PATH_MAX * 3];
+    double sw, s50, s99, iw, i50, i99;
+    pid_t pids[3];
+    int status;
+
+    (void)state;
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        print_message("skipped: one CPU (the sleeper needs a CPU of its own)\n");
+        skip();
+    }
+    kl_pod_uid(uid, 626);
+    kl_container_id(sid, 626);
+    kl_container_id(iid, 627);
+    make_container(uid, sid, "runq-pod", "starved", 0, starved, sizeof(starved));
+    make_container(uid, iid, "runq-pod", "sleeper", 0, sleeper, sizeof(sleeper));
+    for (int i = 0; i < 3; i++) {
+        snprintf(log, sizeof(log), "%s/runq-%d.log", scratch, i);
+        pids[i] = start_burner(i < 2 ? starved : sleeper, i < 2 ? 100 : 0, 4, i < 2 ? 0 : 1, log);
+    }
+    usleep(500000);
+    json_t *doc = collector_once("1s");
+    json_t *off = collector_once_with("200ms", "--no-runq");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    json_t *col = json_object_get(doc, "collector");
+    if (json_object_get(col, "runq_unavailable_reason"))
+        fail_msg("run-queue latency off: %s",
+                 json_string_value(json_object_get(col, "runq_unavailable_reason")));
+    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    assert_non_null(pod);
+    runq_of(pod, sid, &sw, &s50, &s99);
+    runq_of(pod, iid, &iw, &i50, &i99);
+    fprintf(stderr,
+            "run-queue latency: starved %.0f waits p50 %.0f us p99 %.0f us; sleeper %.0f waits "
+            "p50 %.0f us p99 %.0f us\n",
+            sw, s50, s99, iw, i50, i99);
+    /* Two busy tasks on one CPU: each waits out the other's slice, a millisecond or more. */
+    assert_true(sw > 0);
+    assert_true(s99 >= 1000);
+    assert_true(s50 >= 250);
+    /* The sleeper woke many times (100 a second asked), and found its CPU far sooner. */
+    assert_true(iw >= 20);
+    assert_true(s50 > 4 * i50);
+
+    pod = find_by(json_object_get(off, "pods"), "uid", uid);
+    assert_non_null(pod);
+    assert_null(json_object_get(find_by(json_object_get(pod, "containers"), "id", sid), "runq"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(off, "collector"),
+                                                          "runq_unavailable_reason")),
+                        "disabled by --no-runq");
+    json_decref(doc);
+    json_decref(off);
 }
 
 /* A process that joins cgroup dir, enters network namespace netns (NULL: stays in the
@@ -757,6 +838,12 @@ static void test_falls_back_to_walk_without_bpf_caps(void **state)
     char *count = run_capture(cmd, &status);
     assert_int_equal(atoi(count), 1); /* reported once */
     free(count);
+    /* Run-queue latency is off too, said once; the containers are reported without it. */
+    snprintf(cmd, sizeof(cmd), "grep -c 'run-queue latency off' %s", errlog);
+    count = run_capture(cmd, &status);
+    assert_int_equal(atoi(count), 1);
+    free(count);
+    assert_non_null(json_object_get(col, "runq_unavailable_reason"));
     json_decref(doc);
     free(out);
     assert_int_equal(rmdir(dir), 0);
@@ -1065,6 +1152,7 @@ int main(void)
         cmocka_unit_test(test_finds_cgroup2_mount_and_node),
         cmocka_unit_test(test_cpu_matches_burner),
         cmocka_unit_test(test_cpu_pressure_starved_and_idle),
+        cmocka_unit_test(test_runq_latency_starved_and_sleeper),
         cmocka_unit_test(test_pod_network_from_its_namespace),
         cmocka_unit_test(test_bpf_events_discover_without_walk),
         cmocka_unit_test(test_bpf_events_in_a_cgroup_namespace),
@@ -1074,5 +1162,7 @@ int main(void)
         cmocka_unit_test(test_exited_job_cpu_counted_exactly),
         cmocka_unit_test(test_sigusr1_prints_state),
     };
+    /* KMETRICS_TEST_FILTER=test_runq* runs the tests of one thing (cmocka's pattern). */
+    if (getenv("KMETRICS_TEST_FILTER")) cmocka_set_test_filter(getenv("KMETRICS_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -164,9 +164,12 @@ long ah_ship(struct agg_harness *h, const struct wire_shipment *s)
     long status = -1;
 
     outbuf_init(&b);
+    /* The content type names the body's version, as the collector sends it. */
     if (wire_encode(s, &b) == 0 &&
-        ah_post_ship_raw(h, b.data, b.len, "application/vnd.kmetrics.shipment.v1", AH_SHIP_TOKEN,
-                         &r) == 0)
+        ah_post_ship_raw(h, b.data, b.len,
+                         s->version == WIRE_VERSION_1 ? "application/vnd.kmetrics.shipment.v1"
+                                                      : "application/vnd.kmetrics.shipment.v2",
+                         AH_SHIP_TOKEN, &r) == 0)
         status = r.status;
     outbuf_done(&b);
     outbuf_done(&r.body);

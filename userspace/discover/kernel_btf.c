@@ -18,9 +18,13 @@
 #define CHUNK (16 * 1024) /* all that is held of the file at a time */
 #define NAME_MAX_LEN 31   /* longer strings are none of the names looked for */
 #define MAX_NAME_DUPS 4   /* offsets kept per name (deduplicated BTF has one) */
-#define MAX_TYPES 128     /* types looked at to check kinds: about 45 are */
-#define MAX_PASSES 8      /* over the type section, following references backwards */
-#define MAX_HOPS 16       /* typedefs and modifiers followed from one type */
+#define MAX_TYPES 192     /* types looked at to check kinds: about 50 are for either program */
+#define MAX_NAMES 32      /* distinct names one query looks for: 28 for the cgroup events */
+#define MAX_FIELDS 24
+#define WHY_LEN 128 /* an optional member's reason for being absent */
+#define MAX_TPS 4
+#define MAX_PASSES 8 /* over the type section, following references backwards */
+#define MAX_HOPS 16  /* typedefs and modifiers followed from one type */
 
 enum kind {
     KIND_VOID = 0,
@@ -45,143 +49,30 @@ enum kind {
     KIND_ENUM64 = 19,
 };
 
-enum name {
-    N_CGROUP,
-    N_CGROUP_ROOT,
-    N_KERNFS_NODE,
-    N_KN,
-    N_ROOT,
-    N_LEVEL,
-    N_HIERARCHY_ID,
-    N_ID,
-    N_TP_MKDIR,
-    N_TP_RMDIR,
-    /* The last CPU usage of a removed cgroup (optional: see cgroup_event_offsets.usage). */
-    N_BSTAT,
-    N_LAST_BSTAT,
-    N_CPUTIME,
-    N_SUM_EXEC_RUNTIME,
-    N_CGROUP_BASE_STAT,
-    N_TASK_CPUTIME,
-    N_RSTAT_BASE_CPU,   /* struct cgroup's per-CPU base stats, 6.15 on */
-    N_RSTAT_CPU,        /* the same before */
-    N_S_RSTAT_BASE_CPU, /* their structs */
-    N_S_RSTAT_CPU,
-    N_TASK_STRUCT,
-    N_SCHED_ENTITY,
-    N_CFS_RQ,
-    N_SE,
-    N_RQ,
-    N_PERCPU_SECTION,
-    N_RUNQUEUES,
-    N_THIS_CPU_OFF,
-    N_COUNT
-};
-
-static const char *const names[N_COUNT] = {
-    [N_CGROUP] = "cgroup",
-    [N_CGROUP_ROOT] = "cgroup_root",
-    [N_KERNFS_NODE] = "kernfs_node",
-    [N_KN] = "kn",
-    [N_ROOT] = "root",
-    [N_LEVEL] = "level",
-    [N_HIERARCHY_ID] = "hierarchy_id",
-    [N_ID] = "id",
-    /* The typedefs the kernel declares for each tracepoint's BPF prototype. */
-    [N_TP_MKDIR] = "btf_trace_cgroup_mkdir",
-    [N_TP_RMDIR] = "btf_trace_cgroup_rmdir",
-    [N_BSTAT] = "bstat",
-    [N_LAST_BSTAT] = "last_bstat",
-    [N_CPUTIME] = "cputime",
-    [N_SUM_EXEC_RUNTIME] = "sum_exec_runtime",
-    [N_CGROUP_BASE_STAT] = "cgroup_base_stat",
-    [N_TASK_CPUTIME] = "task_cputime",
-    [N_RSTAT_BASE_CPU] = "rstat_base_cpu",
-    [N_RSTAT_CPU] = "rstat_cpu",
-    [N_S_RSTAT_BASE_CPU] = "cgroup_rstat_base_cpu",
-    [N_S_RSTAT_CPU] = "cgroup_rstat_cpu",
-    [N_TASK_STRUCT] = "task_struct",
-    [N_SCHED_ENTITY] = "sched_entity",
-    [N_CFS_RQ] = "cfs_rq",
-    [N_SE] = "se",
-    [N_RQ] = "rq",
-    [N_PERCPU_SECTION] = ".data..percpu",
-    [N_RUNQUEUES] = "runqueues",
-    [N_THIS_CPU_OFF] = "this_cpu_off",
-};
-
-enum field_kind { FK_PTR, FK_INT, FK_STRUCT };
-
-/* One member the program reads, and what it must be. */
+/* One member the program reads, and what it must be; names are indices in scan.names. */
 struct field {
-    enum name strct, member;
-    enum field_kind kind;
-    uint32_t int_size;   /* FK_INT: bytes */
-    enum name type_name; /* FK_STRUCT: the struct's name */
-    bool optional;       /* part of the usage read: its absence turns that off, nothing more */
+    unsigned strct, member;
+    uint32_t int_size;  /* bytes; 0: a pointer (unless of_struct) */
+    unsigned of_struct; /* a struct in place: its name's index; else NO_NAME */
+    bool optional;
+    bool in_section;       /* strct is a DATASEC, member one of its VARs */
+    bool found, absent;    /* absent: optional, and not there as read */
+    uint32_t offset, type; /* byte offset; the member's type id (a variable's: its type's) */
+    /* in_section: the VARs named as the member, seen before the section (id, type) */
+    uint32_t var_id[MAX_NAME_DUPS], var_type[MAX_NAME_DUPS];
+    unsigned nvars;
+};
+
+/* One tracepoint whose arguments the program reads. */
+struct tracepoint {
+    const struct kernel_btf_tracepoint *spec;
+    unsigned typedef_name;                    /* btf_trace_<name>, the BPF prototype's typedef */
+    unsigned arg_struct[KERNEL_BTF_MAX_ARGS]; /* name index of a pointed-to struct, or NO_NAME */
     bool found;
-    uint32_t offset, type; /* byte offset; the member's type id */
+    uint32_t type;
 };
 
-/* What the program reads: each member in its struct, what it must be. */
-#define F_PTR(strct_, member_, opt_)                                                               \
-    {                                                                                              \
-        .strct = strct_, .member = member_, .kind = FK_PTR, .optional = opt_                       \
-    }
-#define F_INT(strct_, member_, size_, opt_)                                                        \
-    {                                                                                              \
-        .strct = strct_, .member = member_, .kind = FK_INT, .int_size = size_, .optional = opt_    \
-    }
-#define F_STRUCT(strct_, member_, type_)                                                           \
-    {                                                                                              \
-        .strct = strct_, .member = member_, .kind = FK_STRUCT, .type_name = type_,                 \
-        .optional = true                                                                           \
-    }
-enum field_id {
-    F_CGROUP_KN,
-    F_CGROUP_ROOT,
-    F_CGROUP_LEVEL,
-    F_ROOT_HIERARCHY_ID,
-    F_KN_ID,
-    F_CGROUP_BSTAT,
-    F_BSTAT_CPUTIME,
-    F_CPUTIME_SUM,
-    F_CGROUP_RSTAT_BASE_CPU,
-    F_RSTAT_BASE_BSTAT,
-    F_RSTAT_BASE_LAST_BSTAT,
-    F_CGROUP_RSTAT_CPU,
-    F_RSTAT_BSTAT,
-    F_RSTAT_LAST_BSTAT,
-    F_TASK_SE,
-    F_SE_CFS_RQ,
-    F_CFS_RQ_RQ,
-    NFIELDS
-};
-static const struct field wanted[NFIELDS] = {
-    [F_CGROUP_KN] = F_PTR(N_CGROUP, N_KN, false),
-    [F_CGROUP_ROOT] = F_PTR(N_CGROUP, N_ROOT, false),
-    [F_CGROUP_LEVEL] = F_INT(N_CGROUP, N_LEVEL, 4, false),
-    [F_ROOT_HIERARCHY_ID] = F_INT(N_CGROUP_ROOT, N_HIERARCHY_ID, 4, false),
-    [F_KN_ID] = F_INT(N_KERNFS_NODE, N_ID, 8, false),
-    [F_CGROUP_BSTAT] = F_STRUCT(N_CGROUP, N_BSTAT, N_CGROUP_BASE_STAT),
-    [F_BSTAT_CPUTIME] = F_STRUCT(N_CGROUP_BASE_STAT, N_CPUTIME, N_TASK_CPUTIME),
-    [F_CPUTIME_SUM] = F_INT(N_TASK_CPUTIME, N_SUM_EXEC_RUNTIME, 8, true),
-    /* The per-CPU part: struct cgroup_rstat_base_cpu since 6.15, struct cgroup_rstat_cpu
-     * before; tried in that order. */
-    [F_CGROUP_RSTAT_BASE_CPU] = F_PTR(N_CGROUP, N_RSTAT_BASE_CPU, true),
-    [F_RSTAT_BASE_BSTAT] = F_STRUCT(N_S_RSTAT_BASE_CPU, N_BSTAT, N_CGROUP_BASE_STAT),
-    [F_RSTAT_BASE_LAST_BSTAT] = F_STRUCT(N_S_RSTAT_BASE_CPU, N_LAST_BSTAT, N_CGROUP_BASE_STAT),
-    [F_CGROUP_RSTAT_CPU] = F_PTR(N_CGROUP, N_RSTAT_CPU, true),
-    [F_RSTAT_BSTAT] = F_STRUCT(N_S_RSTAT_CPU, N_BSTAT, N_CGROUP_BASE_STAT),
-    [F_RSTAT_LAST_BSTAT] = F_STRUCT(N_S_RSTAT_CPU, N_LAST_BSTAT, N_CGROUP_BASE_STAT),
-    /* The running CPU's per-CPU offset: current->se.cfs_rq->rq is that CPU's runqueues. */
-    [F_TASK_SE] = F_STRUCT(N_TASK_STRUCT, N_SE, N_SCHED_ENTITY),
-    [F_SE_CFS_RQ] = F_PTR(N_SCHED_ENTITY, N_CFS_RQ, true),
-    [F_CFS_RQ_RQ] = F_PTR(N_CFS_RQ, N_RQ, true),
-};
-
-/* Per-CPU variables whose place in .data..percpu the usage read needs. */
-enum { V_RUNQUEUES, V_THIS_CPU_OFF, NVARS };
+#define NO_NAME UINT32_MAX
 
 /* A type looked at while checking kinds. */
 struct type_info {
@@ -190,9 +81,9 @@ struct type_info {
     uint8_t kind;
     uint16_t vlen;
     uint32_t name_off;
-    uint32_t ref;       /* INT, STRUCT: size in bytes; PTR, TYPEDEF, modifiers: the type */
-    uint32_t int_data;  /* INT: encoding << 24 | bit offset << 16 | bits */
-    uint32_t params[3]; /* FUNC_PROTO: its first three parameters' types */
+    uint32_t ref;      /* INT, STRUCT: size in bytes; PTR, TYPEDEF, modifiers: the type */
+    uint32_t int_data; /* INT: encoding << 24 | bit offset << 16 | bits */
+    uint32_t params[KERNEL_BTF_MAX_ARGS + 1]; /* FUNC_PROTO: its first parameters' types */
 };
 
 struct reader {
@@ -207,16 +98,16 @@ struct reader {
 struct scan {
     struct reader rd;
     uint64_t types_start, types_end, strs_start, strs_end;
-    uint32_t name_offs[N_COUNT][MAX_NAME_DUPS];
-    unsigned nnames[N_COUNT];
-    struct field fields[NFIELDS];
-    int field_rc[NFIELDS]; /* check_field's last answer */
-    char field_why[NFIELDS][96];
-    uint32_t var_id[NVARS]; /* the VARs' type ids (0: not seen) */
-    bool var_placed[NVARS];
-    uint32_t var_off[NVARS], var_size[NVARS]; /* in .data..percpu */
-    bool tp_found[2];
-    uint32_t tp_type[2];
+    const char *names[MAX_NAMES];
+    char typedef_names[MAX_TPS][NAME_MAX_LEN + 1];
+    unsigned nnames;
+    uint32_t name_offs[MAX_NAMES][MAX_NAME_DUPS];
+    unsigned ndups[MAX_NAMES];
+    struct field fields[MAX_FIELDS];
+    char why[MAX_FIELDS][WHY_LEN]; /* an absent optional member's reason */
+    size_t nfields;
+    struct tracepoint tps[MAX_TPS];
+    size_t ntps;
     struct type_info types[MAX_TYPES];
     size_t ntypes, nunknown;
     char *err;
@@ -309,18 +200,20 @@ static int rd_skip(struct reader *r, uint64_t n)
 
 /* ---- names -------------------------------------------------------------------------------- */
 
-static bool is_name(const struct scan *s, enum name which, uint32_t off)
+static bool is_name(const struct scan *s, unsigned which, uint32_t off)
 {
-    for (unsigned i = 0; i < s->nnames[which]; i++)
+    if (which == NO_NAME) return false;
+    for (unsigned i = 0; i < s->ndups[which]; i++)
         if (s->name_offs[which][i] == off) return true;
     return false;
 }
 
 static void note_string(struct scan *s, const char *str, size_t n, uint32_t off)
 {
-    for (int i = 0; i < N_COUNT; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], str, n) == 0 && s->nnames[i] < MAX_NAME_DUPS)
-            s->name_offs[i][s->nnames[i]++] = off;
+    for (unsigned i = 0; i < s->nnames; i++)
+        if (strlen(s->names[i]) == n && memcmp(s->names[i], str, n) == 0 &&
+            s->ndups[i] < MAX_NAME_DUPS)
+            s->name_offs[i][s->ndups[i]++] = off;
 }
 
 /* Records where each name is in the string section. Only whole strings count: a name that is
@@ -392,7 +285,7 @@ static int struct_members(struct scan *s, uint32_t name_off, unsigned vlen, bool
 {
     bool any = false;
 
-    for (size_t f = 0; f < NFIELDS; f++)
+    for (size_t f = 0; f < s->nfields; f++)
         any |= is_name(s, s->fields[f].strct, name_off);
     if (!any) return rd_skip(&s->rd, 12ull * vlen);
     for (unsigned i = 0; i < vlen; i++) {
@@ -400,18 +293,20 @@ static int struct_members(struct scan *s, uint32_t name_off, unsigned vlen, bool
         int rc = rd_get(&s->rd, m, sizeof(m));
 
         if (rc) return rc;
-        for (size_t k = 0; k < NFIELDS; k++) {
+        for (size_t k = 0; k < s->nfields; k++) {
             struct field *f = &s->fields[k];
             /* With kind_flag, the offset's high byte is a bitfield's size. */
             uint32_t bits = kflag ? m[2] & 0xffffff : m[2], bitfield = kflag ? m[2] >> 24 : 0;
 
-            if (!is_name(s, f->strct, name_off) || !is_name(s, f->member, m[0])) continue;
+            if (f->in_section || !is_name(s, f->strct, name_off) || !is_name(s, f->member, m[0]))
+                continue;
+            if ((bitfield || bits % 8) && f->optional) continue; /* not there as read */
             if (bitfield || bits % 8)
-                return fail(s, -EINVAL, "struct %s: %s is a bitfield", names[f->strct],
-                            names[f->member]);
+                return fail(s, -EINVAL, "struct %s: %s is a bitfield", s->names[f->strct],
+                            s->names[f->member]);
             if (f->found && (f->offset != bits / 8 || f->type != m[1]))
-                return fail(s, -EINVAL, "two struct %s with different members %s", names[f->strct],
-                            names[f->member]);
+                return fail(s, -EINVAL, "two struct %s with different members %s",
+                            s->names[f->strct], s->names[f->member]);
             f->found = true;
             f->offset = bits / 8;
             f->type = m[1];
@@ -421,21 +316,52 @@ static int struct_members(struct scan *s, uint32_t name_off, unsigned vlen, bool
     return 0;
 }
 
-/* The per-CPU section's variables: where the wanted ones are in it (VARs come before their
- * section in the kernel's BTF). */
-static int percpu_section(struct scan *s, unsigned vlen)
+/* A place for one of this field's variables; no error when it is found twice at one place. */
+static int place_var(struct scan *s, struct field *f, uint32_t type, uint32_t offset)
 {
+    if (f->found && (f->offset != offset || f->type != type))
+        return fail(s, -EINVAL, "two variables %s in %s", s->names[f->member], s->names[f->strct]);
+    f->found = true;
+    f->offset = offset;
+    f->type = type;
+    want_type(s, type);
+    return 0;
+}
+
+/* The VARs named as a section field's member (they come before their section). */
+static int note_var(struct scan *s, uint32_t id, uint32_t name_off, uint32_t type)
+{
+    for (size_t k = 0; k < s->nfields; k++) {
+        struct field *f = &s->fields[k];
+
+        if (!f->in_section || !is_name(s, f->member, name_off) || f->nvars == MAX_NAME_DUPS)
+            continue;
+        f->var_id[f->nvars] = id;
+        f->var_type[f->nvars++] = type;
+    }
+    return rd_skip(&s->rd, 4); /* linkage */
+}
+
+/* The wanted variables' places in a section named as one the fields are in. */
+static int section_vars(struct scan *s, uint32_t name_off, unsigned vlen)
+{
+    bool any = false;
+
+    for (size_t f = 0; f < s->nfields; f++)
+        any |= s->fields[f].in_section && is_name(s, s->fields[f].strct, name_off);
+    if (!any) return rd_skip(&s->rd, 12ull * vlen);
     for (unsigned i = 0; i < vlen; i++) {
-        uint32_t e[3]; /* type, offset, size */
+        uint32_t e[3]; /* type (the VAR), offset, size */
         int rc = rd_get(&s->rd, e, sizeof(e));
 
         if (rc) return rc;
-        for (int v = 0; v < NVARS; v++)
-            if (s->var_id[v] && e[0] == s->var_id[v]) {
-                s->var_placed[v] = true;
-                s->var_off[v] = e[1];
-                s->var_size[v] = e[2];
-            }
+        for (size_t k = 0; k < s->nfields; k++) {
+            struct field *f = &s->fields[k];
+
+            if (!f->in_section || !is_name(s, f->strct, name_off)) continue;
+            for (unsigned v = 0; v < f->nvars; v++)
+                if (f->var_id[v] == e[0] && (rc = place_var(s, f, f->var_type[v], e[1]))) return rc;
+        }
     }
     return 0;
 }
@@ -493,8 +419,7 @@ static int types_pass(struct scan *s, bool first)
             rc = first ? struct_members(s, t[0], vlen, kflag) : rd_skip(&s->rd, 12ull * vlen);
             break;
         case KIND_DATASEC:
-            rc = is_name(s, N_PERCPU_SECTION, t[0]) ? percpu_section(s, vlen)
-                                                    : rd_skip(&s->rd, 12ull * vlen);
+            rc = first ? section_vars(s, t[0], vlen) : rd_skip(&s->rd, 12ull * vlen);
             break;
         case KIND_UNION:
         case KIND_ENUM64:
@@ -507,14 +432,11 @@ static int types_pass(struct scan *s, bool first)
             for (unsigned i = 0; i < vlen && rc == 0; i++) {
                 uint32_t p[2]; /* name_off, type */
                 rc = rd_get(&s->rd, p, sizeof(p));
-                if (rc == 0 && ti && i < 3) ti->params[i] = p[1];
+                if (rc == 0 && ti && i <= KERNEL_BTF_MAX_ARGS) ti->params[i] = p[1];
             }
             break;
         case KIND_VAR:
-            for (int v = 0; v < NVARS; v++)
-                if (is_name(s, v == V_RUNQUEUES ? N_RUNQUEUES : N_THIS_CPU_OFF, t[0]))
-                    s->var_id[v] = id;
-            rc = rd_skip(&s->rd, 4);
+            rc = first ? note_var(s, id, t[0], t[2]) : rd_skip(&s->rd, 4);
             break;
         case KIND_DECL_TAG:
             rc = rd_skip(&s->rd, 4);
@@ -524,17 +446,16 @@ static int types_pass(struct scan *s, bool first)
         }
         if (rc) return type_failed(s, rc, id);
         if (first && kind == KIND_TYPEDEF)
-            for (int k = 0; k < 2; k++)
-                if (is_name(s, k ? N_TP_RMDIR : N_TP_MKDIR, t[0])) {
-                    s->tp_found[k] = true;
-                    s->tp_type[k] = t[2];
+            for (size_t k = 0; k < s->ntps; k++)
+                if (is_name(s, s->tps[k].typedef_name, t[0])) {
+                    s->tps[k].found = true;
+                    s->tps[k].type = t[2];
                     want_type(s, t[2]);
                 }
         if (ti && (is_modifier(kind) || kind == KIND_PTR)) want_type(s, ti->ref);
-        if (ti && kind == KIND_FUNC_PROTO && vlen == 3) {
-            want_type(s, ti->params[1]);
-            want_type(s, ti->params[2]);
-        }
+        if (ti && kind == KIND_FUNC_PROTO)
+            for (unsigned i = 1; i < vlen && i <= KERNEL_BTF_MAX_ARGS; i++)
+                want_type(s, ti->params[i]);
         if (id == UINT32_MAX) return fail(s, -EINVAL, "too many types");
         id++;
     }
@@ -567,61 +488,78 @@ static const struct type_info *resolve(struct scan *s, uint32_t id, bool *pendin
     return NULL;
 }
 
+/* A pointer when size is 0, else an integer of size bytes, not a bitfield-like one (as CO-RE
+ * requires). */
+static bool is_int_of(const struct type_info *t, uint32_t size)
+{
+    if (!t) return false;
+    if (size == 0) return t->kind == KIND_PTR;
+    return t->kind == KIND_INT && t->ref == size && ((t->int_data >> 16) & 0xff) == 0 &&
+           (t->int_data & 0xff) == size * 8;
+}
+
+/* What a field must be, in words. */
+static void describe_kind(const struct scan *s, const struct field *f, char *buf, size_t len)
+{
+    if (f->of_struct != NO_NAME)
+        snprintf(buf, len, "a struct %s", s->names[f->of_struct]);
+    else if (f->int_size)
+        snprintf(buf, len, "a %u-byte integer", f->int_size);
+    else
+        snprintf(buf, len, "a pointer");
+}
+
 /* 0, PENDING, or -errno with the reason in why. */
 static int check_field(struct scan *s, const struct field *f, char *why, size_t whylen)
 {
     bool pending = false;
     const struct type_info *t;
+    char kind[64];
 
+    describe_kind(s, f, kind, sizeof(kind));
     if (!f->found) {
-        snprintf(why, whylen, "no struct %s with a member %s", names[f->strct], names[f->member]);
+        if (f->in_section)
+            snprintf(why, whylen, "no variable %s in %s", s->names[f->member], s->names[f->strct]);
+        else
+            snprintf(why, whylen, "no struct %s with a member %s", s->names[f->strct],
+                     s->names[f->member]);
         return -ENOENT;
     }
     t = resolve(s, f->type, &pending);
     if (pending) return PENDING;
-    switch (f->kind) {
-    case FK_PTR:
-        if (t && t->kind == KIND_PTR) return 0;
-        snprintf(why, whylen, "struct %s: %s is not a pointer", names[f->strct], names[f->member]);
-        return -EINVAL;
-    case FK_INT:
-        /* An integer of the size read, not a bitfield-like one (as CO-RE requires). */
-        if (t && t->kind == KIND_INT && t->ref == f->int_size &&
-            ((t->int_data >> 16) & 0xff) == 0 && (t->int_data & 0xff) == f->int_size * 8)
-            return 0;
-        snprintf(why, whylen, "struct %s: %s is not a %u-byte integer", names[f->strct],
-                 names[f->member], f->int_size);
-        return -EINVAL;
-    case FK_STRUCT:
-        if (t && t->kind == KIND_STRUCT && is_name(s, f->type_name, t->name_off)) return 0;
-        snprintf(why, whylen, "struct %s: %s is not a struct %s", names[f->strct], names[f->member],
-                 names[f->type_name]);
-        return -EINVAL;
-    }
+    if (f->of_struct != NO_NAME
+            ? t && t->kind == KIND_STRUCT && is_name(s, f->of_struct, t->name_off)
+            : is_int_of(t, f->int_size))
+        return 0;
+    snprintf(why, whylen, "%s %s: %s is not %s", f->in_section ? "section" : "struct",
+             s->names[f->strct], s->names[f->member], kind);
     return -EINVAL;
 }
 
-/* What tp_btf would check: the tracepoint passes (struct cgroup *, const char *) after the
- * first, hidden argument. */
-static int check_tracepoint(struct scan *s, int k)
+/* What tp_btf would check: after the first, hidden argument, the tracepoint passes the
+ * arguments the program reads, of the kinds it reads them as. */
+static int check_tracepoint(struct scan *s, const struct tracepoint *tp)
 {
-    const char *tp = k ? "cgroup_rmdir" : "cgroup_mkdir";
-    const struct type_info *ptr, *proto, *cgrp = NULL, *arg1 = NULL, *path = NULL;
-    bool pending = false;
+    const struct kernel_btf_tracepoint *spec = tp->spec;
+    const struct type_info *ptr, *proto;
+    bool pending = false, ok;
 
-    if (!s->tp_found[k]) return fail(s, -ENOENT, "no tracepoint %s", tp);
-    ptr = resolve(s, s->tp_type[k], &pending);
+    if (!tp->found) return fail(s, -ENOENT, "no tracepoint %s", spec->name);
+    ptr = resolve(s, tp->type, &pending);
     proto = ptr && ptr->kind == KIND_PTR ? resolve(s, ptr->ref, &pending) : NULL;
-    if (proto && proto->kind == KIND_FUNC_PROTO && proto->vlen == 3) {
-        arg1 = resolve(s, proto->params[1], &pending);
-        path = resolve(s, proto->params[2], &pending);
-        if (arg1 && arg1->kind == KIND_PTR) cgrp = resolve(s, arg1->ref, &pending);
+    ok = proto && proto->kind == KIND_FUNC_PROTO && proto->vlen == spec->nargs + 1;
+    for (unsigned i = 0; ok && i < spec->nargs; i++) {
+        const struct type_info *arg = resolve(s, proto->params[i + 1], &pending), *to;
+
+        ok = is_int_of(arg, spec->args[i].int_size);
+        if (!ok || tp->arg_struct[i] == NO_NAME) continue;
+        to = resolve(s, arg->ref, &pending);
+        ok = to && to->kind == KIND_STRUCT && is_name(s, tp->arg_struct[i], to->name_off);
     }
     if (pending) return PENDING;
-    if (cgrp && cgrp->kind == KIND_STRUCT && is_name(s, N_CGROUP, cgrp->name_off) && path &&
-        path->kind == KIND_PTR)
-        return 0;
-    return fail(s, -EINVAL, "tracepoint %s does not pass (struct cgroup *, const char *)", tp);
+    if (ok) return 0;
+    return fail(s, -EINVAL, "tracepoint %s does not pass the arguments the program reads",
+                spec->name);
 }
 
 /* 0, PENDING (another pass over the types is needed) or -errno. */
@@ -629,72 +567,19 @@ static int check_all(struct scan *s)
 {
     int pending = 0;
 
-    for (size_t f = 0; f < NFIELDS; f++) {
-        int rc = check_field(s, &s->fields[f], s->field_why[f], sizeof(s->field_why[f]));
+    for (size_t f = 0; f < s->nfields; f++) {
+        int rc = check_field(s, &s->fields[f], s->why[f], sizeof(s->why[f]));
 
-        s->field_rc[f] = rc;
-        if (rc < 0 && !s->fields[f].optional) return fail(s, rc, "%s", s->field_why[f]);
+        s->fields[f].absent = rc < 0;
+        if (rc < 0 && !s->fields[f].optional) return fail(s, rc, "%s", s->why[f]);
         if (rc > 0) pending |= rc;
     }
-    for (int k = 0; k < 2; k++) {
-        int rc = check_tracepoint(s, k);
+    for (size_t k = 0; k < s->ntps; k++) {
+        int rc = check_tracepoint(s, &s->tps[k]);
         if (rc < 0) return rc;
         pending |= rc;
     }
     return pending;
-}
-
-/* The usage read's offsets, or why it cannot be done on this kernel. */
-static void usage_offsets(struct scan *s, struct cgroup_event_offsets *out)
-{
-    static const int common[] = {F_CGROUP_BSTAT, F_BSTAT_CPUTIME, F_CPUTIME_SUM,
-                                 F_TASK_SE,      F_SE_CFS_RQ,     F_CFS_RQ_RQ};
-    /* Each layout of the per-CPU base stats: the pointer in struct cgroup, then the struct's
-     * bstat and last_bstat; the newest first. */
-    static const int layouts[2][3] = {
-        {F_CGROUP_RSTAT_BASE_CPU, F_RSTAT_BASE_BSTAT, F_RSTAT_BASE_LAST_BSTAT},
-        {F_CGROUP_RSTAT_CPU, F_RSTAT_BSTAT, F_RSTAT_LAST_BSTAT},
-    };
-    const struct field *f = s->fields;
-    int layout = -1, bad = -1;
-
-    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]) && bad < 0; i++)
-        if (s->field_rc[common[i]]) bad = common[i];
-    for (int l = 0; l < 2 && bad < 0 && layout < 0; l++) {
-        int lbad = -1;
-        for (int i = 0; i < 3 && lbad < 0; i++)
-            if (s->field_rc[layouts[l][i]]) lbad = layouts[l][i];
-        if (lbad < 0)
-            layout = l;
-        else if (l == 1 || s->fields[layouts[l][0]].found)
-            bad = lbad; /* the older layout's reason, unless the newer one was half there */
-    }
-    if (bad >= 0) {
-        snprintf(out->usage_why, sizeof(out->usage_why), "%s", s->field_why[bad]);
-        return;
-    }
-    for (int v = 0; v < NVARS; v++)
-        if (!s->var_placed[v] || (v == V_THIS_CPU_OFF && s->var_size[v] != 8)) {
-            /* this_cpu_off is x86's: elsewhere per-CPU offsets are found otherwise. */
-            snprintf(out->usage_why, sizeof(out->usage_why),
-                     "no per-CPU variable %s of the expected size in .data..percpu",
-                     v == V_RUNQUEUES ? "runqueues" : "this_cpu_off");
-            return;
-        }
-    out->usage = true;
-    out->cgroup_bstat_sum =
-        f[F_CGROUP_BSTAT].offset + f[F_BSTAT_CPUTIME].offset + f[F_CPUTIME_SUM].offset;
-    out->cgroup_rstat = f[layouts[layout][0]].offset;
-    out->rstat_bstat_sum =
-        f[layouts[layout][1]].offset + f[F_BSTAT_CPUTIME].offset + f[F_CPUTIME_SUM].offset;
-    out->rstat_last_bstat_sum =
-        f[layouts[layout][2]].offset + f[F_BSTAT_CPUTIME].offset + f[F_CPUTIME_SUM].offset;
-    out->task_cfs_rq = f[F_TASK_SE].offset + f[F_SE_CFS_RQ].offset;
-    out->cfs_rq_rq = f[F_CFS_RQ_RQ].offset;
-    out->pcpu_runqueues = s->var_off[V_RUNQUEUES];
-    out->pcpu_this_cpu_off = s->var_off[V_THIS_CPU_OFF];
-    snprintf(out->usage_layout, sizeof(out->usage_layout), "%s",
-             layout == 0 ? "cgroup_rstat_base_cpu" : "cgroup_rstat_cpu");
 }
 
 /* ---- entry points ------------------------------------------------------------------------- */
@@ -723,8 +608,60 @@ static int read_header(struct scan *s)
     return 0;
 }
 
-int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_offsets *out,
-                              char *err, size_t errlen)
+/* The index of name in s->names, added when new; NO_NAME when the table is full. */
+static unsigned name_index(struct scan *s, const char *name)
+{
+    for (unsigned i = 0; i < s->nnames; i++)
+        if (strcmp(s->names[i], name) == 0) return i;
+    if (s->nnames == MAX_NAMES || strlen(name) > NAME_MAX_LEN) return NO_NAME;
+    s->names[s->nnames] = name;
+    return s->nnames++;
+}
+
+/* The query as name indices; -EINVAL when it is larger than a scan holds. */
+static int plan(struct scan *s, const struct kernel_btf_member *members, size_t nmembers,
+                const struct kernel_btf_tracepoint *tps, size_t ntps)
+{
+    if (nmembers > MAX_FIELDS || ntps > MAX_TPS)
+        return fail(s, -EINVAL, "query too large: %zu members, %zu tracepoints", nmembers, ntps);
+    for (size_t i = 0; i < nmembers; i++) {
+        struct field *f = &s->fields[s->nfields++];
+
+        f->strct = name_index(s, members[i].strct);
+        f->member = name_index(s, members[i].member);
+        f->int_size = members[i].int_size;
+        f->of_struct = members[i].of_struct ? name_index(s, members[i].of_struct) : NO_NAME;
+        f->optional = members[i].optional;
+        f->in_section = members[i].strct[0] == '.';
+        if (f->strct == NO_NAME || f->member == NO_NAME ||
+            (members[i].of_struct && f->of_struct == NO_NAME))
+            return fail(s, -EINVAL, "query too large: names");
+    }
+    for (size_t k = 0; k < ntps; k++) {
+        struct tracepoint *tp = &s->tps[s->ntps++];
+
+        tp->spec = &tps[k];
+        if (tps[k].nargs > KERNEL_BTF_MAX_ARGS)
+            return fail(s, -EINVAL, "tracepoint %s: too many arguments", tps[k].name);
+        if ((size_t)snprintf(s->typedef_names[k], sizeof(s->typedef_names[k]), "btf_trace_%s",
+                             tps[k].name) >= sizeof(s->typedef_names[k]))
+            return fail(s, -EINVAL, "tracepoint %s: name too long", tps[k].name);
+        tp->typedef_name = name_index(s, s->typedef_names[k]);
+        if (tp->typedef_name == NO_NAME) return fail(s, -EINVAL, "query too large: names");
+        for (unsigned i = 0; i < tps[k].nargs; i++) {
+            tp->arg_struct[i] = NO_NAME;
+            if (!tps[k].args[i].strct) continue;
+            tp->arg_struct[i] = name_index(s, tps[k].args[i].strct);
+            if (tp->arg_struct[i] == NO_NAME) return fail(s, -EINVAL, "query too large: names");
+        }
+    }
+    return 0;
+}
+
+/* One query; whys, when given, gets the reason each optional member is absent. */
+static int query(btf_read_fn read, void *ctx, const struct kernel_btf_member *members,
+                 size_t nmembers, const struct kernel_btf_tracepoint *tps, size_t ntps,
+                 uint32_t *offsets, char (*whys)[WHY_LEN], char *err, size_t errlen)
 {
     struct scan *s = calloc(1, sizeof(*s));
     int rc;
@@ -737,8 +674,8 @@ int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_o
     s->rd.ctx = ctx;
     s->err = err;
     s->errlen = errlen;
-    memcpy(s->fields, wanted, sizeof(wanted));
-    rc = read_header(s);
+    rc = plan(s, members, nmembers, tps, ntps);
+    if (rc == 0) rc = read_header(s);
     if (rc == 0) rc = strings_pass(s);
     if (rc == 0) rc = types_pass(s, true);
     for (int pass = 0; rc == 0; pass++) {
@@ -746,17 +683,20 @@ int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_o
         if (rc != PENDING) break;
         rc = pass == MAX_PASSES ? fail(s, -EINVAL, "types refer too far") : types_pass(s, false);
     }
-    if (rc == 0) {
-        memset(out, 0, sizeof(*out));
-        out->cgroup_kn = s->fields[F_CGROUP_KN].offset;
-        out->cgroup_root = s->fields[F_CGROUP_ROOT].offset;
-        out->cgroup_level = s->fields[F_CGROUP_LEVEL].offset;
-        out->root_hierarchy_id = s->fields[F_ROOT_HIERARCHY_ID].offset;
-        out->kn_id = s->fields[F_KN_ID].offset;
-        usage_offsets(s, out);
-    }
+    if (rc == 0)
+        for (size_t f = 0; f < s->nfields; f++) {
+            offsets[f] = s->fields[f].absent ? KERNEL_BTF_ABSENT : s->fields[f].offset;
+            if (whys) memcpy(whys[f], s->why[f], WHY_LEN);
+        }
     free(s);
     return rc;
+}
+
+int kernel_btf_offsets(btf_read_fn read, void *ctx, const struct kernel_btf_member *members,
+                       size_t nmembers, const struct kernel_btf_tracepoint *tps, size_t ntps,
+                       uint32_t *offsets, char *err, size_t errlen)
+{
+    return query(read, ctx, members, nmembers, tps, ntps, offsets, NULL, err, errlen);
 }
 
 static ssize_t read_fd(void *ctx, uint64_t off, void *buf, size_t len)
@@ -776,8 +716,9 @@ static ssize_t read_fd(void *ctx, uint64_t off, void *buf, size_t len)
     return (ssize_t)got;
 }
 
-int kernel_btf_cgroup_offsets_file(const char *path, struct cgroup_event_offsets *out, char *err,
-                                   size_t errlen)
+static int query_file(const char *path, const struct kernel_btf_member *members, size_t nmembers,
+                      const struct kernel_btf_tracepoint *tps, size_t ntps, uint32_t *offsets,
+                      char (*whys)[WHY_LEN], char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
     char why[160];
@@ -787,8 +728,157 @@ int kernel_btf_cgroup_offsets_file(const char *path, struct cgroup_event_offsets
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return rc;
     }
-    rc = kernel_btf_cgroup_offsets(read_fd, &fd, out, why, sizeof(why));
+    rc = query(read_fd, &fd, members, nmembers, tps, ntps, offsets, whys, why, sizeof(why));
     if (rc) snprintf(err, errlen, "%s: %s", path, why);
     close(fd);
+    return rc;
+}
+
+int kernel_btf_offsets_file(const char *path, const struct kernel_btf_member *members,
+                            size_t nmembers, const struct kernel_btf_tracepoint *tps, size_t ntps,
+                            uint32_t *offsets, char *err, size_t errlen)
+{
+    return query_file(path, members, nmembers, tps, ntps, offsets, NULL, err, errlen);
+}
+
+/* ---- the cgroup lifecycle program ---------------------------------------------------------- */
+
+/* What cgroup_events.bpf.c reads: the events' members, then the rmdir usage read's (optional). */
+enum cgroup_member {
+    M_CGROUP_KN,
+    M_CGROUP_ROOT,
+    M_CGROUP_LEVEL,
+    M_ROOT_HIERARCHY_ID,
+    M_KN_ID,
+    M_CGROUP_BSTAT,
+    M_BSTAT_CPUTIME,
+    M_CPUTIME_SUM,
+    M_CGROUP_RSTAT_BASE_CPU,
+    M_RSTAT_BASE_BSTAT,
+    M_RSTAT_BASE_LAST_BSTAT,
+    M_CGROUP_RSTAT_CPU,
+    M_RSTAT_BSTAT,
+    M_RSTAT_LAST_BSTAT,
+    M_TASK_SE,
+    M_SE_CFS_RQ,
+    M_CFS_RQ_RQ,
+    M_RUNQUEUES,
+    M_THIS_CPU_OFF,
+    CGROUP_MEMBERS
+};
+#define OPT(strct_, member_, size_, of_)                                                           \
+    {                                                                                              \
+        .strct = strct_, .member = member_, .int_size = size_, .of_struct = of_, .optional = true  \
+    }
+static const struct kernel_btf_member cgroup_members[CGROUP_MEMBERS] = {
+    [M_CGROUP_KN] = KERNEL_BTF_MEMBER("cgroup", "kn", 0),
+    [M_CGROUP_ROOT] = KERNEL_BTF_MEMBER("cgroup", "root", 0),
+    [M_CGROUP_LEVEL] = KERNEL_BTF_MEMBER("cgroup", "level", 4),
+    [M_ROOT_HIERARCHY_ID] = KERNEL_BTF_MEMBER("cgroup_root", "hierarchy_id", 4),
+    [M_KN_ID] = KERNEL_BTF_MEMBER("kernfs_node", "id", 8),
+    /* The cgroup's flushed total: bstat.cputime.sum_exec_runtime. */
+    [M_CGROUP_BSTAT] = OPT("cgroup", "bstat", 0, "cgroup_base_stat"),
+    [M_BSTAT_CPUTIME] = OPT("cgroup_base_stat", "cputime", 0, "task_cputime"),
+    [M_CPUTIME_SUM] = OPT("task_cputime", "sum_exec_runtime", 8, NULL),
+    /* The per-CPU part: struct cgroup_rstat_base_cpu since 6.15, struct cgroup_rstat_cpu
+     * before; tried in that order. */
+    [M_CGROUP_RSTAT_BASE_CPU] = OPT("cgroup", "rstat_base_cpu", 0, NULL),
+    [M_RSTAT_BASE_BSTAT] = OPT("cgroup_rstat_base_cpu", "bstat", 0, "cgroup_base_stat"),
+    [M_RSTAT_BASE_LAST_BSTAT] = OPT("cgroup_rstat_base_cpu", "last_bstat", 0, "cgroup_base_stat"),
+    [M_CGROUP_RSTAT_CPU] = OPT("cgroup", "rstat_cpu", 0, NULL),
+    [M_RSTAT_BSTAT] = OPT("cgroup_rstat_cpu", "bstat", 0, "cgroup_base_stat"),
+    [M_RSTAT_LAST_BSTAT] = OPT("cgroup_rstat_cpu", "last_bstat", 0, "cgroup_base_stat"),
+    /* The running CPU's per-CPU offset: current->se.cfs_rq->rq is that CPU's runqueues, whose
+     * place in the per-CPU section, with this_cpu_off's, gives it. */
+    [M_TASK_SE] = OPT("task_struct", "se", 0, "sched_entity"),
+    [M_SE_CFS_RQ] = OPT("sched_entity", "cfs_rq", 0, NULL),
+    [M_CFS_RQ_RQ] = OPT("cfs_rq", "rq", 0, NULL),
+    [M_RUNQUEUES] = OPT(".data..percpu", "runqueues", 0, "rq"),
+    /* x86's: elsewhere per-CPU offsets are found otherwise. */
+    [M_THIS_CPU_OFF] = OPT(".data..percpu", "this_cpu_off", 8, NULL),
+};
+static const struct kernel_btf_tracepoint cgroup_tps[] = {
+    {"cgroup_mkdir", 2, {{"cgroup", 0}, {NULL, 0}}},
+    {"cgroup_rmdir", 2, {{"cgroup", 0}, {NULL, 0}}},
+};
+
+/* The usage read's offsets, or why it cannot be done on this kernel. */
+static void usage_offsets(const uint32_t *off, char (*whys)[WHY_LEN],
+                          struct cgroup_event_offsets *out)
+{
+    static const int common[] = {M_CGROUP_BSTAT, M_BSTAT_CPUTIME, M_CPUTIME_SUM, M_TASK_SE,
+                                 M_SE_CFS_RQ,    M_CFS_RQ_RQ,     M_RUNQUEUES,   M_THIS_CPU_OFF};
+    /* Each layout of the per-CPU base stats: the pointer in struct cgroup, then the struct's
+     * bstat and last_bstat; the newest first. */
+    static const int layouts[2][3] = {
+        {M_CGROUP_RSTAT_BASE_CPU, M_RSTAT_BASE_BSTAT, M_RSTAT_BASE_LAST_BSTAT},
+        {M_CGROUP_RSTAT_CPU, M_RSTAT_BSTAT, M_RSTAT_LAST_BSTAT},
+    };
+    int layout = -1, bad = -1;
+    uint32_t sum;
+
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]) && bad < 0; i++)
+        if (off[common[i]] == KERNEL_BTF_ABSENT) bad = common[i];
+    for (int l = 0; l < 2 && bad < 0 && layout < 0; l++) {
+        int lbad = -1;
+
+        for (int i = 0; i < 3 && lbad < 0; i++)
+            if (off[layouts[l][i]] == KERNEL_BTF_ABSENT) lbad = layouts[l][i];
+        if (lbad < 0)
+            layout = l;
+        else if (l == 1 || lbad != layouts[l][0])
+            bad = lbad; /* the older layout's reason, unless the newer one was half there */
+    }
+    if (bad >= 0) {
+        snprintf(out->usage_why, sizeof(out->usage_why), "%s", whys[bad]);
+        return;
+    }
+    sum = off[M_BSTAT_CPUTIME] + off[M_CPUTIME_SUM];
+    out->usage = true;
+    out->cgroup_bstat_sum = off[M_CGROUP_BSTAT] + sum;
+    out->cgroup_rstat = off[layouts[layout][0]];
+    out->rstat_bstat_sum = off[layouts[layout][1]] + sum;
+    out->rstat_last_bstat_sum = off[layouts[layout][2]] + sum;
+    out->task_cfs_rq = off[M_TASK_SE] + off[M_SE_CFS_RQ];
+    out->cfs_rq_rq = off[M_CFS_RQ_RQ];
+    out->pcpu_runqueues = off[M_RUNQUEUES];
+    out->pcpu_this_cpu_off = off[M_THIS_CPU_OFF];
+    snprintf(out->usage_layout, sizeof(out->usage_layout), "%s",
+             layout == 0 ? "cgroup_rstat_base_cpu" : "cgroup_rstat_cpu");
+}
+
+static void cgroup_offsets(const uint32_t *off, char (*whys)[WHY_LEN],
+                           struct cgroup_event_offsets *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->cgroup_kn = off[M_CGROUP_KN];
+    out->cgroup_root = off[M_CGROUP_ROOT];
+    out->cgroup_level = off[M_CGROUP_LEVEL];
+    out->root_hierarchy_id = off[M_ROOT_HIERARCHY_ID];
+    out->kn_id = off[M_KN_ID];
+    usage_offsets(off, whys, out);
+}
+
+int kernel_btf_cgroup_offsets(btf_read_fn read, void *ctx, struct cgroup_event_offsets *out,
+                              char *err, size_t errlen)
+{
+    uint32_t off[CGROUP_MEMBERS];
+    char whys[CGROUP_MEMBERS][WHY_LEN];
+    int rc =
+        query(read, ctx, cgroup_members, CGROUP_MEMBERS, cgroup_tps, 2, off, whys, err, errlen);
+
+    if (rc == 0) cgroup_offsets(off, whys, out);
+    return rc;
+}
+
+int kernel_btf_cgroup_offsets_file(const char *path, struct cgroup_event_offsets *out, char *err,
+                                   size_t errlen)
+{
+    uint32_t off[CGROUP_MEMBERS];
+    char whys[CGROUP_MEMBERS][WHY_LEN];
+    int rc =
+        query_file(path, cgroup_members, CGROUP_MEMBERS, cgroup_tps, 2, off, whys, err, errlen);
+
+    if (rc == 0) cgroup_offsets(off, whys, out);
     return rc;
 }

@@ -220,9 +220,14 @@ static void add_pod_from(struct ship_snapshot *s, const struct pod *p,
         if (!reported(ct)) continue;
         n = recent_samples(ct->cpu, cp, cutoff, samples);
         mem = container_usage(&ct->last);
-        if (!ship_snapshot_add_container(s, sp, ct->id, ct->name, samples, n, &mem))
+        struct ship_container *sc =
+            ship_snapshot_add_container(s, sp, ct->id, ct->name, samples, n, &mem);
+        if (sc)
+            sc->signals = ct->signals;
+        else
             LOG_RATELIMITED(LOG_WARN, "not shipping container %s of pod %s", ct->id, p->uid);
     }
+    sp->network = p->net_window;
     if (sp->ncontainers == 0) s->npods--; /* nothing shippable in it after all */
 }
 
@@ -329,12 +334,15 @@ struct ship_snapshot *ship_snapshot_changes_only(const struct ship_snapshot *bas
         struct ship_pod *p = ship_snapshot_add_pod(s, cp->uid, cp->namespace_, cp->name);
         size_t jc = 0;
 
+        if (p) p->network = bp ? bp->network : cp->network;
         for (size_t k = 0; p && k < cp->ncontainers; k++) {
             const struct ship_container *cc = &cp->containers[k];
             const struct ship_container *from = find_container(bp, &jc, cc->id);
+            struct ship_container *sc;
             if (!settled(from)) from = cc;
-            ship_snapshot_add_container(s, p, cc->id, cc->name, from->samples, from->nsamples,
-                                        &from->memory);
+            sc = ship_snapshot_add_container(s, p, cc->id, cc->name, from->samples, from->nsamples,
+                                             &from->memory);
+            if (sc) sc->signals = from->signals;
         }
     }
     /* cur was sealed, and it was copied in its order. */
@@ -371,6 +379,17 @@ static bool same_usage(const struct wire_usage *a, const struct wire_usage *b)
            a->swap == b->swap;
 }
 
+/* A window is known by when it ended: the collector makes each one once. */
+static bool same_signals(const struct wire_signals *a, const struct wire_signals *b)
+{
+    return a->have == b->have && a->end_real_ns == b->end_real_ns;
+}
+
+static bool same_network(const struct wire_network *a, const struct wire_network *b)
+{
+    return a->source == b->source && a->end_real_ns == b->end_real_ns;
+}
+
 /* A container of the delta; one the aggregator already has exactly (no newer sample, the same
  * memory and name: an exited container in its window, or one a changes-only shipment leaves
  * as it was) is left out, which a delta means as "unchanged". */
@@ -384,8 +403,9 @@ static void put_container(struct builder *b, const struct ship_container *c,
     samples_since(c->samples, c->nsamples, base ? base->samples : NULL, base ? base->nsamples : 0,
                   &w->samples, &w->nsamples);
     w->memory = c->memory;
+    w->signals = c->signals;
     if (base && w->nsamples == 0 && same_usage(&c->memory, &base->memory) &&
-        strcmp(c->name, base->name) == 0)
+        same_signals(&c->signals, &base->signals) && strcmp(c->name, base->name) == 0)
         return;
     b->ncontainers++;
 }
@@ -406,6 +426,7 @@ static void put_pod(struct builder *b, const struct ship_pod *p, const struct sh
     w->namespace_ = p->namespace_;
     w->name = p->name;
     w->containers = &b->containers[b->ncontainers];
+    w->network = p->network;
     while (i < p->ncontainers || j < nbase) {
         int cmp = i == p->ncontainers ? 1
                   : j == nbase        ? -1
@@ -420,7 +441,7 @@ static void put_pod(struct builder *b, const struct ship_pod *p, const struct sh
     w->ncontainers = (size_t)(&b->containers[b->ncontainers] - w->containers);
     /* Nothing new in a pod the aggregator has under the same names: left out as well. */
     if (base && w->ncontainers == 0 && strcmp(p->namespace_, base->namespace_) == 0 &&
-        strcmp(p->name, base->name) == 0)
+        strcmp(p->name, base->name) == 0 && same_network(&p->network, &base->network))
         b->npods--;
 }
 
@@ -441,6 +462,7 @@ int ship_snapshot_encode(const struct ship_snapshot *base, const struct ship_sna
         .containers = calloc(containers_cap ? containers_cap : 1, sizeof(*b.containers)),
     };
     struct wire_shipment s = {
+        .version = m->version,
         .flags = base ? 0 : WIRE_FULL,
         .node_name = m->node_name,
         .instance = m->instance,

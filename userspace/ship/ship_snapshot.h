@@ -23,6 +23,7 @@ struct ship_container {
     const struct wire_sample *samples; /* ascending real_ns */
     size_t nsamples;
     struct wire_usage memory;
+    struct wire_signals signals; /* set by the caller after adding it (zero: none) */
 };
 
 struct ship_pod {
@@ -31,6 +32,7 @@ struct ship_pod {
     char name[WIRE_POD_NAME_MAX + 1];
     struct ship_container *containers; /* sorted by id once sealed */
     size_t ncontainers;
+    struct wire_network network; /* set by the caller (zero: not measured) */
 };
 
 struct ship_snapshot {
@@ -97,6 +99,7 @@ struct ship_meta {
     uint64_t base_seq; /* the acknowledged shipment base was; ignored for a full shipment */
     int64_t sent_ns;
     uint32_t ship_interval_ms;
+    uint8_t version; /* the wire version the aggregator takes (0: the newest) */
 };
 
 /* Appends the encoded shipment of cur to out: FULL when base is NULL, else a delta against

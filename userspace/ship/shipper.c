@@ -37,7 +37,10 @@
 #define BACKOFF_MIN_NS NS_PER_SEC
 #define BACKOFF_MAX_NS (30 * NS_PER_SEC)
 #define IDLE_WAIT_MS 5000
-#define CONTENT_TYPE "application/vnd.kmetrics.shipment.v1"
+/* One per wire version (docs/wire-format.md); an aggregator that refuses the newer one with
+ * 415 gets the older one from then on (until its connection is lost: it may be upgraded). */
+#define CONTENT_TYPE_V1 "application/vnd.kmetrics.shipment.v1"
+#define CONTENT_TYPE_V2 "application/vnd.kmetrics.shipment.v2"
 
 struct upstream {
     char *url;       /* as given, without a trailing '/' */
@@ -56,7 +59,9 @@ struct target {
     struct upstream *up;
     char addr[INET6_ADDRSTRLEN]; /* "" when the connection resolves the name itself */
     struct h2_conn *conn;
-    struct h2_request req; /* points into up, the shipper's headers and body */
+    struct h2_request req;       /* points into up, headers and body */
+    struct h2_header headers[3]; /* the shipper's, with this target's content type */
+    uint8_t wire_version;        /* the newest it takes, as far as we know */
     struct outbuf body;
     bool in_flight;
 
@@ -193,6 +198,7 @@ static struct target *target_new(struct shipper *sh, struct upstream *up, const 
     t->up = up;
     snprintf(t->addr, sizeof(t->addr), "%s", addr ? addr : "");
     t->need_full = true;
+    t->wire_version = WIRE_VERSION;
     /* An unreachable aggregator is retried at least every ship interval, so when it comes
      * back its data is whole again within one interval; ±20 % so collectors that lost it
      * together do not return in step. */
@@ -359,6 +365,7 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         .base_seq = t->acked_seq,
         .sent_ns = clock_real_ns(),
         .ship_interval_ms = (uint32_t)(sh->interval_ns / 1000000),
+        .version = t->wire_version,
     };
     int rc;
 
@@ -377,10 +384,12 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
         }
         return;
     }
+    memcpy(t->headers, sh->headers, sh->nheaders * sizeof(*t->headers));
+    t->headers[0].value = t->wire_version == WIRE_VERSION_1 ? CONTENT_TYPE_V1 : CONTENT_TYPE_V2;
     t->req = (struct h2_request){
         .authority = t->up->authority,
         .path = t->up->path,
-        .headers = sh->headers,
+        .headers = t->headers,
         .nheaders = sh->nheaders,
         .body = t->body.data,
         .body_len = t->body.len,
@@ -407,6 +416,7 @@ static void start_shipment(struct shipper *sh, struct target *t, int64_t now)
     sh->stats.sent++;
     sh->stats.sent_full += base == NULL;
     sh->stats.sent_changes += changes != NULL;
+    t->st.wire_version = t->wire_version;
     pthread_mutex_unlock(&sh->stats_lock);
 }
 
@@ -424,6 +434,7 @@ static void transport_failed(struct shipper *sh, struct target *t, const struct 
      * Before that (no connection, TLS refused, GOAWAY before our stream) the acked base is
      * still good. */
     if (r->request_written) t->need_full = true;
+    t->wire_version = WIRE_VERSION; /* a restarted aggregator may be a newer one */
     if (t->reach != REACH_DOWN) log_warn("aggregator %s unreachable: %s", t->st.name, why);
     t->reach = REACH_DOWN;
     t->last_status = 0;
@@ -512,6 +523,13 @@ static void finished(struct shipper *sh, struct target *t, const struct h2_respo
         pthread_mutex_lock(&sh->stats_lock);
         sh->stats.resyncs++;
         pthread_mutex_unlock(&sh->stats_lock);
+    } else if (status == 415 && t->wire_version > WIRE_VERSION_1) {
+        /* An older aggregator: it gets what it understands (no signals), right away. */
+        log_info("aggregator %s does not take wire version %u (415): shipping version %u to it",
+                 t->st.name, t->wire_version, WIRE_VERSION_1);
+        t->wire_version = WIRE_VERSION_1;
+        t->need_full = true;
+        t->next_attempt_ns = now;
     } else if (status == 200) {
         LOG_RATELIMITED(LOG_WARN, "aggregator %s: answer does not acknowledge seq %llu", t->st.name,
                         (unsigned long long)t->sending_seq);
@@ -797,7 +815,7 @@ static bool refresh_token(struct shipper *sh, int64_t now)
 /* The headers every shipment carries; the token is never put in the HPACK table. */
 static bool make_headers(struct shipper *sh, const char *token)
 {
-    sh->headers[sh->nheaders++] = (struct h2_header){"content-type", CONTENT_TYPE, false};
+    sh->headers[sh->nheaders++] = (struct h2_header){"content-type", CONTENT_TYPE_V2, false};
     sh->headers[sh->nheaders++] = (struct h2_header){"user-agent", "kmetrics-collector", false};
     if (token && token[0]) {
         if (asprintf(&sh->auth, "Bearer %s", token) < 0) {

@@ -44,9 +44,10 @@ void shipper_offer_changes(struct shipper *sh, struct ship_snapshot *snap);
 void shipper_stop(struct shipper *sh);
 
 struct shipper_target_stats {
-    char name[320];   /* the URL, with the address when the name has several */
-    bool reachable;   /* the last attempt got an HTTP answer */
-    long last_status; /* HTTP status of the last answer, 0 before any */
+    char name[320];        /* the URL, with the address when the name has several */
+    bool reachable;        /* the last attempt got an HTTP answer */
+    long last_status;      /* HTTP status of the last answer, 0 before any */
+    unsigned wire_version; /* of the last shipment sent, 0 before any */
     uint64_t acked;
     uint64_t failures;
     char last_error[256]; /* "" once the last attempt succeeded */

@@ -343,6 +343,15 @@ set -- $v
 fig "throttling of burn250: $2 of $1 periods throttled, $(awk -v u="$3" 'BEGIN { printf "%.1f", u / 1e6 }') s in all"
 verdict "throttling: burn250 (cpu.max 25000 100000) throttled in most periods ($2 of $1)" \
     awk -v p="$1" -v t="$2" 'BEGIN { exit !(p >= 20 && t >= 0.5 * p) }'
+# Run-queue latency (eBPF on the scheduler): every busy container has a window of waits; the
+# burner under cpu.max waits out each throttled stretch (up to 75 ms of every 100 ms period)
+# runnable, so its p99 is tens of milliseconds.
+v=$(echo "$SNAP" | jq -r "$JQDEF"'[ctr("cpu"; "burn1000"), ctr("cpu"; "burn250")] |
+    map("\(.runq.waits // -1) \(.runq.p50_us // -1) \(.runq.p99_us // -1)") | join(" ")')
+set -- $v
+fig "run-queue latency: burn1000 $1 waits p50 $2 us p99 $3 us; burn250 $4 waits p50 $5 us p99 $6 us$(echo "$SNAP" | jq -r '.collector.runq_unavailable_reason // "" | if . == "" then "" else " (off: \(.))" end')"
+verdict "run-queue latency: reported for the burners ($1 and $4 waits), the cpu.max-throttled one waits 10 ms or more at p99 ($6 us)" \
+    [ "${1:--1}" -gt 0 -a "${4:--1}" -gt 0 -a "${6:--1}" -ge 10000 ]
 
 # Restart: no negative rate, the pod has a rate in every snapshot, r2 rated within 2 intervals.
 R1ID=$C_R1_id
@@ -502,10 +511,11 @@ phase no BPF
 "$T/dropcaps" "$T/kmetrics-collector" --once --format=json >"$T/nobpf.json" 2>"$OUT/nobpf.log"
 nobpf_rc=$?
 v=$(jq -r '"\(.collector.discovery) \([.pods[] | select(.namespace == "vmtest")] | length)"' "$T/nobpf.json")
-nlog=$(grep -c 'BPF' "$OUT/nobpf.log")
-fig "no BPF: $(grep BPF "$OUT/nobpf.log" | head -1)"
-verdict "no BPF: exit $nobpf_rc, discovery=${v% *}, $nlog log line about BPF, finds the ${v#* } vmtest pods" \
-    [ "$nobpf_rc" -eq 0 -a "${v% *}" = walk -a "$nlog" -eq 1 -a "${v#* }" -ge 5 ]
+nlog=$(grep -c 'BPF events unavailable' "$OUT/nobpf.log")
+nrunq=$(grep -c 'run-queue latency off' "$OUT/nobpf.log")
+fig "no BPF: $(grep BPF "$OUT/nobpf.log" | head -2 | tr '\n' ' ')"
+verdict "no BPF: exit $nobpf_rc, discovery=${v% *}, $nlog log line about BPF events and $nrunq about run-queue latency, finds the ${v#* } vmtest pods" \
+    [ "$nobpf_rc" -eq 0 -a "${v% *}" = walk -a "$nlog" -eq 1 -a "$nrunq" -eq 1 -a "${v#* }" -ge 5 ]
 
 # --- every snapshot of both runs: no negative rate anywhere, nothing listed twice ------------
 v=$(cat "$T/run1.ndjson" "$T/run2.ndjson" | jq -r -s '

@@ -22,9 +22,11 @@ static const char *const VERSIONS[] = {"v1beta1", "v1"};
 struct want {
     enum route_kind kind;
     enum api_version version;
-    const char *ns;    /* NULL: none */
-    const char *name;  /* NULL: none */
-    const char *check; /* NULL: none */
+    const char *ns;     /* NULL: none */
+    const char *name;   /* NULL: none */
+    const char *check;  /* NULL: none */
+    const char *metric; /* NULL: none */
+    bool all;
 };
 
 static void expect_field(const char *path, const char *what, const char *buf, size_t len,
@@ -55,6 +57,8 @@ static void check_len(const char *path, size_t len, struct want w)
     expect_field(path, "ns", buf, len, r.ns, r.ns_len, w.ns);
     expect_field(path, "name", buf, len, r.name, r.name_len, w.name);
     expect_field(path, "check", buf, len, r.check, r.check_len, w.check);
+    expect_field(path, "metric", buf, len, r.metric, r.metric_len, w.metric);
+    if (r.all != w.all) fail_msg("'%.*s': all %d, want %d", (int)len, path, r.all, w.all);
     free(buf);
 }
 
@@ -207,7 +211,7 @@ static void test_unknown(void **state)
     kind_only("/api/v2", ROUTE_NOT_FOUND);
     kind_only("/api/v1/configmaps", ROUTE_NOT_FOUND); /* the core minimum: test_core_minimum */
     kind_only("/apis/metrics.k8s.io.evil", ROUTE_NOT_FOUND);
-    kind_only("/apis/custom.metrics.k8s.io/v1beta1", ROUTE_NOT_FOUND);
+    kind_only("/apis/custom.metrics.k8s.io.evil/v1beta1", ROUTE_NOT_FOUND);
     kind_only("/apis/apps/v1", ROUTE_NOT_FOUND);
     kind_only(G "/v2", ROUTE_NOT_FOUND);
     kind_only(G "/v1beta2/nodes", ROUTE_NOT_FOUND);
@@ -225,6 +229,80 @@ static void test_unknown(void **state)
     /* Unknown shapes are 404 even when they hold names no route would accept. */
     kind_only(G "/v1/namespaces/BAD", ROUTE_NOT_FOUND);
     kind_only(G "/v9/nodes/BAD", ROUTE_NOT_FOUND);
+}
+
+/* ---- custom.metrics.k8s.io ------------------------------------------------------------- */
+
+#define CG "/apis/custom.metrics.k8s.io"
+
+static void test_custom_metrics(void **state)
+{
+    static const char *const all[] = {"*", "%2A", "%2a"};
+    char p[512];
+
+    (void)state;
+    check2(CG, (struct want){.kind = ROUTE_CUSTOM_GROUP});
+    check2(CG "/v1beta1",
+           (struct want){.kind = ROUTE_CUSTOM_GROUP_VERSION, .version = API_V1BETA1});
+    check2(CG "/v1beta2",
+           (struct want){.kind = ROUTE_CUSTOM_GROUP_VERSION, .version = API_V1BETA2});
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        snprintf(p, sizeof(p), CG "/v1beta2/namespaces/default/pods/%s/network_rx", all[i]);
+        check2(p, (struct want){.kind = ROUTE_CUSTOM_POD_METRIC,
+                                .version = API_V1BETA2,
+                                .ns = "default",
+                                .metric = "network_rx",
+                                .all = true});
+    }
+    check2(CG "/v1beta1/namespaces/default/pods/web-0.x/a_b:c.d-E9",
+           (struct want){.kind = ROUTE_CUSTOM_POD_METRIC,
+                         .version = API_V1BETA1,
+                         .ns = "default",
+                         .name = "web-0.x",
+                         .metric = "a_b:c.d-E9"});
+    check2(CG "/v1beta2/namespaces/team-a/metrics/oom_kills",
+           (struct want){.kind = ROUTE_CUSTOM_NAMESPACE_METRIC,
+                         .version = API_V1BETA2,
+                         .ns = "team-a",
+                         .metric = "oom_kills"});
+    /* Bad names in known shapes: 400. An escape other than a whole "%2A": 400 anywhere. */
+    kind_only(CG "/v1beta2/namespaces/Team/pods/%2A/m", ROUTE_BAD_REQUEST);
+    kind_only(CG "/v1beta2/namespaces/default/pods/Web/m", ROUTE_BAD_REQUEST);
+    kind_only(CG "/v1beta2/namespaces/default/pods/%2A/m%20x", ROUTE_BAD_REQUEST);
+    kind_only(CG "/v1beta2/namespaces/default/pods/%2A/m x", ROUTE_BAD_REQUEST);
+    kind_only(CG "/v1beta2/namespaces/default/pods/%2F/m", ROUTE_BAD_REQUEST);
+    kind_only(CG "/v1beta2/namespaces/default/pods/%2Ax/m", ROUTE_BAD_REQUEST);
+    kind_only(CG "/v1beta2/namespaces/default/pods/x%2A/m", ROUTE_BAD_REQUEST);
+    kind_only(CG "/v1beta2/namespaces/default/pods/%2/m", ROUTE_BAD_REQUEST);
+    kind_only(G "/v1beta1/namespaces/default/pods/%2A", ROUTE_BAD_REQUEST); /* not a name */
+    kind_only(CG "/v1beta2/namespaces/default/metrics/%2A", ROUTE_BAD_REQUEST);
+    {
+        char *longm = repeat('m', 254, CG "/v1beta2/namespaces/default/metrics/", "");
+        char *okm = repeat('m', 253, CG "/v1beta2/namespaces/default/metrics/", "");
+        struct route r;
+        kind_only(longm, ROUTE_BAD_REQUEST);
+        route_path(okm, strlen(okm), &r);
+        assert_int_equal(r.kind, ROUTE_CUSTOM_NAMESPACE_METRIC);
+        assert_int_equal(r.metric_len, 253);
+        free(longm);
+        free(okm);
+    }
+    /* Unknown shapes and versions: 404. */
+    kind_only(CG "/v1/namespaces/default/pods/%2A/m", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta3", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta2/pods/%2A/m", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta2/namespaces/default/pods/%2A", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta2/namespaces/default/pods/a", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta2/namespaces/default/services/a/m", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta2/namespaces/default/pods/a/m/x", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta2/namespaces/default/metrics", ROUTE_NOT_FOUND);
+    kind_only(CG "/v1beta2/namespaces/default/pods/a/m/x/y/z", ROUTE_NOT_FOUND);
+    kind_only(G "/v1beta2/namespaces/default/pods/a/m", ROUTE_NOT_FOUND);
+    assert_string_equal(custom_api_version_string(API_V1BETA2), "custom.metrics.k8s.io/v1beta2");
+    assert_string_equal(custom_api_version_string(API_V1BETA1), "custom.metrics.k8s.io/v1beta1");
+    assert_null(custom_api_version_string(API_V1));
+    assert_string_equal(api_version_short(API_V1BETA2), "v1beta2");
+    assert_null(api_version_string(API_V1BETA2));
 }
 
 /* ---- bad names -------------------------------------------------------------------------- */
@@ -414,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_resources_both_versions),
         cmocka_unit_test(test_openapi_health_misc),
         cmocka_unit_test(test_unknown),
+        cmocka_unit_test(test_custom_metrics),
         cmocka_unit_test(test_bad_names),
         cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_malformed),

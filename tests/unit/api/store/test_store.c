@@ -13,6 +13,7 @@
 #include "lib/store_fixture.h"
 #include "store/metrics_query.h"
 #include "render/render.h"
+#include "store/custom_metrics.h"
 #include "store/store.h"
 
 #define SEC ((int64_t)1000000000)
@@ -66,6 +67,94 @@ static void build(struct one_pod *o, uint32_t flags, uint64_t inst, uint64_t seq
 static struct store_pod *pod(struct store *s)
 {
     return store_find_pod(s, "ns", "p");
+}
+
+/* Signals: a pod's containers' newest windows combined, an older window or a resend ignored,
+ * traffic kept while the containers' part changes, a pod without any left without a record;
+ * custom_metric_pod_value's arithmetic on the result. */
+static void test_signals_combined_per_pod(void **state)
+{
+    struct store s;
+    struct one_pod o;
+    enum store_apply_result r;
+    const struct store_pod_signals *g;
+    uint64_t nano;
+    int64_t end, window;
+
+    (void)state;
+    store_init(&s, 15 * SEC, 45 * SEC);
+    build(&o, WIRE_FULL, 1, 1, 0, T0, 3, 1);
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_null(pod(&s)->signals); /* none shipped: no record */
+    assert_false(custom_metric_pod_value(pod(&s)->signals, 0, &nano, &end, &window));
+
+    build(&o, 0, 1, 2, 1, T0 + 3 * SEC, 3, 1);
+    o.c[0].signals = (struct wire_signals){.have = WIRE_SIG_CPU_PRESSURE | WIRE_SIG_OOM,
+                                           .end_real_ns = T0 + 5 * SEC,
+                                           .window_ms = 10000,
+                                           .stall_some_usec = {1000000},
+                                           .oom_kills = 1,
+                                           .oom_kills_total = 1};
+    o.c[1].signals = (struct wire_signals){.have = WIRE_SIG_CPU_PRESSURE | WIRE_SIG_OOM,
+                                           .end_real_ns = T0 + 5 * SEC + 1000,
+                                           .window_ms = 10000,
+                                           .stall_some_usec = {4000000},
+                                           .oom_kills = 2,
+                                           .oom_kills_total = 5};
+    o.pod.network = (struct wire_network){.source = WIRE_NET_INTERFACES,
+                                          .end_real_ns = T0 + 5 * SEC,
+                                          .window_ms = 10000,
+                                          .rx_bytes = 5000,
+                                          .rx_packets = 1ull << 40}; /* saturates */
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    g = pod(&s)->signals;
+    assert_non_null(g);
+    assert_int_equal(g->w.stall_some_usec[WIRE_PRESSURE_CPU], 4000000); /* the most stalled */
+    assert_int_equal(g->w.oom_kills, 3);                                /* summed */
+    assert_int_equal(g->w.oom_kills_total, 6);
+    assert_true(g->w.end_real_ns == T0 + 5 * SEC + 1000);
+    assert_int_equal(g->net.rx_packets, UINT32_MAX);
+    /* cpu_pressure_some_ratio: 4 s stalled in 10 s */
+    int cpu_some = custom_metric_find("cpu_pressure_some_ratio", 23);
+    int rx = custom_metric_find("network_receive_bytes_per_second", 32);
+    assert_true(cpu_some >= 0 && rx >= 0);
+    assert_true(custom_metric_pod_value(g, (size_t)cpu_some, &nano, &end, &window));
+    assert_int_equal(nano, 400000000);
+    assert_true(window == 10 * SEC);
+    assert_true(custom_metric_pod_value(g, (size_t)rx, &nano, &end, &window));
+    assert_int_equal(nano, 500ull * 1000000000); /* 500 bytes/s */
+
+    /* A delta whose container windows are older (a resend) changes nothing; a newer window
+     * from one container replaces the containers' part and leaves the traffic. */
+    build(&o, 0, 1, 3, 2, T0 + 6 * SEC, 3, 1);
+    o.c[0].signals = (struct wire_signals){.have = WIRE_SIG_OOM,
+                                           .end_real_ns = T0 + 4 * SEC,
+                                           .window_ms = 10000,
+                                           .oom_kills = 9,
+                                           .oom_kills_total = 9};
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_int_equal(pod(&s)->signals->w.oom_kills, 3);
+    build(&o, 0, 1, 4, 3, T0 + 9 * SEC, 3, 1);
+    o.c[0].signals.end_real_ns = T0 + 15 * SEC;
+    o.c[0].signals.have = WIRE_SIG_THROTTLING;
+    o.c[0].signals.window_ms = 10000;
+    o.c[0].signals.periods = 100;
+    o.c[0].signals.throttled_periods = 25;
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    g = pod(&s)->signals;
+    assert_int_equal(g->w.have, WIRE_SIG_THROTTLING);
+    assert_int_equal(g->w.oom_kills, 0);
+    assert_int_equal(g->net.rx_bytes, 5000);
+    assert_false(custom_metric_pod_value(g, (size_t)cpu_some, &nano, &end, &window));
+    assert_true(custom_metric_pod_value(g, (size_t)custom_metric_find("cpu_throttled_ratio", 19),
+                                        &nano, &end, &window));
+    assert_int_equal(nano, 250000000);
+    /* hostNetwork without figures: the traffic is no longer served. */
+    build(&o, 0, 1, 5, 4, T0 + 12 * SEC, 3, 1);
+    o.pod.network = (struct wire_network){.source = WIRE_NET_HOST};
+    assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
+    assert_false(custom_metric_pod_value(pod(&s)->signals, (size_t)rx, &nano, &end, &window));
+    store_done(&s); /* ASan: the record goes with its pod */
 }
 
 static void test_sequences(void **state)
@@ -567,6 +656,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sequences),
+        cmocka_unit_test(test_signals_combined_per_pod),
         cmocka_unit_test(test_rates_window_and_views),
         cmocka_unit_test(test_exited_run_counts_only_inside_the_window),
         cmocka_unit_test(test_counter_reset_and_missing_values),

@@ -66,7 +66,34 @@ static bool samples_eq(const struct wire_sample *a, size_t na, const struct wire
     return true;
 }
 
-/* Field-by-field equality of what was encoded (a) and what came back (b). */
+/* Signals as version 2 carries them: figures whose bit is clear decode as 0. */
+static bool signals_eq(const struct wire_signals *a, const struct wire_signals *b)
+{
+    struct wire_signals x = *a;
+
+    if (x.have == 0) memset(&x, 0, sizeof(x));
+    for (int k = 0; k < WIRE_PRESSURES; k++)
+        if (!(x.have & (WIRE_SIG_CPU_PRESSURE << k)))
+            x.stall_some_usec[k] = x.stall_full_usec[k] = 0;
+    if (!(x.have & WIRE_SIG_THROTTLING)) x.periods = x.throttled_periods = x.throttled_usec = 0;
+    if (!(x.have & WIRE_SIG_OOM)) x.oom_kills = x.oom_kills_total = 0;
+    if (!(x.have & WIRE_SIG_RUNQ)) x.runq_waits = x.runq_p50_us = x.runq_p99_us = 0;
+    return memcmp(&x, b, sizeof(x)) == 0;
+}
+
+static bool network_eq(const struct wire_network *a, const struct wire_network *b)
+{
+    struct wire_network x = *a;
+
+    if (!wire_network_has_figures(x.source)) x = (struct wire_network){.source = a->source};
+    return memcmp(&x, b, sizeof(x)) == 0;
+}
+
+static const struct wire_signals no_signals;
+static const struct wire_network no_network;
+
+/* Field-by-field equality of what was encoded (a) and what came back (b): signals and traffic
+ * only when both sides are version 2 (version 1 leaves them out). */
 static bool ship_eq(const struct wire_shipment *a, const struct wire_shipment *b)
 {
 #define DIFF(what)                                                                                 \
@@ -78,6 +105,9 @@ static bool ship_eq(const struct wire_shipment *a, const struct wire_shipment *b
         a->base_seq != b->base_seq || a->sent_ns != b->sent_ns ||
         a->ship_interval_ms != b->ship_interval_ms)
         DIFF("header");
+    bool v2 = (a->version ? a->version : WIRE_VERSION) == WIRE_VERSION;
+
+    if (b->version != (a->version ? a->version : WIRE_VERSION)) DIFF("version");
     if (strcmp(str_or_empty(a->node_name), b->node_name)) DIFF("node name");
     if (a->node.cpu_cores != b->node.cpu_cores ||
         a->node.memory_capacity != b->node.memory_capacity ||
@@ -90,7 +120,8 @@ static bool ship_eq(const struct wire_shipment *a, const struct wire_shipment *b
 
         if (strcmp(p->uid, q->uid) || strcmp(str_or_empty(p->namespace_), q->namespace_) ||
             strcmp(str_or_empty(p->name), q->name) || p->removed != q->removed ||
-            p->ncontainers != q->ncontainers)
+            p->ncontainers != q->ncontainers ||
+            !network_eq(v2 ? &p->network : &no_network, &q->network))
             DIFF("pod");
         for (size_t j = 0; j < p->ncontainers; j++) {
             const struct wire_container *c = &p->containers[j], *d = &q->containers[j];
@@ -98,7 +129,8 @@ static bool ship_eq(const struct wire_shipment *a, const struct wire_shipment *b
             if (strcmp(c->id, d->id) || strcmp(str_or_empty(c->name), d->name) ||
                 c->removed != d->removed ||
                 !samples_eq(c->samples, c->nsamples, d->samples, d->nsamples) ||
-                !usage_eq(&c->memory, &d->memory))
+                !usage_eq(&c->memory, &d->memory) ||
+                !signals_eq(v2 ? &c->signals : &no_signals, &d->signals))
                 DIFF("container");
         }
     }
@@ -260,9 +292,46 @@ static void fix_init(struct fix *f, bool full)
     f->c1[1] = (struct wire_container){
         .id = CID1, .name = "x", .samples = f->s2, .nsamples = 1}; /* same id, other pod: fine */
     if (full) f->c1[0] = (struct wire_container){.id = CID3, .name = "sidecar"};
-    f->pods[0] = (struct wire_pod){UID1, "default", "web-7f9c6d8b5d-x2k4q", false, f->c0, 2};
-    f->pods[1] = (struct wire_pod){UID2, "", "", false, f->c1, 2};
-    f->pods[2] = (struct wire_pod){UID3, "kube-system", "gone", true, NULL, 0};
+    f->pods[0] = (struct wire_pod){.uid = UID1,
+                                   .namespace_ = "default",
+                                   .name = "web-7f9c6d8b5d-x2k4q",
+                                   .containers = f->c0,
+                                   .ncontainers = 2};
+    f->pods[1] = (struct wire_pod){
+        .uid = UID2, .namespace_ = "", .name = "", .containers = f->c1, .ncontainers = 2};
+    f->pods[2] = (struct wire_pod){
+        .uid = UID3, .namespace_ = "kube-system", .name = "gone", .removed = true};
+    /* Version 2: every signal on the first container, traffic on the first pod, a
+     * hostNetwork pod without figures. */
+    f->c0[0].signals = (struct wire_signals){.have = WIRE_SIG_ALL,
+                                             .end_real_ns = T0,
+                                             .window_ms = 15000,
+                                             .stall_some_usec = {1500000, 20, UINT32_MAX},
+                                             .stall_full_usec = {0, 10, 7},
+                                             .periods = 150,
+                                             .throttled_periods = 120,
+                                             .throttled_usec = 9000000,
+                                             .oom_kills = 1,
+                                             .oom_kills_total = 3,
+                                             .runq_waits = 40000,
+                                             .runq_p50_us = 3,
+                                             .runq_p99_us = 16383};
+    if (!full)
+        f->c0[1].signals = (struct wire_signals){.have = WIRE_SIG_IO_PRESSURE,
+                                                 .end_real_ns = -5,
+                                                 .window_ms = 1,
+                                                 .stall_some_usec = {0, 0, 5},
+                                                 .stall_full_usec = {0, 0, 5}};
+    f->pods[0].network = (struct wire_network){.source = WIRE_NET_INTERFACES,
+                                               .end_real_ns = T0,
+                                               .window_ms = 15000,
+                                               .rx_bytes = UINT64_MAX,
+                                               .rx_packets = 2,
+                                               .rx_drops = 3,
+                                               .tx_bytes = 4,
+                                               .tx_packets = 5,
+                                               .tx_drops = 6};
+    f->pods[1].network = (struct wire_network){.source = WIRE_NET_HOST};
     f->s = (struct wire_shipment){
         .flags = full ? WIRE_FULL : 0,
         .node_name = "ip-10-0-1-17.eu-west-1.compute.internal",
@@ -326,8 +395,11 @@ static void fleet_make(struct fleet *f, size_t npods, size_t ncont, size_t nsamp
         u[8] = u[13] = u[18] = u[23] = '-';
         snprintf(f->pnames[i], sizeof(f->pnames[i]), "%s-%08" PRIx64 "-%05" PRIx64, cn[i % 3],
                  rnd() & 0xffffffffu, rnd() & 0xfffffu);
-        f->pods[i] =
-            (struct wire_pod){u, ns[i % 4], f->pnames[i], false, f->conts + i * ncont, ncont};
+        f->pods[i] = (struct wire_pod){.uid = u,
+                                       .namespace_ = ns[i % 4],
+                                       .name = f->pnames[i],
+                                       .containers = f->conts + i * ncont,
+                                       .ncontainers = ncont};
         for (size_t j = 0; j < ncont; j++) {
             size_t c = i * ncont + j;
             struct wire_sample *sm = f->samples + c * nsamp;
@@ -339,13 +411,13 @@ static void fleet_make(struct fleet *f, size_t npods, size_t ncont, size_t nsamp
                 sm[k] = (struct wire_sample){T0 + (int64_t)k * SEC + (int64_t)(rnd() % 50000000),
                                              usage};
             }
-            f->conts[c] = (struct wire_container){
-                f->ids[c],
-                cn[j % 3],
-                false,
-                sm,
-                nsamp,
-                {WIRE_HAVE_WORKING_SET | WIRE_HAVE_RSS, rnd() % (1u << 31), rnd() % (1u << 30), 0}};
+            f->conts[c] =
+                (struct wire_container){.id = f->ids[c],
+                                        .name = cn[j % 3],
+                                        .samples = sm,
+                                        .nsamples = nsamp,
+                                        .memory = {WIRE_HAVE_WORKING_SET | WIRE_HAVE_RSS,
+                                                   rnd() % (1u << 31), rnd() % (1u << 30), 0}};
         }
     }
     f->s = (struct wire_shipment){
@@ -412,6 +484,9 @@ struct raw {
     uint64_t pod_removed, cont_removed, have;
     uint64_t interval_ms;
     const struct outbuf *samples;
+    /* Version 2: what follows the container's memory and the pod's containers (NULL: the
+     * single byte 0, nothing measured). */
+    const struct outbuf *signals, *network;
 };
 
 static struct raw raw_default(void)
@@ -473,6 +548,15 @@ static void raw_build(const struct raw *r, struct outbuf *b)
     }
     put_uv(b, r->have);
     if (r->have & WIRE_HAVE_WORKING_SET) put_uv(b, 1000);
+    if (r->version != 2) return;
+    if (r->signals)
+        outbuf_append(b, r->signals->data, r->signals->len);
+    else
+        put_uv(b, 0);
+    if (r->network)
+        outbuf_append(b, r->network->data, r->network->len);
+    else
+        put_uv(b, 0);
 }
 
 /* Decodes a raw body; checks the code and that the reason mentions `why`. */
@@ -553,7 +637,7 @@ static void test_roundtrip_extremes(void **state)
                               {INT64_MAX, 0}};
     struct wire_container c = {
         .id = CID1, .samples = a, .nsamples = 5, .memory = {ALL_MEM, UINT64_MAX, 0, UINT64_MAX}};
-    struct wire_pod p = {UID2, NULL, NULL, false, &c, 1}; /* NULL names travel as "" */
+    struct wire_pod p = {.uid = UID2, .containers = &c, .ncontainers = 1}; /* NULL names: "" */
     struct wire_shipment s = {.flags = WIRE_FULL,
                               .node_name = "0",
                               .instance = UINT64_MAX,
@@ -1060,8 +1144,8 @@ static void test_magic_and_version(void **state)
     r.magic = "kmw";
     expect_raw(&r, -EPROTO, "magic");
     r = raw_default();
-    r.version = 2;
-    expect_raw(&r, -EPROTO, "version 2");
+    r.version = 3;
+    expect_raw(&r, -EPROTO, "version 3");
     r.version = 0;
     expect_raw(&r, -EPROTO, "version 0");
     assert_int_equal(decode_body("KMW", 3, NULL, 0), -EINVAL); /* short is truncated */
@@ -1188,6 +1272,146 @@ static void test_counts_over_limits_and_remaining(void **state)
     put_uv(&b, 500);
     expect_body(&b, -EINVAL, "truncated in node samples");
     outbuf_done(&b);
+}
+
+/* Version 1 is still written (for an aggregator from before version 2) and read: without
+ * signals or traffic, everything else the same. */
+static void test_version_1_leaves_signals_out(void **state)
+{
+    struct wire_shipment d;
+    struct wire_arena a;
+    struct outbuf z, z2;
+    struct fix f;
+
+    (void)state;
+    fix_init(&f, true);
+    f.s.version = WIRE_VERSION_1;
+    roundtrip(&f.s); /* ship_eq: signals and traffic must decode as none */
+    encode_ok(&f.s, &z);
+    wire_arena_init(&a);
+    assert_int_equal(wire_decode(z.data, z.len, &d, &a, NULL, 0), 0);
+    assert_int_equal(d.version, WIRE_VERSION_1);
+    assert_int_equal(d.pods[0].containers[0].signals.have, 0);
+    assert_int_equal(d.pods[0].network.source, WIRE_NET_NONE);
+    wire_arena_done(&a);
+    f.s.version = WIRE_VERSION;
+    encode_ok(&f.s, &z2);
+    assert_true(z2.len > z.len); /* version 2 did carry them */
+    outbuf_done(&z);
+    outbuf_done(&z2);
+    f.s.version = 3;
+    assert_int_equal(encode_rc(&f.s), -EINVAL);
+}
+
+/* The encoder refuses signals the decoder would. */
+static void test_encoder_refuses_bad_signals(void **state)
+{
+    struct fix f;
+    struct wire_signals good;
+    struct wire_network goodnet;
+
+    (void)state;
+    fix_init(&f, true);
+    good = f.c0[0].signals;
+    goodnet = f.pods[0].network;
+#define BAD_SIG(field, value)                                                                      \
+    do {                                                                                           \
+        f.c0[0].signals = good;                                                                    \
+        f.c0[0].signals.field = value;                                                             \
+        assert_int_equal(encode_rc(&f.s), -EINVAL);                                                \
+    } while (0)
+    BAD_SIG(have, WIRE_SIG_ALL + 1);
+    BAD_SIG(window_ms, 0);
+    BAD_SIG(window_ms, WIRE_MAX_WINDOW_MS + 1);
+    BAD_SIG(throttled_periods, 151);
+    BAD_SIG(oom_kills, 4);
+    BAD_SIG(runq_p50_us, 16384);
+#undef BAD_SIG
+    f.c0[0].signals = good;
+    f.pods[0].network.source = WIRE_NET_SOURCES;
+    assert_int_equal(encode_rc(&f.s), -EINVAL);
+    f.pods[0].network = goodnet;
+    f.pods[0].network.window_ms = 0;
+    assert_int_equal(encode_rc(&f.s), -EINVAL);
+    f.pods[0].network = goodnet;
+    assert_int_equal(encode_rc(&f.s), 0);
+    /* A removed pod or container (in the delta) has no room for them. */
+    fix_init(&f, false);
+    assert_int_equal(encode_rc(&f.s), 0);
+    f.pods[2].network = goodnet;
+    assert_int_equal(encode_rc(&f.s), -EINVAL);
+    f.pods[2].network = (struct wire_network){0};
+    f.c1[0].signals = good;
+    assert_int_equal(encode_rc(&f.s), -EINVAL);
+}
+
+/* Hostile version-2 tails: each rule refused with its reason. */
+static void test_decoder_refuses_bad_signals(void **state)
+{
+    struct raw r = raw_default();
+    struct outbuf sig, net, none;
+
+    (void)state;
+    outbuf_init(&none);
+    r.version = 2;
+    expect_raw(&r, 0, NULL); /* nothing measured: one 0 byte each */
+    outbuf_init(&sig);
+    outbuf_init(&net);
+    r.signals = &sig;
+#define SIG(...)                                                                                   \
+    do {                                                                                           \
+        uint64_t v_[] = {__VA_ARGS__};                                                             \
+        sig.len = 0;                                                                               \
+        for (size_t i_ = 0; i_ < sizeof(v_) / sizeof(v_[0]); i_++)                                 \
+            put_uv(&sig, v_[i_]);                                                                  \
+    } while (0)
+    /* have, end (zigzag), window, then the figures */
+    SIG(WIRE_SIG_OOM, 2, 15000, 1, 2);
+    expect_raw(&r, 0, NULL);
+    SIG(1u << 6, 2, 15000);
+    expect_raw(&r, -EINVAL, "unknown bits");
+    SIG(WIRE_SIG_OOM, 2, 0, 1, 2);
+    expect_raw(&r, -EINVAL, "window out of range");
+    SIG(WIRE_SIG_OOM, 2, WIRE_MAX_WINDOW_MS + 1, 1, 2);
+    expect_raw(&r, -EINVAL, "window out of range");
+    SIG(WIRE_SIG_OOM, 2, 15000, 3, 2);
+    expect_raw(&r, -EINVAL, "more OOM kills");
+    SIG(WIRE_SIG_THROTTLING, 2, 15000, 10, 11, 0);
+    expect_raw(&r, -EINVAL, "throttled periods");
+    SIG(WIRE_SIG_RUNQ, 2, 15000, 5, 9, 8);
+    expect_raw(&r, -EINVAL, "p50 above p99");
+    SIG(WIRE_SIG_CPU_PRESSURE, 2, 15000, 1ull << 32, 0);
+    expect_raw(&r, -EINVAL, "cpu pressure 4294967296 out of range");
+    SIG(WIRE_SIG_CPU_PRESSURE | WIRE_SIG_IO_PRESSURE, 2, 15000, 1, 1, 2);
+    r.network = &none; /* the body ends inside the io pressure */
+    expect_raw(&r, -EINVAL, "truncated in io pressure");
+    r.network = NULL;
+    SIG(1ull << 40);
+    expect_raw(&r, -EINVAL, "signals 1099511627776 out of range");
+    r.signals = NULL;
+    r.network = &net;
+    put_uv(&net, WIRE_NET_SOURCES);
+    expect_raw(&r, -EINVAL, "unknown network source");
+    net.len = 0;
+    put_uv(&net, WIRE_NET_HOST);
+    expect_raw(&r, 0, NULL);
+    net.len = 0;
+    put_uv(&net, WIRE_NET_SOCKETS);
+    put_sv(&net, T0);
+    put_uv(&net, 0);
+    for (int i = 0; i < 6; i++)
+        put_uv(&net, 1);
+    expect_raw(&r, -EINVAL, "network window out of range");
+    net.len = 0;
+    put_uv(&net, WIRE_NET_INTERFACES);
+    put_sv(&net, T0);
+    put_uv(&net, 15000);
+    for (int i = 0; i < 5; i++)
+        put_uv(&net, UINT64_MAX);
+    expect_raw(&r, -EINVAL, "truncated in network");
+#undef SIG
+    outbuf_done(&sig);
+    outbuf_done(&net);
 }
 
 static void test_samples_order_and_range(void **state)
@@ -1693,6 +1917,9 @@ int main(void)
         cmocka_unit_test(test_varint_limits),
         cmocka_unit_test(test_counts_over_limits_and_remaining),
         cmocka_unit_test(test_samples_order_and_range),
+        cmocka_unit_test(test_version_1_leaves_signals_out),
+        cmocka_unit_test(test_encoder_refuses_bad_signals),
+        cmocka_unit_test(test_decoder_refuses_bad_signals),
         cmocka_unit_test(test_encoder_sample_rules),
         cmocka_unit_test(test_encoder_refuses_invalid),
         cmocka_unit_test(test_encoder_refuses_oversize),

@@ -20,7 +20,17 @@
 
 /* ---- a small BTF writer ------------------------------------------------------------------- */
 
-enum { INT = 1, PTR = 2, STRUCT = 4, TYPEDEF = 8, CONST = 10, FUNC_PROTO = 13, UNION = 5 };
+enum {
+    INT = 1,
+    PTR = 2,
+    STRUCT = 4,
+    UNION = 5,
+    TYPEDEF = 8,
+    CONST = 10,
+    FUNC_PROTO = 13,
+    VAR = 14,
+    DATASEC = 15
+};
 
 struct bb {
     uint32_t types[1024]; /* the type section, in 32-bit words */
@@ -297,6 +307,148 @@ static void test_refuses_malformed_btf(void **state)
     assert_int_not_equal(offsets_of(copy, b.len, &o, err, sizeof(err)), 0);
 }
 
+/* The generic query as the run-queue program makes it: a tracepoint passing integers of given
+ * sizes and pointers to a given struct (sched_switch: bool, task *, task *, unsigned int). */
+static int switch_query(bool state_u64, bool prev_not_task, int nargs, char *err, size_t errlen)
+{
+    static struct bb b;
+    static const struct kernel_btf_member members[] = {KERNEL_BTF_MEMBER("task_struct", "pid", 4)};
+    const struct kernel_btf_tracepoint tps[] = {
+        {"sched_switch",
+         (unsigned)nargs,
+         {{NULL, 1}, {"task_struct", 0}, {"task_struct", 0}, {NULL, 4}}},
+    };
+    uint32_t t_int, t_bool, t_u32, t_u64, t_task, t_taskp, t_other, t_otherp, t_voidp, t_proto,
+        off[1] = {0};
+    struct blob bl;
+    int rc;
+
+    bb_init(&b);
+    t_int = bb_int(&b, "int", 4);
+    t_bool = bb_int(&b, "_Bool", 1);
+    t_u32 = bb_int(&b, "unsigned int", 4);
+    t_u64 = bb_int(&b, "long long unsigned int", 8);
+    t_task = bb_type(&b, "task_struct", STRUCT, 1, false, 4096);
+    bb_member(&b, "pid", t_int, 2432 * 8);
+    t_taskp = bb_type(&b, "", PTR, 0, false, t_task);
+    t_other = bb_type(&b, "rq", STRUCT, 0, false, 64);
+    t_otherp = bb_type(&b, "", PTR, 0, false, t_other);
+    t_voidp = bb_type(&b, "", PTR, 0, false, 0);
+    t_proto = bb_type(&b, "", FUNC_PROTO, 5, false, 0);
+    bb_param(&b, t_voidp);
+    bb_param(&b, t_bool);
+    bb_param(&b, prev_not_task ? t_otherp : t_taskp);
+    bb_param(&b, t_taskp);
+    bb_param(&b, state_u64 ? t_u64 : t_u32);
+    bb_type(&b, "btf_trace_sched_switch", TYPEDEF, 0, false,
+            bb_type(&b, "", PTR, 0, false, t_proto));
+    bb_finish(&b);
+    bl = (struct blob){b.blob, b.len, 0};
+    rc = kernel_btf_offsets(read_blob, &bl, members, 1, tps, 1, off, err, errlen);
+    if (rc == 0) assert_int_equal(off[0], 2432);
+    return rc;
+}
+
+static void test_tracepoint_arguments_of_each_kind(void **state)
+{
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(switch_query(false, false, 4, err, sizeof(err)), 0);
+    assert_int_equal(switch_query(true, false, 4, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "tracepoint sched_switch does not pass"));
+    assert_int_equal(switch_query(false, true, 4, err, sizeof(err)), -EINVAL);
+    assert_int_equal(switch_query(false, false, 3, err, sizeof(err)), -EINVAL);
+    assert_int_equal(switch_query(false, false, KERNEL_BTF_MAX_ARGS + 1, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "too many arguments"));
+}
+
+/* Structs in place, per-CPU variables and optional members, as the rmdir usage read asks:
+ * struct outer { ...; struct inner in at 16; u32 bits:3 at 40 }, struct inner { u64 x at 8 },
+ * and in ".data..percpu" a struct rq runqueues at 4096 and a u64 this_cpu_off at 8. */
+static int nested_query(const struct kernel_btf_member *members, size_t n, uint32_t *off, char *err,
+                        size_t errlen)
+{
+    static struct bb b;
+    uint32_t t_u64, t_u32, t_inner, t_rq, v_rq, v_off;
+    struct blob bl;
+
+    bb_init(&b);
+    t_u64 = bb_int(&b, "long unsigned int", 8);
+    t_u32 = bb_int(&b, "unsigned int", 4);
+    t_inner = bb_type(&b, "inner", STRUCT, 1, false, 16);
+    bb_member(&b, "x", t_u64, 8 * 8);
+    bb_type(&b, "outer", STRUCT, 2, true, 64);
+    bb_member(&b, "in", t_inner, 16 * 8);
+    bb_member(&b, "bits", t_u32, 3u << 24 | 40 * 8);
+    t_rq = bb_type(&b, "rq", STRUCT, 0, false, 64);
+    v_rq = bb_type(&b, "runqueues", VAR, 0, false, t_rq);
+    bb_word(&b, 1); /* global */
+    v_off = bb_type(&b, "this_cpu_off", VAR, 0, false, t_u64);
+    bb_word(&b, 1);
+    bb_type(&b, ".data..percpu", DATASEC, 2, false, 8192);
+    bb_word(&b, v_off); /* each variable: type, offset, size */
+    bb_word(&b, 8);
+    bb_word(&b, 8);
+    bb_word(&b, v_rq);
+    bb_word(&b, 4096);
+    bb_word(&b, 64);
+    bb_finish(&b);
+    bl = (struct blob){b.blob, b.len, 0};
+    return kernel_btf_offsets(read_blob, &bl, members, n, NULL, 0, off, err, errlen);
+}
+
+static void test_structs_in_place_section_variables_and_optional_members(void **state)
+{
+    const struct kernel_btf_member ok[] = {
+        {.strct = "outer", .member = "in", .of_struct = "inner"},
+        KERNEL_BTF_MEMBER("inner", "x", 8),
+        {.strct = ".data..percpu", .member = "runqueues", .of_struct = "rq"},
+        KERNEL_BTF_MEMBER(".data..percpu", "this_cpu_off", 8),
+        /* Optional, and each not there as read. */
+        {.strct = "outer", .member = "missing", .optional = true},
+        {.strct = "outer", .member = "in", .of_struct = "rq", .optional = true},
+        {.strct = "outer", .member = "bits", .int_size = 4, .optional = true},
+        {.strct = ".data..percpu", .member = "nope", .int_size = 8, .optional = true},
+        {.strct = ".data..percpu", .member = "runqueues", .int_size = 8, .optional = true},
+    };
+    uint32_t off[9];
+    char err[256] = "";
+
+    (void)state;
+    assert_int_equal(nested_query(ok, 9, off, err, sizeof(err)), 0);
+    assert_int_equal(off[0], 16);
+    assert_int_equal(off[1], 8);
+    assert_int_equal(off[2], 4096);
+    assert_int_equal(off[3], 8);
+    for (int i = 4; i < 9; i++)
+        assert_int_equal(off[i], KERNEL_BTF_ABSENT);
+
+    /* The same, required: refused, saying why. */
+    assert_int_equal(
+        nested_query(
+            &(struct kernel_btf_member){.strct = "outer", .member = "in", .of_struct = "rq"}, 1,
+            off, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "struct outer: in is not a struct rq"));
+    assert_int_equal(
+        nested_query(&(struct kernel_btf_member){.strct = "outer", .member = "bits", .int_size = 4},
+                     1, off, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "bits is a bitfield"));
+    assert_int_equal(
+        nested_query(&(struct kernel_btf_member)KERNEL_BTF_MEMBER(".data..percpu", "nope", 8), 1,
+                     off, err, sizeof(err)),
+        -ENOENT);
+    assert_non_null(strstr(err, "no variable nope in .data..percpu"));
+    assert_int_equal(
+        nested_query(&(struct kernel_btf_member)KERNEL_BTF_MEMBER(".data..percpu", "runqueues", 8),
+                     1, off, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "section .data..percpu: runqueues is not a 8-byte integer"));
+}
+
 static ssize_t read_fd(void *ctx, uint64_t off, void *buf, size_t len)
 {
     return pread(*(int *)ctx, buf, len, (off_t)off);
@@ -384,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_finds_offsets),
         cmocka_unit_test(test_refuses_what_the_program_cannot_read),
         cmocka_unit_test(test_refuses_malformed_btf),
+        cmocka_unit_test(test_tracepoint_arguments_of_each_kind),
+        cmocka_unit_test(test_structs_in_place_section_variables_and_optional_members),
         cmocka_unit_test(test_this_kernel_agrees_with_libbpf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

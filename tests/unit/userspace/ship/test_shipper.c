@@ -590,6 +590,8 @@ struct request {
     uint32_t flags;
     uint64_t seq, base_seq, instance;
     size_t npods;
+    unsigned version;
+    bool signals; /* a container's signals or a pod's traffic came through */
     char auth[128];
     char ctype[128];
 };
@@ -603,6 +605,7 @@ struct server {
     struct request req[MAX_REQ];
     size_t nreq;
     int status[MAX_REQ]; /* answer to request i; 0 means 200 with the ack, -1 a 200 too big */
+    bool v1_only;        /* an aggregator from before wire version 2: 415 for anything else */
 };
 
 /* One request stream: what we keep of the request, then the answer's body. */
@@ -667,12 +670,19 @@ static int sv_respond(struct server *sv, nghttp2_session *s, int32_t id, struct 
         r.base_seq = w.base_seq;
         r.instance = w.instance;
         r.npods = w.npods;
+        r.version = w.version;
+        for (size_t i = 0; i < w.npods; i++) {
+            r.signals |= w.pods[i].network.source != WIRE_NET_NONE;
+            for (size_t j = 0; j < w.pods[i].ncontainers; j++)
+                r.signals |= w.pods[i].containers[j].signals.have != 0;
+        }
     }
     wire_arena_done(&a);
     pthread_mutex_lock(&sv->lock);
     idx = sv->nreq < MAX_REQ ? sv->nreq++ : MAX_REQ - 1;
     sv->req[idx] = r;
     status = sv->status[idx];
+    if (sv->v1_only && strcmp(r.ctype, "application/vnd.kmetrics.shipment.v1") != 0) status = 415;
     pthread_mutex_unlock(&sv->lock);
     if (status == 0 || status == 200 || status == -1) {
         status = 200;
@@ -974,7 +984,7 @@ static void test_shipper_full_delta_resync_and_rejection(void **state)
     assert_int_equal(req(&sv, 0).seq, 1);
     assert_int_equal(req(&sv, 0).npods, 2);
     assert_string_equal(req(&sv, 0).auth, "Bearer s3cret");
-    assert_string_equal(req(&sv, 0).ctype, "application/vnd.kmetrics.shipment.v1");
+    assert_string_equal(req(&sv, 0).ctype, "application/vnd.kmetrics.shipment.v2");
 
     /* Delta answered 409, so a full one follows at once. */
     shipper_offer(sh, s2);
@@ -1057,6 +1067,108 @@ static void test_shipper_ships_changes_only_then_everything(void **state)
     server_stop(&sv);
     ship_snapshot_unref(s1);
     ship_snapshot_unref(s2);
+}
+
+/* A pod whose container has signals and whose network was measured. */
+static struct ship_snapshot *snapshot_with_signals(void)
+{
+    struct ship_snapshot *s = ship_snapshot_new(1, 1, 4);
+    struct wire_sample samples[3];
+    struct ship_container *c;
+    struct ship_pod *p;
+    char id[65];
+
+    assert_non_null(s);
+    series(samples, 3, 0);
+    assert_int_equal(ship_snapshot_set_node(s, 8, 1ull << 34, NULL, 0, NULL), 0);
+    p = ship_snapshot_add_pod(s, UID_A, "ns-a", "pod-a");
+    assert_non_null(p);
+    cid(id, '1');
+    c = ship_snapshot_add_container(s, p, id, "one", samples, 3, NULL);
+    assert_non_null(c);
+    c->signals = (struct wire_signals){.have = WIRE_SIG_OOM,
+                                       .end_real_ns = T0,
+                                       .window_ms = 15000,
+                                       .oom_kills = 1,
+                                       .oom_kills_total = 1};
+    p->network = (struct wire_network){
+        .source = WIRE_NET_INTERFACES, .end_real_ns = T0, .window_ms = 15000, .rx_bytes = 1};
+    ship_snapshot_seal(s);
+    return s;
+}
+
+/* Version 2 goes to an aggregator that takes it; one from before it answers 415 and gets
+ * version 1 (no signals) at once, as a full shipment, from then on. */
+static void test_shipper_falls_back_to_wire_v1(void **state)
+{
+    struct ship_snapshot *s = snapshot_with_signals();
+    struct shipper_stats st;
+    struct server sv, old;
+    struct shipper *sh;
+    char url[64], err[256];
+
+    (void)state;
+    server_start(&sv);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", sv.port);
+    sh = start_shipper(url, err, sizeof(err));
+    assert_non_null(sh);
+    shipper_offer(sh, s);
+    wait_stats(sh, &st, acked_at_least, 1);
+    assert_int_equal(req(&sv, 0).version, WIRE_VERSION);
+    assert_true(req(&sv, 0).signals);
+    assert_int_equal(st.targets[0].wire_version, WIRE_VERSION);
+    shipper_stop(sh);
+    server_stop(&sv);
+
+    server_start(&old);
+    old.v1_only = true;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", old.port);
+    sh = start_shipper(url, err, sizeof(err));
+    assert_non_null(sh);
+    shipper_offer(sh, s);
+    wait_stats(sh, &st, acked_at_least, 1);
+    assert_int_equal(server_requests(&old), 2);
+    assert_string_equal(req(&old, 0).ctype, "application/vnd.kmetrics.shipment.v2");
+    assert_string_equal(req(&old, 1).ctype, "application/vnd.kmetrics.shipment.v1");
+    assert_int_equal(req(&old, 1).version, WIRE_VERSION_1);
+    assert_int_equal(req(&old, 1).flags, WIRE_FULL);
+    assert_int_equal(req(&old, 1).npods, 1);
+    assert_false(req(&old, 1).signals);
+    assert_int_equal(st.targets[0].wire_version, WIRE_VERSION_1);
+    assert_int_equal(st.failures, 0); /* a fallback, not a failure */
+    /* The next shipment goes as version 1 straight away. */
+    shipper_offer(sh, s);
+    wait_stats(sh, &st, acked_at_least, 2);
+    assert_int_equal(server_requests(&old), 3);
+    assert_int_equal(req(&old, 2).version, WIRE_VERSION_1);
+    shipper_stop(sh);
+    server_stop(&old);
+    ship_snapshot_unref(s);
+}
+
+/* Signals reach a delta when a new window ended, and only then. */
+static void test_delta_carries_new_signal_windows(void **state)
+{
+    struct ship_snapshot *a = snapshot_with_signals(), *b = snapshot_with_signals();
+    struct wire_shipment w;
+    struct wire_arena arena;
+
+    (void)state;
+    roundtrip(a, b, 2, 1, &w, &arena); /* same samples, same windows: nothing to say */
+    assert_int_equal(w.npods, 0);
+    wire_arena_done(&arena);
+    b->pods[0].containers[0].signals.end_real_ns += 15 * SEC_NS;
+    b->pods[0].network.end_real_ns += 15 * SEC_NS;
+    roundtrip(a, b, 2, 1, &w, &arena);
+    assert_int_equal(w.npods, 1);
+    assert_int_equal(w.pods[0].ncontainers, 1);
+    assert_int_equal(w.pods[0].containers[0].signals.oom_kills, 1);
+    assert_int_equal(w.pods[0].containers[0].nsamples, 0);
+    assert_int_equal(w.pods[0].network.source, WIRE_NET_INTERFACES);
+    assert_int_equal(w.pods[0].network.rx_bytes, 1);
+    wire_arena_done(&arena);
+    ship_snapshot_unref(a);
+    ship_snapshot_unref(b);
 }
 
 static void test_shipper_dead_aggregator_does_not_block(void **state)
@@ -1234,6 +1346,8 @@ int main(void)
         cmocka_unit_test(test_shipper_full_delta_resync_and_rejection),
         cmocka_unit_test(test_shipper_ships_changes_only_then_everything),
         cmocka_unit_test(test_shipper_dead_aggregator_does_not_block),
+        cmocka_unit_test(test_shipper_falls_back_to_wire_v1),
+        cmocka_unit_test(test_delta_carries_new_signal_windows),
         cmocka_unit_test(test_shipper_oversized_answer),
         cmocka_unit_test(test_shipper_survives_hostile_peers),
         cmocka_unit_test(test_shipper_refuses_bad_config),
