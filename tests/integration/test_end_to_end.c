@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "lib/agg_harness.h"
 #include "discover/cgroup_root.h"
+#include "duration.h"
 #include "lib/kube_layout.h"
 #include "lib/test_util.h"
 
@@ -69,28 +71,40 @@ static void stop_pid(pid_t *pid)
     *pid = 0;
 }
 
-/* The pod's CPU in nanocores as served by replica a, or -1 when it is not served. */
-static double served_cpu_by(struct agg_harness *a)
+/* A pod's first container's CPU in nanocores as served by replica a, and the window it covers
+ * (window_ns may be NULL); -1 when the pod is not served. */
+static long long served_pod_cpu(struct agg_harness *a, const char *pod, int64_t *window_ns)
 {
     struct http_result r;
     char path[256];
-    double nc = -1;
+    long long nc = -1;
 
-    snprintf(path, sizeof(path), "/apis/metrics.k8s.io/v1beta1/namespaces/e2e/pods/burner-pod");
+    snprintf(path, sizeof(path), "/apis/metrics.k8s.io/v1beta1/namespaces/e2e/pods/%s", pod);
     if (ah_get(a, path, "application/json", NULL, &r) == 0 && r.status == 200) {
         json_t *doc = json_loadb(r.body.data, r.body.len, 0, NULL);
         const char *cpu = json_string_value(json_object_get(
             json_object_get(json_array_get(json_object_get(doc, "containers"), 0), "usage"),
             "cpu"));
+        const char *window = json_string_value(json_object_get(doc, "window"));
+        char *unit;
+
         if (cpu) {
-            char unit = cpu[strlen(cpu) - 1];
-            double v = atof(cpu);
-            nc = unit == 'n' ? v : unit == 'u' ? v * 1e3 : unit == 'm' ? v * 1e6 : v * 1e9;
+            unsigned long long v = strtoull(cpu, &unit, 10);
+            nc = (long long)(*unit == 'n'   ? v
+                             : *unit == 'u' ? v * 1000
+                             : *unit == 'm' ? v * 1000000
+                                            : v * 1000000000);
         }
+        if (window_ns && (!window || duration_parse(window, window_ns) != 0)) nc = -1;
         json_decref(doc);
     }
     outbuf_done(&r.body);
     return nc;
+}
+
+static double served_cpu_by(struct agg_harness *a)
+{
+    return (double)served_pod_cpu(a, "burner-pod", NULL);
 }
 
 /* What the burner itself measured burning over the last window_s seconds, in nanocores (its
@@ -458,6 +472,128 @@ static void test_rotated_ship_token_is_used(void **state)
     collector = start_collector();
 }
 
+/* Whether the stopped process pid was waiting in epoll (the collector between ticks), from
+ * its main thread's /proc/<pid>/syscall. */
+static bool waiting_in_epoll(pid_t pid)
+{
+    char path[64];
+    long nr = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+    if (!(f = fopen(path, "r"))) return false;
+    if (fscanf(f, "%ld", &nr) != 1) nr = -1;
+    fclose(f);
+    return nr == SYS_epoll_wait || nr == SYS_epoll_pwait;
+}
+
+/* The newest SIGUSR1 snapshot in the collector's log that lists the pod with uid, or NULL. */
+static json_t *logged_snapshot_with(const char *pod_uid)
+{
+    char path[PATH_MAX + 16], *line = NULL;
+    size_t cap = 0;
+    json_t *found = NULL;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/collector.log", h.dir);
+    if (!(f = fopen(path, "r"))) return NULL;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *doc;
+
+        if (line[0] != '{' || !strstr(line, pod_uid)) continue;
+        if ((doc = json_loads(line, 0, NULL))) {
+            json_decref(found);
+            found = doc;
+        }
+    }
+    free(line);
+    fclose(f);
+    return found;
+}
+
+/* A job of ~300 ms of CPU in a container of its own pod runs and its cgroup is removed between
+ * two of the collector's ticks: the collector is stopped (SIGSTOP, while it waits for its next
+ * tick) before the job starts and continued after the removal, so no tick can read the job's
+ * cpu.stat, on any machine load. Its CPU is then known only from what the BPF program read at
+ * cgroup_rmdir. The aggregator must serve it: the job's container went from 0 to the job's
+ * usage between two points, so the served rate times the served window is that usage, to the
+ * microsecond (the window is exact to the µs, the rate's rounding is below a nanosecond). The
+ * truth is the pod's usage_usec, which grows by the job's alone. The collector's own state
+ * (SIGUSR1) shows the same last point. */
+static void test_exited_job_cpu_reaches_the_aggregator(void **state)
+{
+    char pod_dir[512], cname[256], dir[PATH_MAX], pod_path[PATH_MAX], uid3[40], id3[65];
+    long long before, after, nc = -1, served_usec, logged;
+    int64_t window_ns = 0;
+    double t0;
+    int status, tries = 0;
+
+    (void)state;
+    kl_pod_uid(uid3, 9);
+    kl_container_id(id3, 9);
+    kl_pod_dir(pod_dir, sizeof(pod_dir), CG_DRIVER_SYSTEMD, QOS_BESTEFFORT, uid3);
+    kl_container_name(cname, sizeof(cname), CG_DRIVER_SYSTEMD, RUNTIME_CONTAINERD, id3);
+    snprintf(pod_path, sizeof(pod_path), "%s/%s", base, pod_dir);
+    snprintf(dir, sizeof(dir), "%s/%s", pod_path, cname);
+    assert_int_equal(
+        kl_write_bundle(runtime_dir, RUNTIME_CONTAINERD, id3, uid3, "e2e", "job-pod", "job", 0), 0);
+    assert_int_equal(tu_mkdirs("%s", dir), 0);
+    /* Served (with 0 CPU) once the collector has sampled the empty container twice. */
+    t0 = tu_mono_s();
+    while (tu_mono_s() - t0 < 20 && served_pod_cpu(&h, "job-pod", NULL) != 0)
+        usleep(50000);
+    assert_int_equal(served_pod_cpu(&h, "job-pod", NULL), 0);
+
+    /* Stopped while it waits for a tick, not in the middle of one. */
+    for (;;) {
+        assert_int_equal(kill(collector, SIGSTOP), 0);
+        assert_int_equal(waitpid(collector, &status, WUNTRACED), collector);
+        if (waiting_in_epoll(collector)) break;
+        kill(collector, SIGCONT);
+        assert_true(++tries < 1000);
+        usleep(10000);
+    }
+    before = tu_cpu_usage_usec(pod_path);
+    assert_int_equal(tu_run_cpu_job(dir, 300), 0);
+    assert_int_equal(rmdir(dir), 0);
+    after = tu_cpu_usage_usec(pod_path); /* the kernel flushed the job into its pod */
+    assert_int_equal(kill(collector, SIGCONT), 0);
+    assert_true(before >= 0 && after - before >= 300 * 1000);
+
+    /* Every point before the last was 0: the first non-zero rate served is the last point's. */
+    t0 = tu_mono_s();
+    while (tu_mono_s() - t0 < 20 && (nc = served_pod_cpu(&h, "job-pod", &window_ns)) <= 0)
+        usleep(50000);
+    assert_true(nc > 0 && window_ns > 0);
+    served_usec = (long long)(((unsigned __int128)nc * (uint64_t)window_ns + 500000000000ull) /
+                              1000000000000ull);
+
+    assert_int_equal(kill(collector, SIGUSR1), 0);
+    json_t *snap = NULL;
+    t0 = tu_mono_s();
+    while (tu_mono_s() - t0 < 20 && !(snap = logged_snapshot_with(uid3)))
+        usleep(50000);
+    assert_non_null(snap);
+    json_t *pod = tu_json_find_by(json_object_get(snap, "pods"), "uid", uid3);
+    json_t *c = tu_json_find_by(json_object_get(pod, "containers"), "id", id3);
+    logged = json_integer_value(json_object_get(json_object_get(c, "cpu"), "usage_usec"));
+    fprintf(stderr,
+            "a 300 ms job removed between ticks: its pod's usage grew by %lld us; the collector's "
+            "last point %lld us (exit usages recorded: %lld); the aggregator serves %lld "
+            "nanocores over %lld us: %lld us\n",
+            after - before, logged,
+            (long long)json_integer_value(
+                json_object_get(json_object_get(snap, "collector"), "exit_usage_recorded")),
+            nc, (long long)(window_ns / 1000), served_usec);
+    /* Equal but for each figure's own rounding down to microseconds. */
+    assert_true(llabs(logged - (after - before)) <= 1);
+    assert_true(llabs(served_usec - (after - before)) <= 1);
+    assert_true(json_integer_value(json_object_get(json_object_get(snap, "collector"),
+                                                   "exit_usage_recorded")) >= 1);
+    json_decref(snap);
+    assert_int_equal(rmdir(pod_path), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +604,9 @@ int main(void)
         cmocka_unit_test(test_pods_appear_and_go_at_once),
         cmocka_unit_test(test_every_replica_gets_every_shipment),
         cmocka_unit_test(test_rotated_ship_token_is_used),
+        cmocka_unit_test(test_exited_job_cpu_reaches_the_aggregator),
     };
+    /* KMETRICS_TEST_FILTER=test_exited* runs one test (cmocka's pattern). */
+    if (getenv("KMETRICS_TEST_FILTER")) cmocka_set_test_filter(getenv("KMETRICS_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -79,19 +79,6 @@ static char *run_capture(const char *cmd, int *status)
     return buf;
 }
 
-static json_t *find_by(json_t *array, const char *key, const char *value)
-{
-    size_t i;
-    json_t *item;
-
-    json_array_foreach(array, i, item)
-    {
-        const char *v = json_string_value(json_object_get(item, key));
-        if (v && strcmp(v, value) == 0) return item;
-    }
-    return NULL;
-}
-
 static int64_t parse_rfc3339_ns(const char *s)
 {
     struct tm tm = {0};
@@ -272,14 +259,14 @@ static void test_cpu_matches_burner(void **state)
 
     json_t *doc = json_loads(out, 0, &jerr);
     assert_non_null(doc);
-    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    json_t *pod = tu_json_find_by(json_object_get(doc, "pods"), "uid", uid);
     assert_non_null(pod);
     assert_string_equal(json_string_value(json_object_get(pod, "name")), "burner-pod");
     assert_string_equal(json_string_value(json_object_get(pod, "namespace")), "kmetrics-test");
     assert_string_equal(json_string_value(json_object_get(pod, "qos")), "Burstable");
     json_t *containers = json_object_get(pod, "containers");
     assert_int_equal(json_array_size(containers), 1); /* the sandbox is not listed */
-    json_t *c = find_by(containers, "id", id);
+    json_t *c = tu_json_find_by(containers, "id", id);
     assert_non_null(c);
     assert_string_equal(json_string_value(json_object_get(c, "name")), "burner");
     assert_string_equal(json_string_value(json_object_get(c, "runtime")), "containerd");
@@ -362,7 +349,7 @@ static json_t *collector_once(const char *interval)
 /* A container's cumulative "some" CPU stall (µs) in a --once snapshot. */
 static double cpu_some_usec(json_t *pod, const char *id)
 {
-    json_t *c = find_by(json_object_get(pod, "containers"), "id", id);
+    json_t *c = tu_json_find_by(json_object_get(pod, "containers"), "id", id);
     json_t *p = json_object_get(c, "pressure");
 
     assert_non_null(c);
@@ -405,7 +392,7 @@ static void test_cpu_pressure_starved_and_idle(void **state)
         assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    json_t *pod = tu_json_find_by(json_object_get(doc, "pods"), "uid", uid);
     assert_non_null(pod);
     /* The burners had run at most this long when the collector read the files. */
     double lived_usec =
@@ -425,7 +412,7 @@ static void test_cpu_pressure_starved_and_idle(void **state)
 /* A container's run-queue latency block in a --once snapshot: waits, p50 and p99 (µs). */
 static void runq_of(json_t *pod, const char *id, double *waits, double *p50, double *p99)
 {
-    json_t *c = find_by(json_object_get(pod, "containers"), "id", id);
+    json_t *c = tu_json_find_by(json_object_get(pod, "containers"), "id", id);
     json_t *r = json_object_get(c, "runq");
 
     assert_non_null(c);
@@ -472,7 +459,7 @@ static void test_runq_latency_starved_and_sleeper(void **state)
     if (json_object_get(col, "runq_unavailable_reason"))
         fail_msg("run-queue latency off: %s",
                  json_string_value(json_object_get(col, "runq_unavailable_reason")));
-    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    json_t *pod = tu_json_find_by(json_object_get(doc, "pods"), "uid", uid);
     assert_non_null(pod);
     runq_of(pod, sid, &sw, &s50, &s99);
     runq_of(pod, iid, &iw, &i50, &i99);
@@ -488,9 +475,10 @@ static void test_runq_latency_starved_and_sleeper(void **state)
     assert_true(iw >= 20);
     assert_true(s50 > 4 * i50);
 
-    pod = find_by(json_object_get(off, "pods"), "uid", uid);
+    pod = tu_json_find_by(json_object_get(off, "pods"), "uid", uid);
     assert_non_null(pod);
-    assert_null(json_object_get(find_by(json_object_get(pod, "containers"), "id", sid), "runq"));
+    assert_null(
+        json_object_get(tu_json_find_by(json_object_get(pod, "containers"), "id", sid), "runq"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(off, "collector"),
                                                           "runq_unavailable_reason")),
                         "disabled by --no-runq");
@@ -525,7 +513,7 @@ static pid_t park_process(const char *dir, const char *netns)
 static json_t *once_pod(const char *uid, json_t **doc)
 {
     *doc = collector_once("200ms");
-    return find_by(json_object_get(*doc, "pods"), "uid", uid);
+    return tu_json_find_by(json_object_get(*doc, "pods"), "uid", uid);
 }
 
 static json_int_t net_field(json_t *pod, const char *key)
@@ -671,7 +659,7 @@ static int has_container(json_t *doc, const void *arg)
 
     json_array_foreach(json_object_get(doc, "pods"), i, pod)
     {
-        if (find_by(json_object_get(pod, "containers"), "id", arg)) return 1;
+        if (tu_json_find_by(json_object_get(pod, "containers"), "id", arg)) return 1;
     }
     return 0;
 }
@@ -688,7 +676,7 @@ static int container_exited(json_t *doc, const void *arg)
 
     json_array_foreach(json_object_get(doc, "pods"), i, pod)
     {
-        if ((c = find_by(json_object_get(pod, "containers"), "id", arg)))
+        if ((c = tu_json_find_by(json_object_get(pod, "containers"), "id", arg)))
             return json_is_true(json_object_get(c, "exited"));
     }
     return 0;
@@ -907,16 +895,16 @@ static void test_no_bundle_reported_by_id_pause_skipped(void **state)
     assert_int_equal(status, 0);
     json_t *doc = json_loads(out, 0, &jerr);
     assert_non_null(doc);
-    json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+    json_t *pod = tu_json_find_by(json_object_get(doc, "pods"), "uid", uid);
     assert_non_null(pod);
     assert_null(json_object_get(pod, "name")); /* nothing named it */
     assert_string_equal(json_string_value(json_object_get(pod, "qos")), "BestEffort");
     json_t *containers = json_object_get(pod, "containers");
     assert_int_equal(json_array_size(containers), 1);
-    json_t *c = find_by(containers, "id", id);
+    json_t *c = tu_json_find_by(containers, "id", id);
     assert_non_null(c);
     assert_string_equal(json_string_value(json_object_get(c, "identity")), "cgroup");
-    assert_null(find_by(containers, "id", pid_));
+    assert_null(tu_json_find_by(containers, "id", pid_));
     json_decref(doc);
     free(out);
 }
@@ -955,7 +943,7 @@ static void test_sigusr1_prints_state(void **state)
         assert_non_null(doc);
         assert_true(stat_of(doc, "pods") >= 1);
         assert_true(stat_of(doc, "containers") >= 1);
-        json_t *pod = find_by(json_object_get(doc, "pods"), "uid", uid);
+        json_t *pod = tu_json_find_by(json_object_get(doc, "pods"), "uid", uid);
         assert_non_null(pod);
         assert_string_equal(json_string_value(json_object_get(pod, "name")), "usr1-pod");
         json_decref(doc);
@@ -1025,7 +1013,7 @@ static void test_short_lived_container_still_counted(void **state)
 
     json_t *exited = wait_snapshot(in, container_exited, id, 10);
     assert_non_null(exited);
-    json_t *pod = find_by(json_object_get(exited, "pods"), "uid", uid);
+    json_t *pod = tu_json_find_by(json_object_get(exited, "pods"), "uid", uid);
     json_int_t nc =
         json_integer_value(json_object_get(json_object_get(pod, "cpu"), "usage_nanocores"));
     double burned, lived;
@@ -1059,18 +1047,10 @@ static void test_short_lived_container_still_counted(void **state)
 /* A cgroup's cpu.stat usage_usec (whose read makes the kernel flush its per-CPU counters). */
 static long long usage_usec_of(const char *dir)
 {
-    char path[PATH_MAX + 16], key[64];
-    long long v, found = -1;
-    FILE *f;
+    long long v = tu_cpu_usage_usec(dir);
 
-    snprintf(path, sizeof(path), "%s/cpu.stat", dir);
-    f = fopen(path, "r");
-    assert_non_null(f);
-    while (fscanf(f, "%63s %lld", key, &v) == 2)
-        if (strcmp(key, "usage_usec") == 0) found = v;
-    fclose(f);
-    assert_true(found >= 0);
-    return found;
+    assert_true(v >= 0);
+    return v;
 }
 
 /* A job of ~300 ms of CPU that starts after one tick and whose cgroup is gone well before the
@@ -1083,7 +1063,7 @@ static void test_exited_job_cpu_counted_exactly(void **state)
     char dir[PATH_MAX], pod_dir[PATH_MAX], id[65], uid[40];
     int status;
     long long before, after, reported;
-    pid_t daemon, job;
+    pid_t daemon;
     FILE *in;
 
     (void)state;
@@ -1103,20 +1083,7 @@ static void test_exited_job_cpu_counted_exactly(void **state)
     json_decref(first);
 
     before = usage_usec_of(pod_dir);
-    job = fork();
-    assert_true(job >= 0);
-    if (job == 0) {
-        char procs[PATH_MAX + 16];
-        struct timespec ts;
-        snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-        if (tu_write_file(procs, "0\n", (size_t)-1) != 0) _exit(126);
-        do
-            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        while (ts.tv_sec == 0 && ts.tv_nsec < 300 * 1000000L);
-        _exit(0);
-    }
-    assert_int_equal(waitpid(job, &status, 0), job);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(tu_run_cpu_job(dir, 300), 0);
     assert_int_equal(rmdir(dir), 0); /* the runtime removes it as soon as it exits */
     after = usage_usec_of(pod_dir);  /* the kernel flushed the job into its pod */
 
@@ -1127,8 +1094,8 @@ static void test_exited_job_cpu_counted_exactly(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     fclose(in);
     assert_non_null(exited);
-    json_t *pod = find_by(json_object_get(exited, "pods"), "uid", uid);
-    json_t *c = find_by(json_object_get(pod, "containers"), "id", id);
+    json_t *pod = tu_json_find_by(json_object_get(exited, "pods"), "uid", uid);
+    json_t *c = tu_json_find_by(json_object_get(pod, "containers"), "id", id);
     json_t *cpu = json_object_get(c, "cpu");
     reported = json_integer_value(json_object_get(cpu, "usage_usec"));
     fprintf(stderr,

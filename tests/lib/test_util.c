@@ -2,6 +2,10 @@
 
 #include "clock.h"
 
+#include <limits.h>
+#include <sys/wait.h>
+#include <time.h>
+
 int tu_mkdirs(const char *fmt, ...)
 {
     char path[4096];
@@ -84,6 +88,54 @@ int tu_build_dir(char *out, size_t n)
         }
     }
     return -1;
+}
+
+long long tu_cpu_usage_usec(const char *cgroup_dir)
+{
+    char path[PATH_MAX + 16], key[64];
+    long long v, found = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/cpu.stat", cgroup_dir);
+    if (!(f = fopen(path, "r"))) return -1;
+    while (fscanf(f, "%63s %lld", key, &v) == 2)
+        if (strcmp(key, "usage_usec") == 0) found = v;
+    fclose(f);
+    return found;
+}
+
+int tu_run_cpu_job(const char *cgroup_dir, long cpu_ms)
+{
+    int status;
+    pid_t job = fork();
+
+    if (job < 0) return -1;
+    if (job == 0) {
+        char procs[PATH_MAX + 16];
+        struct timespec ts;
+
+        snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_dir);
+        if (tu_write_file(procs, "0\n", (size_t)-1) != 0) _exit(126);
+        do
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        while (ts.tv_sec * 1000L + ts.tv_nsec / 1000000L < cpu_ms);
+        _exit(0);
+    }
+    if (waitpid(job, &status, 0) != job) return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+json_t *tu_json_find_by(json_t *array, const char *key, const char *value)
+{
+    size_t i;
+    json_t *item;
+
+    json_array_foreach(array, i, item)
+    {
+        const char *v = json_string_value(json_object_get(item, key));
+        if (v && strcmp(v, value) == 0) return item;
+    }
+    return NULL;
 }
 
 double tu_mono_s(void)

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 /* mkdir -p of a printf-formatted path; returns 0 or -errno. */
 int tu_mkdirs(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -27,6 +29,17 @@ int tu_tmpdir(char *out, size_t outlen, const char *tag);
 
 /* CLOCK_MONOTONIC in seconds, for deadlines and measured waits. */
 double tu_mono_s(void);
+
+/* A cgroup directory's cpu.stat usage_usec (reading it makes the kernel flush its per-CPU
+ * counters), or -1. */
+long long tu_cpu_usage_usec(const char *cgroup_dir);
+
+/* Runs a job in cgroup_dir that burns cpu_ms of CPU and exits; waits for it. 0 when it ran
+ * all of it there, else -1. */
+int tu_run_cpu_job(const char *cgroup_dir, long cpu_ms);
+
+/* The object of a JSON array whose string member key is value, or NULL. */
+json_t *tu_json_find_by(json_t *array, const char *key, const char *value);
 
 /* The build output directory (build/ or build/asan/) the running test or benchmark belongs
  * to: the nearest directory above its binary holding kmetrics-collector. 0 or -1. */
