@@ -15,6 +15,7 @@
 
 #include "discover/cgroup_events_user.h"
 #include "discover/cgroup_root.h"
+#include "discover/pod_skb_user.h"
 #include "discover/runq_latency_user.h"
 #include "discover/sandbox_probe.h"
 #include "sample/signal_window.h"
@@ -123,6 +124,55 @@ static void sample_runq(struct collector *c, struct container *ct, int64_t mono_
         log_info("container %.12s: run-queue histogram went backwards; new series", ct->id);
 }
 
+/* --- hostNetwork pods' sockets ----------------------------------------------------------- */
+
+static void add_counts(struct net_dev_totals *t, const struct pod_skb_counts *n)
+{
+    t->rx_bytes += n->rx_bytes;
+    t->rx_packets += n->rx_packets;
+    t->tx_bytes += n->tx_bytes;
+    t->tx_packets += n->tx_packets;
+}
+
+/* Stops counting ct's sockets; what they counted stays in its pod's figures. */
+static void skb_stop(struct collector *c, struct container *ct)
+{
+    struct pod_skb_counts n;
+
+    if (!ct->skb_counted) return;
+    if (pod_skb_read(c->skb, ct->cgroup_ino, &n) == 0) add_counts(&ct->pod->skb_gone, &n);
+    pod_skb_unwatch(c->skb, ct->cgroup_ino);
+    ct->skb_counted = false;
+}
+
+/* A hostNetwork pod's traffic: its containers' sockets' counts (each counted from the first
+ * signal tick that finds it in such a pod) and its gone containers'. Left as read (no figures)
+ * when one of them cannot be counted. */
+static void sample_pod_sockets(struct collector *c, struct pod *p)
+{
+    struct net_dev_totals sum = p->skb_gone;
+
+    for (struct container *ct = p->containers; ct; ct = ct->next) {
+        struct pod_skb_counts n;
+        int rc = 0;
+
+        if (ct->exited_mono_ns || !ct->cgroup_ino) continue;
+        if (!ct->skb_counted && (rc = pod_skb_watch(c->skb, ct->cgroup_ino)) == 0)
+            ct->skb_counted = true;
+        if (rc == 0) rc = pod_skb_read(c->skb, ct->cgroup_ino, &n);
+        if (rc) {
+            LOG_RATELIMITED(LOG_WARN, "container %.12s: its sockets' traffic not counted: %s",
+                            ct->id, strerror(-rc));
+            if (rc == -ENOENT) ct->skb_counted = false; /* counted anew from the next tick */
+            return;
+        }
+        add_counts(&sum, &n);
+    }
+    p->net.state = POD_NET_HOST_SOCKETS;
+    p->net.real_ns = clock_real_ns();
+    p->net.totals = sum;
+}
+
 /* --- exited containers ------------------------------------------------------------------- */
 
 /* A container whose cgroup is gone keeps its series and last sample for one window, so one
@@ -133,6 +183,7 @@ static void retire_container(struct collector *c, struct container *ct)
     if (ct->exited_mono_ns) return;
     c->stats.containers_removed++;
     runq_stop(c, ct, false);
+    skb_stop(c, ct);
     if (ct->sandbox || !ct->has_sample || c->cfg.retain_exited_ns <= 0) {
         c->stats.containers_dropped += !ct->sandbox && ct->has_sample;
         registry_remove_container(&c->reg, ct);
@@ -227,6 +278,7 @@ static struct container *add_container(struct collector *c, const char *rel,
         ct->exited_mono_ns = 0;
         if (ct->cgroup_ino != ino && ino != 0) {
             runq_stop(c, ct, true);
+            skb_stop(c, ct);
             if (ct->cpu) cpu_history_init(ct->cpu);
             ct->has_sample = ct->rated = false;
             ct->cgroup_ino = ino;
@@ -235,6 +287,7 @@ static struct container *add_container(struct collector *c, const char *rel,
         /* Same id, new directory: the old one was removed and recreated. New series. */
         cgroup_files_close(&ct->files);
         runq_stop(c, ct, true);
+        skb_stop(c, ct);
         if (ct->cpu) cpu_history_init(ct->cpu);
         ct->has_sample = ct->rated = false;
         ct->cgroup_ino = ino;
@@ -506,8 +559,11 @@ static void sample_pod_network(struct collector *c, struct pod *p)
     for (int sandbox = 1; sandbox >= 0; sandbox--)
         for (struct container *ct = p->containers; ct && n < 8; ct = ct->next)
             if (ct->sandbox == sandbox && !ct->exited_mono_ns) cgroups[n++] = ct->cgroup;
-    if (pod_network_read(c->root_fd, cgroups, n, proc_root(c), c->host_netns, &p->net) != 0)
+    if (pod_network_read(c->root_fd, cgroups, n, proc_root(c), c->host_netns, &p->net) != 0 &&
+        !p->host_network)
         log_debug("pod %s: no traffic figures this time", p->uid);
+    if (p->net.state == POD_NET_HOST) p->host_network = true;
+    if (p->host_network && c->skb) sample_pod_sockets(c, p);
     signal_window_network(&prev, &p->net, p->net.real_ns - prev.real_ns, &p->net_window);
 }
 
@@ -643,6 +699,44 @@ static void open_runq(struct collector *c)
     }
 }
 
+/* The directory below which pods live (the kubepods slice, or the root when it is not there
+ * yet): cgroup_skb programs attached there run for pods' sockets only. */
+static void pods_dir(const struct collector *c, char *out, size_t n)
+{
+    static const char *const names[] = {"kubepods.slice", "kubepods"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct stat st;
+
+        snprintf(out, n, "%s/%s", c->root_path, names[i]);
+        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) return;
+    }
+    snprintf(out, n, "%s", c->root_path);
+}
+
+/* hostNetwork pods' traffic at their sockets: a signal, on BPF and cgroup v2 as run-queue
+ * latency is. One line when the kernel refuses. */
+static void open_pod_skb(struct collector *c)
+{
+    char dir[4200];
+
+    if (c->cfg.skip_socket_traffic || c->cfg.skip_signals) {
+        snprintf(c->skb_error, sizeof(c->skb_error), "disabled by %s",
+                 c->cfg.skip_socket_traffic ? "--no-socket-traffic" : "--no-signals");
+        return;
+    }
+    if (c->cfg.disable_bpf || !c->root_is_cgroup2) {
+        snprintf(c->skb_error, sizeof(c->skb_error), "needs BPF on cgroup v2 (%s)", c->bpf_error);
+        return;
+    }
+    pods_dir(c, dir, sizeof(dir));
+    c->skb = pod_skb_open(dir, c->skb_error, sizeof(c->skb_error));
+    if (c->skb)
+        log_info("hostNetwork pods' traffic: cgroup_skb programs attached to %s", dir);
+    else
+        log_warn("hostNetwork pods' traffic not counted at their sockets: %s", c->skb_error);
+}
+
 int collector_init(struct collector *c, const struct collector_config *cfg, char *err,
                    size_t errlen)
 {
@@ -696,6 +790,7 @@ int collector_init(struct collector *c, const struct collector_config *cfg, char
         log_warn("discovery: BPF events unavailable (%s); walking the tree every tick",
                  c->bpf_error);
     open_runq(c);
+    open_pod_skb(c);
     log_info("cgroup root %s (hierarchy path \"%s\"%s), node %s, interval %lldms", c->root_path,
              c->hierarchy_prefix,
              c->hierarchy_prefix_known ? "" : " in this cgroup namespace: the first event tells",
@@ -710,6 +805,8 @@ void collector_done(struct collector *c)
     c->events = NULL;
     runq_latency_close(c->runq);
     c->runq = NULL;
+    pod_skb_close(c->skb);
+    c->skb = NULL;
     registry_done(&c->reg);
     node_reader_done(&c->node_reader);
     if (c->root_fd >= 0) close(c->root_fd);

@@ -14,6 +14,7 @@
 
 struct cgroup_events;
 struct runq_latency;
+struct pod_skb;
 
 struct collector_config {
     const char *cgroup_root;         /* NULL: find the cgroup v2 mount */
@@ -28,6 +29,9 @@ struct collector_config {
     bool skip_signals;
     /* Measure no run-queue latency (--no-runq; also off with skip_signals or disable_bpf). */
     bool skip_runq;
+    /* Count no hostNetwork pod's traffic at its sockets (--no-socket-traffic; also off with
+     * skip_signals or disable_bpf). */
+    bool skip_socket_traffic;
     /* Read memory.current and memory.stat only on ticks after collector_want_memory (and a
      * container's first): for a collector that only ships them, every ship interval. */
     bool memory_on_request;
@@ -79,6 +83,8 @@ struct collector {
     char bpf_error[256]; /* why events are off, when they are */
     struct runq_latency *runq;
     char runq_error[256]; /* why run-queue latency is off, when it is */
+    struct pod_skb *skb;  /* hostNetwork pods' traffic at their sockets */
+    char skb_error[512];  /* why it is off, when it is */
     uint64_t walk_gen;
     int64_t last_walk_mono_ns;
     bool walk_wanted;

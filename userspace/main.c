@@ -79,8 +79,10 @@ static void usage(FILE *out)
             "  --walk-interval=DUR    safety-net full walk period with BPF events (default 60s)\n"
             "  --no-bpf               do not load BPF; walk the cgroup tree every tick\n"
             "  --no-signals           read no pressure (PSI) or memory.events files, and\n"
-            "                         measure no run-queue latency\n"
+            "                         measure no run-queue latency or socket traffic\n"
             "  --no-runq              measure no run-queue latency (eBPF on the scheduler)\n"
+            "  --no-socket-traffic    count no hostNetwork pod's traffic at its sockets\n"
+            "                         (eBPF cgroup_skb)\n"
             "  --aggregator=URL[,URL] ship to these aggregators (https://host[:port]); a name\n"
             "                         with several addresses ships to each (HA replicas)\n"
             "  --ship-interval=DUR    shipping period, 1s..5m (default 15s)\n"
@@ -181,6 +183,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         OPT_NO_BPF,
         OPT_NO_SIGNALS,
         OPT_NO_RUNQ,
+        OPT_NO_SOCKET_TRAFFIC,
         OPT_AGGREGATOR,
         OPT_SHIP_INTERVAL,
         OPT_SHIP_COALESCE,
@@ -202,6 +205,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"no-bpf", no_argument, NULL, OPT_NO_BPF},
         {"no-signals", no_argument, NULL, OPT_NO_SIGNALS},
         {"no-runq", no_argument, NULL, OPT_NO_RUNQ},
+        {"no-socket-traffic", no_argument, NULL, OPT_NO_SOCKET_TRAFFIC},
         {"aggregator", required_argument, NULL, OPT_AGGREGATOR},
         {"ship-interval", required_argument, NULL, OPT_SHIP_INTERVAL},
         {"ship-coalesce", required_argument, NULL, OPT_SHIP_COALESCE},
@@ -269,6 +273,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_NO_RUNQ:
             o->cfg.skip_runq = true;
+            break;
+        case OPT_NO_SOCKET_TRAFFIC:
+            o->cfg.skip_socket_traffic = true;
             break;
         case OPT_AGGREGATOR:
             if (parse_aggregators(o, optarg)) return -1;

@@ -48,6 +48,7 @@ struct container {
      * its cgroup is measured (owned; NULL otherwise). */
     struct runq_window runq;
     struct runq_prev *runq_prev;
+    bool skb_counted; /* its sockets' traffic is counted (a hostNetwork pod's; discover/pod_skb) */
 
     struct pod *pod;
     struct container *next; /* in pod->containers */
@@ -63,6 +64,11 @@ struct pod {
     uint64_t seen_walk;
     bool gone;                 /* its cgroup was removed: dropped once its exited containers are */
     struct pod_net_sample net; /* read on the ticks that read signals */
+    /* Found in the node's network namespace once: hostNetwork for its life (the collector
+     * counts its containers' sockets from then on), and what its gone containers' sockets
+     * had counted. */
+    bool host_network;
+    struct net_dev_totals skb_gone;
     struct wire_network net_window; /* its increase between the last two reads */
     struct container *containers;
     unsigned ncontainers;

@@ -137,21 +137,25 @@ static json_t *container_json(const struct container *ct, const struct cpu_serie
     return o;
 }
 
-/* The pod's traffic: its namespace's counters (cumulative), {"host_network": true} for a pod
- * in the node's namespace, NULL when not read. */
+/* The pod's traffic (cumulative) and where it was counted: its namespace's interfaces, or a
+ * hostNetwork pod's sockets; {"host_network": true, "source": "none"} for a pod in the node's
+ * namespace not counted at its sockets; NULL when not read. */
 static json_t *network_json(const struct pod_net_sample *n)
 {
     json_t *o;
 
     if (n->state == POD_NET_UNKNOWN || !(o = json_object())) return NULL;
-    if (n->state == POD_NET_HOST) {
-        set_new(o, "host_network", json_true());
-        return o;
-    }
+    if (n->state != POD_NET_OWN) set_new(o, "host_network", json_true());
+    set_new(o, "source",
+            json_string(n->state == POD_NET_OWN            ? "interfaces"
+                        : n->state == POD_NET_HOST_SOCKETS ? "sockets"
+                                                           : "none"));
+    if (n->state == POD_NET_HOST) return o;
     set_new(o, "rx_bytes", jint(n->totals.rx_bytes));
     set_new(o, "tx_bytes", jint(n->totals.tx_bytes));
     set_new(o, "rx_packets", jint(n->totals.rx_packets));
     set_new(o, "tx_packets", jint(n->totals.tx_packets));
+    if (n->state == POD_NET_HOST_SOCKETS) return o; /* no drops or interfaces at a socket */
     set_new(o, "rx_drops", jint(n->totals.rx_drops));
     set_new(o, "tx_drops", jint(n->totals.tx_drops));
     set_new(o, "interfaces", json_integer(n->totals.interfaces));
@@ -247,6 +251,7 @@ static json_t *stats_json(const struct collector *c)
     if (c->mode != DISCOVERY_BPF_EVENTS)
         set_new(o, "bpf_unavailable_reason", json_string(c->bpf_error));
     if (!c->runq) set_new(o, "runq_unavailable_reason", json_string(c->runq_error));
+    if (!c->skb) set_new(o, "socket_traffic_unavailable_reason", json_string(c->skb_error));
     set_new(o, "cgroup_root", json_string(c->root_path));
     set_new(o, "interval_seconds", json_real((double)c->cfg.interval_ns / 1e9));
     set_new(o, "ticks", jint(s->ticks));

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1113,6 +1114,141 @@ static void test_exited_job_cpu_counted_exactly(void **state)
     json_decref(exited);
 }
 
+/* The pod with uid arg counted at its sockets, with both directions' packets: {uid, packets}. */
+struct sockets_wanted {
+    const char *uid;
+    json_int_t packets;
+};
+
+static int pod_sockets_counted(json_t *doc, const void *arg)
+{
+    const struct sockets_wanted *w = arg;
+    json_t *net =
+        json_object_get(tu_json_find_by(json_object_get(doc, "pods"), "uid", w->uid), "network");
+    const char *src = json_string_value(json_object_get(net, "source"));
+
+    return src && strcmp(src, "sockets") == 0 &&
+           json_integer_value(json_object_get(net, "rx_packets")) >= w->packets &&
+           json_integer_value(json_object_get(net, "tx_packets")) >= w->packets;
+}
+
+/* A hostNetwork pod (its process in the node's network namespace, the collector's own) sends
+ * 20 UDP datagrams of 100 bytes over loopback to a socket of this test's (another cgroup),
+ * which answers each with 50 bytes. Counted at the pod container's socket by the cgroup_skb
+ * programs: every datagram's IP packet, 20 (IPv4 header) + 8 (UDP) + payload, as skb->len
+ * has it from the IP header on, at egress (ip_finish_output) and at ingress (the socket's
+ * filter). The receiving socket, in no registered cgroup, is not counted. */
+static void test_host_network_pod_counted_at_its_sockets(void **state)
+{
+    char dir[PATH_MAX], id[65], uid[40], go = 0;
+    int to_pod[2], from_pod[2], status, rx;
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    socklen_t alen = sizeof(addr);
+    pid_t daemon, pod;
+    FILE *in;
+
+    (void)state;
+    kl_pod_uid(uid, 828);
+    kl_container_id(id, 828);
+    make_container(uid, id, "hostnet-sockets-pod", "app", 0, dir, sizeof(dir));
+    rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(rx >= 0);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(rx, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(getsockname(rx, (struct sockaddr *)&addr, &alen), 0);
+    assert_int_equal(pipe(to_pod), 0);
+    assert_int_equal(pipe(from_pod), 0);
+    pod = fork();
+    assert_true(pod >= 0);
+    if (pod == 0) {
+        char path[PATH_MAX + 32], payload[100], answer[64];
+        int sock;
+
+        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        if (tu_write_file(path, "0\n", (size_t)-1) != 0) _exit(125);
+        /* A socket belongs to the cgroup of the task that made it. */
+        sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (sock < 0 || read(to_pod[0], &go, 1) != 1) _exit(126);
+        memset(payload, 'k', sizeof(payload));
+        for (int i = 0; i < 20; i++)
+            if (sendto(sock, payload, sizeof(payload), 0, (struct sockaddr *)&addr, sizeof(addr)) !=
+                (ssize_t)sizeof(payload))
+                _exit(127);
+        for (int i = 0; i < 20; i++)
+            if (recv(sock, answer, sizeof(answer), 0) != 50) _exit(124);
+        if (write(from_pod[1], &go, 1) != 1) _exit(123);
+        for (;;)
+            pause(); /* the pod lives on: its process shows its namespace */
+    }
+    close(to_pod[0]);
+    close(from_pod[1]);
+    /* A pod that failed makes the reads below fail, not hang. */
+    assert_int_equal(setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 20},
+                                sizeof(struct timeval)),
+                     0);
+    daemon = start_json_daemon("200ms", "3s", &in);
+    struct sockets_wanted counted = {uid, 0};
+    json_t *doc = wait_snapshot(in, pod_sockets_counted, &counted, 15);
+    if (!doc) {
+        kill(pod, SIGKILL);
+        waitpid(pod, NULL, 0);
+    }
+    assert_non_null(doc);
+    json_t *net =
+        json_object_get(tu_json_find_by(json_object_get(doc, "pods"), "uid", uid), "network");
+    assert_true(json_is_true(json_object_get(net, "host_network")));
+    /* Counted from its first signal tick on; it has sent nothing yet. */
+    assert_int_equal(json_integer_value(json_object_get(net, "rx_bytes")), 0);
+    assert_int_equal(json_integer_value(json_object_get(net, "tx_bytes")), 0);
+    json_decref(doc);
+
+    assert_int_equal(write(to_pod[1], &go, 1), 1);
+    for (int i = 0; i < 20; i++) {
+        char buf[256], answer[50];
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+
+        assert_int_equal(recvfrom(rx, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen), 100);
+        memset(answer, 'a', sizeof(answer));
+        assert_int_equal(sendto(rx, answer, sizeof(answer), 0, (struct sockaddr *)&from, flen), 50);
+    }
+    assert_int_equal(read(from_pod[0], &go, 1), 1);
+    counted.packets = 20;
+    doc = wait_snapshot(in, pod_sockets_counted, &counted, 15);
+    /* The container goes (its process, then its cgroup): what its sockets counted stays in
+     * its pod's figures. */
+    kill(pod, SIGKILL);
+    waitpid(pod, NULL, 0);
+    close(rx);
+    assert_int_equal(rmdir(dir), 0);
+    json_t *after = wait_snapshot(in, container_exited, id, 15);
+    kill(daemon, SIGTERM);
+    assert_int_equal(waitpid(daemon, &status, 0), daemon);
+    fclose(in);
+    assert_non_null(doc);
+    assert_non_null(after);
+    for (int k = 0; k < 2; k++) {
+        net = json_object_get(tu_json_find_by(json_object_get(k ? after : doc, "pods"), "uid", uid),
+                              "network");
+        fprintf(stderr,
+                "hostNetwork pod at its sockets%s: %lld bytes in %lld packets received, %lld "
+                "bytes in %lld packets sent\n",
+                k ? ", its container gone" : "",
+                (long long)json_integer_value(json_object_get(net, "rx_bytes")),
+                (long long)json_integer_value(json_object_get(net, "rx_packets")),
+                (long long)json_integer_value(json_object_get(net, "tx_bytes")),
+                (long long)json_integer_value(json_object_get(net, "tx_packets")));
+        assert_string_equal(json_string_value(json_object_get(net, "source")), "sockets");
+        assert_int_equal(json_integer_value(json_object_get(net, "tx_packets")), 20);
+        assert_int_equal(json_integer_value(json_object_get(net, "rx_packets")), 20);
+        assert_int_equal(json_integer_value(json_object_get(net, "tx_bytes")), 20 * (20 + 8 + 100));
+        assert_int_equal(json_integer_value(json_object_get(net, "rx_bytes")), 20 * (20 + 8 + 50));
+        assert_null(json_object_get(net, "rx_drops")); /* not known at a socket */
+    }
+    json_decref(doc);
+    json_decref(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1127,6 +1263,7 @@ int main(void)
         cmocka_unit_test(test_no_bundle_reported_by_id_pause_skipped),
         cmocka_unit_test(test_short_lived_container_still_counted),
         cmocka_unit_test(test_exited_job_cpu_counted_exactly),
+        cmocka_unit_test(test_host_network_pod_counted_at_its_sockets),
         cmocka_unit_test(test_sigusr1_prints_state),
     };
     /* KMETRICS_TEST_FILTER=test_runq* runs the tests of one thing (cmocka's pattern). */

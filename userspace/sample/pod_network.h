@@ -1,7 +1,8 @@
 /* A pod's network traffic, measured where the kubelet measures it: the interface counters of
  * the pod's own network namespace (/proc/<pid>/net/dev of a process in the pod, loopback left
  * out), exact at the interface. A pod in the node's namespace (hostNetwork) has no interfaces
- * of its own: it is reported as such, with no figures (its traffic is the node's). */
+ * of its own: it is reported as such, with no figures (its traffic is the node's), or, when the
+ * collector counts its containers' sockets (discover/pod_skb), with those counts. */
 #ifndef KMETRICS_POD_NETWORK_H
 #define KMETRICS_POD_NETWORK_H
 
@@ -14,6 +15,9 @@ enum pod_net_state {
     POD_NET_UNKNOWN = 0, /* not read yet, or no process found to read it through */
     POD_NET_OWN,         /* its own namespace: totals valid */
     POD_NET_HOST,        /* the node's namespace (hostNetwork) */
+    /* hostNetwork, with what its containers' sockets sent and received since they were
+     * counted (IP packets: drops and interfaces unknown); set by the collector */
+    POD_NET_HOST_SOCKETS,
 };
 
 struct pod_net_sample {

@@ -88,21 +88,25 @@ void signal_window_network(const struct pod_net_sample *prev, const struct pod_n
     const struct net_dev_totals *a = &prev->totals, *b = &cur->totals;
 
     memset(out, 0, sizeof(*out));
-    if (cur->state == POD_NET_HOST) {
+    if (cur->state == POD_NET_HOST ||
+        (cur->state == POD_NET_HOST_SOCKETS && prev->state != POD_NET_HOST_SOCKETS)) {
         out->source = WIRE_NET_HOST;
         return;
     }
-    if (cur->state != POD_NET_OWN || prev->state != POD_NET_OWN) return;
+    if (cur->state != prev->state ||
+        (cur->state != POD_NET_OWN && cur->state != POD_NET_HOST_SOCKETS))
+        return;
     out->window_ms = window_ms(window_ns);
     /* Interface counters only grow while the namespace lives; smaller means another
-     * namespace (the sandbox was recreated): no window this time. */
+     * namespace (the sandbox was recreated): no window this time. Socket counts only grow
+     * too (a container's last counts stay in its pod's when it goes). */
     if (out->window_ms == 0 || b->rx_bytes < a->rx_bytes || b->rx_packets < a->rx_packets ||
         b->rx_drops < a->rx_drops || b->tx_bytes < a->tx_bytes || b->tx_packets < a->tx_packets ||
         b->tx_drops < a->tx_drops) {
         out->window_ms = 0;
         return;
     }
-    out->source = WIRE_NET_INTERFACES;
+    out->source = cur->state == POD_NET_OWN ? WIRE_NET_INTERFACES : WIRE_NET_SOCKETS;
     out->end_real_ns = cur->real_ns;
     out->rx_bytes = b->rx_bytes - a->rx_bytes;
     out->rx_packets = b->rx_packets - a->rx_packets;

@@ -25,8 +25,10 @@ void signal_window_container(const struct cgroup_sample *prev, const struct cgro
 void signal_window_add_runq(struct wire_signals *w, const struct runq_window *r,
                             int64_t end_real_ns);
 
-/* The same for a pod's traffic; out->source says where it was measured (a hostNetwork pod
- * without figures gets WIRE_NET_HOST, a pod not measured WIRE_NET_NONE). */
+/* The same for a pod's traffic; out->source says where it was measured: WIRE_NET_INTERFACES
+ * between two reads of its namespace, WIRE_NET_SOCKETS between two counts of its sockets (a
+ * hostNetwork pod; drops 0: not known there), WIRE_NET_HOST for a hostNetwork pod without two
+ * such counts, WIRE_NET_NONE for a pod not measured. */
 void signal_window_network(const struct pod_net_sample *prev, const struct pod_net_sample *cur,
                            int64_t window_ns, struct wire_network *out);
 

@@ -160,6 +160,58 @@ static void test_network_window(void **state)
     assert_int_equal(w.source, WIRE_NET_NONE);
 }
 
+/* A hostNetwork pod counted at its sockets: a window between two counts, without drops (the
+ * sockets do not know them); the first count, or one after a count that was not, says
+ * hostNetwork without figures; counts that went backwards give no window. */
+static void test_socket_window(void **state)
+{
+    struct pod_net_sample
+        a = {.state = POD_NET_HOST_SOCKETS,
+             .real_ns = 100 * SEC,
+             .totals = {.rx_bytes = 1560, .rx_packets = 20, .tx_bytes = 2560, .tx_packets = 20}},
+        b = {.state = POD_NET_HOST_SOCKETS,
+             .real_ns = 115 * SEC,
+             .totals = {.rx_bytes = 3120, .rx_packets = 40, .tx_bytes = 7680, .tx_packets = 60}},
+        host = {.state = POD_NET_HOST, .real_ns = 100 * SEC};
+    struct wire_network w;
+
+    (void)state;
+    signal_window_network(&a, &b, b.real_ns - a.real_ns, &w);
+    assert_int_equal(w.source, WIRE_NET_SOCKETS);
+    assert_int_equal(w.window_ms, 15000);
+    assert_true(w.end_real_ns == 115 * SEC);
+    assert_int_equal(w.rx_bytes, 1560);
+    assert_int_equal(w.rx_packets, 20);
+    assert_int_equal(w.tx_bytes, 5120);
+    assert_int_equal(w.tx_packets, 40);
+    assert_int_equal(w.rx_drops, 0);
+    assert_int_equal(w.tx_drops, 0);
+    assert_null(wire_network_problem(&w));
+
+    /* The first count: hostNetwork, no figures yet. */
+    signal_window_network(&host, &a, 15 * SEC, &w);
+    assert_int_equal(w.source, WIRE_NET_HOST);
+    assert_int_equal(w.window_ms, 0);
+    assert_int_equal(w.tx_bytes, 0);
+    assert_null(wire_network_problem(&w));
+    host.state = POD_NET_UNKNOWN;
+    signal_window_network(&host, &a, 15 * SEC, &w);
+    assert_int_equal(w.source, WIRE_NET_HOST);
+    /* Counted, then not (the program's map full): hostNetwork, no figures. */
+    signal_window_network(&a, &(struct pod_net_sample){.state = POD_NET_HOST}, 15 * SEC, &w);
+    assert_int_equal(w.source, WIRE_NET_HOST);
+    /* Backwards, or a clock step: no window. */
+    signal_window_network(&b, &a, 15 * SEC, &w);
+    assert_int_equal(w.source, WIRE_NET_NONE);
+    signal_window_network(&a, &b, -SEC, &w);
+    assert_int_equal(w.source, WIRE_NET_NONE);
+    /* Interfaces one time, sockets the next (never seen): a first count, no window. */
+    a.state = POD_NET_OWN;
+    signal_window_network(&a, &b, 15 * SEC, &w);
+    assert_int_equal(w.source, WIRE_NET_HOST);
+    assert_int_equal(w.window_ms, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_container_window_leaves_out_what_it_cannot_tell),
         cmocka_unit_test(test_runq_folded_in),
         cmocka_unit_test(test_network_window),
+        cmocka_unit_test(test_socket_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
