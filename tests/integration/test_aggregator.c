@@ -788,7 +788,7 @@ static void test_custom_metrics(void **state)
     doc = get_json("/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods/old-0", 200);
     assert_string_equal(jstr(doc, "metadata.name"), "old-0");
     json_decref(doc);
-    get_json(CM "team-a/pods/old-0/cpu_pressure_some_ratio", 404);
+    json_decref(get_json(CM "team-a/pods/old-0/cpu_pressure_some_ratio", 404));
     /* A body whose version is not its content type's: refused, nothing stored. */
     {
         struct outbuf b;
