@@ -162,7 +162,7 @@ static bool pod_item(const struct store *s, const struct custom_query *q, const 
                      struct metric_value_view *out)
 {
     if (!p->named || !store_node_selected(s, p->node)) return false;
-    if (!custom_metric_pod_value(p->signals, q->metric, &out->nano, &out->timestamp_ns,
+    if (!custom_metric_pod_value(store_pod_signals(s, p), q->metric, &out->nano, &out->timestamp_ns,
                                  &out->window_ns))
         return false;
     out->kind = "Pod";
@@ -244,7 +244,7 @@ void custom_metrics_write_prometheus(struct store *s, struct outbuf *out)
             int64_t end, window;
 
             if (!p->named || !store_node_selected(s, p->node) ||
-                !custom_metric_pod_value(p->signals, m, &nano, &end, &window))
+                !custom_metric_pod_value(store_pod_signals(s, p), m, &nano, &end, &window))
                 continue;
             if (!head) {
                 outbuf_printf(out,

@@ -21,7 +21,7 @@ static uint64_t mix(uint64_t h)
     return h ^ (h >> 33);
 }
 
-static uint64_t hash_uid(const uint8_t uid[16])
+uint64_t pod_index_hash_uid(const uint8_t uid[16])
 {
     uint64_t a, b;
 
@@ -49,7 +49,7 @@ static uint64_t hash_name(const char *ns, const char *name)
 
 static uint64_t hash_pod(enum pod_index_kind kind, const struct store_pod *p)
 {
-    return kind == POD_BY_UID ? hash_uid(p->uid) : hash_name(p->namespace_, p->name);
+    return kind == POD_BY_UID ? pod_index_hash_uid(p->uid) : hash_name(p->namespace_, p->name);
 }
 
 static bool same_key(enum pod_index_kind kind, const struct store_pod *a, const struct store_pod *b)
@@ -73,7 +73,7 @@ void pod_index_done(struct pod_index *x)
 struct store_pod *pod_index_by_uid(const struct pod_index *x, const uint8_t uid[16])
 {
     if (x->cap == 0) return NULL;
-    for (size_t i = hash_uid(uid) & (x->cap - 1), n = 0; n < x->cap;
+    for (size_t i = pod_index_hash_uid(uid) & (x->cap - 1), n = 0; n < x->cap;
          i = (i + 1) & (x->cap - 1), n++) {
         struct store_pod *p = x->slots[i];
         if (!p) return NULL;

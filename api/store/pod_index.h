@@ -28,6 +28,8 @@ struct store_pod *pod_index_by_name(const struct pod_index *x, const char *ns, c
 int pod_index_put(struct pod_index *x, struct store_pod *p);
 /* Removes p if it is the one held under its key. */
 void pod_index_del(struct pod_index *x, const struct store_pod *p);
+/* The hash of a binary pod uid the table uses (signal_index.c uses it too). */
+uint64_t pod_index_hash_uid(const uint8_t uid[16]);
 /* Iteration: for (size_t i = 0; (p = pod_index_next(x, &i));) */
 struct store_pod *pod_index_next(const struct pod_index *x, size_t *iter);
 

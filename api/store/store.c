@@ -60,6 +60,7 @@ void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns)
     strmap_init(&s->nodes);
     pod_index_init(&s->pods, POD_BY_NAME);
     pod_index_init(&s->uids, POD_BY_UID);
+    signal_index_init(&s->signals);
     strmap_init(&s->names);
 }
 
@@ -124,7 +125,7 @@ static void pod_free(struct store *s, struct store_pod *p)
     s->npods--;
     p->node->npods--;
     unintern(s, p->namespace_);
-    free(p->signals);
+    signal_index_del(&s->signals, p->uid);
     free(p);
 }
 
@@ -158,7 +159,8 @@ void store_done(struct store *s)
     strmap_done(&s->nodes);
     pod_index_done(&s->pods);
     pod_index_done(&s->uids);
-    strmap_done(&s->names); /* empty: every name was released with its container or pod */
+    signal_index_done(&s->signals); /* empty: each record went with its pod */
+    strmap_done(&s->names);         /* empty: every name was released with its container or pod */
     free(s->sorted);
 }
 
@@ -248,6 +250,11 @@ void store_pod_uid(const struct store_pod *p, char out[WIRE_UID_MAX + 1])
         out[o++] = digits[p->uid[i] & 15];
     }
     out[o] = '\0';
+}
+
+const struct store_pod_signals *store_pod_signals(const struct store *s, const struct store_pod *p)
+{
+    return signal_index_get(&s->signals, p->uid);
 }
 
 struct store_pod *store_find_pod(const struct store *s, const char *ns, const char *name)
@@ -506,8 +513,9 @@ static void signals_combine(struct store_signal_window *g, const struct wire_sig
  * windows, combined, and its traffic. A delta names every container whose window is new, and
  * a collector reads all of a pod's containers on the same tick, so the newest windows (those
  * ending within half a window of the newest) are the whole pod's. */
-static int apply_pod_signals(struct store_pod *p, const struct wire_pod *wp)
+static int apply_pod_signals(struct store *s, struct store_pod *p, const struct wire_pod *wp)
 {
+    struct store_pod_signals *sg = signal_index_get(&s->signals, p->uid);
     const struct wire_network *net = &wp->network;
     int64_t newest = 0, slack = 0;
     bool containers_newer, net_newer;
@@ -519,13 +527,12 @@ static int apply_pod_signals(struct store_pod *p, const struct wire_pod *wp)
             slack = (int64_t)w->window_ms * 500000; /* half the window, in ns */
         }
     }
-    containers_newer = newest && (!p->signals || newest > p->signals->w.end_real_ns);
+    containers_newer = newest && (!sg || newest > sg->w.end_real_ns);
     /* hostNetwork without figures has no window: it is news whenever it is said. */
-    net_newer =
-        net->source != WIRE_NET_NONE && (!wire_network_has_figures(net->source) || !p->signals ||
-                                         net->end_real_ns >= p->signals->net.end_real_ns);
+    net_newer = net->source != WIRE_NET_NONE && (!wire_network_has_figures(net->source) || !sg ||
+                                                 net->end_real_ns >= sg->net.end_real_ns);
     if (!containers_newer && !net_newer) return 0;
-    if (!p->signals && !(p->signals = calloc(1, sizeof(*p->signals)))) return -ENOMEM;
+    if (!sg && !(sg = signal_index_get_or_add(&s->signals, p->uid))) return -ENOMEM;
     if (containers_newer) {
         struct store_signal_window g = {0};
         for (size_t i = 0; i < wp->ncontainers; i++) {
@@ -533,18 +540,18 @@ static int apply_pod_signals(struct store_pod *p, const struct wire_pod *wp)
             if (!wp->containers[i].removed && w->have && w->end_real_ns > newest - slack)
                 signals_combine(&g, w);
         }
-        p->signals->w = g;
+        sg->w = g;
     }
     if (net_newer)
-        p->signals->net = (struct store_traffic){.end_real_ns = net->end_real_ns,
-                                                 .window_ms = net->window_ms,
-                                                 .source = (uint8_t)net->source,
-                                                 .rx_bytes = net->rx_bytes,
-                                                 .tx_bytes = net->tx_bytes,
-                                                 .rx_packets = sat32(net->rx_packets),
-                                                 .rx_drops = sat32(net->rx_drops),
-                                                 .tx_packets = sat32(net->tx_packets),
-                                                 .tx_drops = sat32(net->tx_drops)};
+        sg->net = (struct store_traffic){.end_real_ns = net->end_real_ns,
+                                         .window_ms = net->window_ms,
+                                         .source = (uint8_t)net->source,
+                                         .rx_bytes = net->rx_bytes,
+                                         .tx_bytes = net->tx_bytes,
+                                         .rx_packets = sat32(net->rx_packets),
+                                         .rx_drops = sat32(net->rx_drops),
+                                         .tx_packets = sat32(net->tx_packets),
+                                         .tx_drops = sat32(net->tx_drops)};
     return 0;
 }
 
@@ -598,7 +605,7 @@ static int apply_pod(struct store *s, struct store_node *n, const struct wire_po
             if (!listed) pod_remove_container(s, p, i);
         }
     }
-    return apply_pod_signals(p, wp);
+    return apply_pod_signals(s, p, wp);
 }
 
 static uint64_t n_last_seq(const struct store_node *n)

@@ -17,6 +17,7 @@
 #include "pod_index.h"
 #include "metrics_model.h"
 #include "selector.h"
+#include "signal_index.h"
 #include "store_series.h"
 
 /* The node's CPU history on the collectors' wall-clock sample times (common/cpu_series.h):
@@ -53,8 +54,9 @@ struct store_node;
 
 /* A pod's signals (wire version 2) as custom.metrics.k8s.io serves them: its containers'
  * newest windows combined (the most stalled container's stall, throttling and OOM kills
- * summed, the worst run-queue percentiles, waits summed) and its traffic. Allocated when the
- * first arrive: 120 bytes for a pod that has them, none for one that has not. */
+ * summed, the worst run-queue percentiles, waits summed) and its traffic. Kept in
+ * store.signals by pod uid, made when the first arrive: 136 bytes and a table slot for a pod
+ * that has them, nothing for one that has not. */
 struct store_signal_window {
     int64_t end_real_ns; /* 0: none yet */
     uint32_t window_ms;
@@ -74,6 +76,7 @@ struct store_traffic {
 };
 
 struct store_pod_signals {
+    uint8_t uid[16]; /* the pod's (signal_index.c's key) */
     struct store_signal_window w;
     struct store_traffic net;
 };
@@ -96,9 +99,8 @@ struct store_pod {
      * pod was half of a full LIST's time. Only a pod the name index holds keeps them (a pod
      * another took the name from is never served, and its pointer is cleared). */
     const struct label_view *labels;
-    struct store_pod_signals *signals; /* owned; NULL until a shipment brings some */
-    struct store_pod *next;            /* in node->pods */
-    char name[];                       /* then the containers */
+    struct store_pod *next; /* in node->pods */
+    char name[];            /* then the containers */
 };
 
 _Static_assert(WIRE_POD_NAME_MAX <= UINT8_MAX, "a pod name's length fits name_len");
@@ -140,13 +142,14 @@ struct store {
     int64_t window_ns;                        /* --metric-resolution */
     struct cpu_series_params cpu_params;      /* nodes */
     struct store_series_params series_params; /* containers */
-    int64_t node_expiry_ns; /* a node silent this long is dropped, unless its collector says
-                               its ship interval (then 3 of those) */
-    struct strmap nodes;    /* name -> store_node */
-    struct pod_index pods;  /* by namespace and name (named pods) */
-    struct pod_index uids;  /* by uid */
-    struct strmap names;    /* interned container names and namespaces (few distinct, shared
-                               by thousands) */
+    int64_t node_expiry_ns;      /* a node silent this long is dropped, unless its collector says
+                                    its ship interval (then 3 of those) */
+    struct strmap nodes;         /* name -> store_node */
+    struct pod_index pods;       /* by namespace and name (named pods) */
+    struct pod_index uids;       /* by uid */
+    struct strmap names;         /* interned container names and namespaces (few distinct, shared
+                                    by thousands) */
+    struct signal_index signals; /* pods' signal records, by uid (only pods that have some) */
     size_t npods;
     size_t ncontainers;
     struct store_stats stats;
@@ -185,6 +188,8 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
 
 /* A named pod, NULL when unknown. */
 struct store_pod *store_find_pod(const struct store *s, const char *ns, const char *name);
+/* The pod's signal record (wire version 2), or NULL when none was shipped. */
+const struct store_pod_signals *store_pod_signals(const struct store *s, const struct store_pod *p);
 /* The pod's uid as it was sent. */
 void store_pod_uid(const struct store_pod *p, char out[WIRE_UID_MAX + 1]);
 

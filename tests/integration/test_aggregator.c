@@ -788,7 +788,7 @@ static void test_custom_metrics(void **state)
     doc = get_json("/apis/metrics.k8s.io/v1beta1/namespaces/team-a/pods/old-0", 200);
     assert_string_equal(jstr(doc, "metadata.name"), "old-0");
     json_decref(doc);
-    get_json(CM "team-a/pods/old-0/cpu_pressure_some_ratio", 404);
+    json_decref(get_json(CM "team-a/pods/old-0/cpu_pressure_some_ratio", 404));
     /* A body whose version is not its content type's: refused, nothing stored. */
     {
         struct outbuf b;
@@ -811,6 +811,52 @@ static void test_custom_metrics(void **state)
         outbuf_done(&b);
     }
 #undef CM
+}
+
+/* --expose-pod-signals: the same figures on /metrics, as Prometheus gauges; off by default. */
+static void test_expose_pod_signals_flag(void **state)
+{
+    struct agg_harness a = h; /* same certificates and tokens, another port */
+    struct http_result r;
+    struct demo d;
+    int64_t now = clock_real_ns();
+
+    (void)state;
+    demo_build(&d, "node-1", 8, 1, 0, 1, 6, now);
+    demo_signals(&d, now);
+    assert_int_equal(ah_ship(&h, &d.ship), 200);
+    assert_int_equal(ah_get(&h, "/metrics", NULL, NULL, &r), 0);
+    assert_null(strstr(r.body.data, "kmetrics_pod_"));
+    outbuf_done(&r.body);
+    /* YAML, as for the Metrics API */
+    assert_int_equal(ah_get(&h,
+                            "/apis/custom.metrics.k8s.io/v1beta2/namespaces/team-a/pods/%2A/"
+                            "oom_kills_total",
+                            "application/yaml", NULL, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body.data, "kind: MetricValueList\n"));
+    assert_non_null(strstr(r.body.data, "value: \"2\"\n"));
+    outbuf_done(&r.body);
+
+    a.pid = 0;
+    a.port = ah_free_port();
+    assert_int_equal(ah_start(&a, "--expose-pod-signals"), 0);
+    demo_build(&d, "node-1", 9, 1, 0, 1, 6, now);
+    demo_signals(&d, now);
+    assert_int_equal(ah_ship(&a, &d.ship), 200);
+    assert_int_equal(ah_get(&a, "/metrics", NULL, NULL, &r), 0);
+    assert_non_null(strstr(r.body.data,
+                           "# TYPE kmetrics_pod_network_receive_bytes_per_second gauge\n"
+                           "kmetrics_pod_network_receive_bytes_per_second{namespace="
+                           "\"team-a\",pod=\"api-0\"} 1000000.000000000\n"));
+    assert_non_null(strstr(r.body.data, "kmetrics_pod_cpu_pressure_some_ratio{namespace=\"team-a\","
+                                        "pod=\"api-0\"} 0.200000000\n"));
+    /* pod B (hostNetwork) has no traffic of its own: no sample */
+    assert_null(
+        strstr(r.body.data, "kmetrics_pod_network_receive_bytes_per_second{namespace=\"team-b\""));
+    outbuf_done(&r.body);
+    ah_stop(&a);
 }
 
 static void test_node_selector_flag(void **state)
@@ -926,6 +972,8 @@ int main(void)
         cmocka_unit_test(test_header_and_stream_limits),
         /* Last: it takes seconds, in which node-1 would expire under the test above. */
         cmocka_unit_test(test_node_selector_flag),
+        /* Last, with test_node_selector_flag: a second aggregator rewrites the kubeconfig. */
+        cmocka_unit_test(test_expose_pod_signals_flag),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -85,8 +85,8 @@ static void test_signals_combined_per_pod(void **state)
     store_init(&s, 15 * SEC, 45 * SEC);
     build(&o, WIRE_FULL, 1, 1, 0, T0, 3, 1);
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_null(pod(&s)->signals); /* none shipped: no record */
-    assert_false(custom_metric_pod_value(pod(&s)->signals, 0, &nano, &end, &window));
+    assert_null(store_pod_signals(&s, pod(&s))); /* none shipped: no record */
+    assert_false(custom_metric_pod_value(store_pod_signals(&s, pod(&s)), 0, &nano, &end, &window));
 
     build(&o, 0, 1, 2, 1, T0 + 3 * SEC, 3, 1);
     o.c[0].signals = (struct wire_signals){.have = WIRE_SIG_CPU_PRESSURE | WIRE_SIG_OOM,
@@ -107,7 +107,7 @@ static void test_signals_combined_per_pod(void **state)
                                           .rx_bytes = 5000,
                                           .rx_packets = 1ull << 40}; /* saturates */
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    g = pod(&s)->signals;
+    g = store_pod_signals(&s, pod(&s));
     assert_non_null(g);
     assert_int_equal(g->w.stall_some_usec[WIRE_PRESSURE_CPU], 4000000); /* the most stalled */
     assert_int_equal(g->w.oom_kills, 3);                                /* summed */
@@ -133,7 +133,7 @@ static void test_signals_combined_per_pod(void **state)
                                            .oom_kills = 9,
                                            .oom_kills_total = 9};
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_int_equal(pod(&s)->signals->w.oom_kills, 3);
+    assert_int_equal(store_pod_signals(&s, pod(&s))->w.oom_kills, 3);
     build(&o, 0, 1, 4, 3, T0 + 9 * SEC, 3, 1);
     o.c[0].signals.end_real_ns = T0 + 15 * SEC;
     o.c[0].signals.have = WIRE_SIG_THROTTLING;
@@ -141,7 +141,7 @@ static void test_signals_combined_per_pod(void **state)
     o.c[0].signals.periods = 100;
     o.c[0].signals.throttled_periods = 25;
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    g = pod(&s)->signals;
+    g = store_pod_signals(&s, pod(&s));
     assert_int_equal(g->w.have, WIRE_SIG_THROTTLING);
     assert_int_equal(g->w.oom_kills, 0);
     assert_int_equal(g->net.rx_bytes, 5000);
@@ -153,7 +153,8 @@ static void test_signals_combined_per_pod(void **state)
     build(&o, 0, 1, 5, 4, T0 + 12 * SEC, 3, 1);
     o.pod.network = (struct wire_network){.source = WIRE_NET_HOST};
     assert_int_equal(store_apply(&s, &o.ship, 0, &r), 0);
-    assert_false(custom_metric_pod_value(pod(&s)->signals, (size_t)rx, &nano, &end, &window));
+    assert_false(
+        custom_metric_pod_value(store_pod_signals(&s, pod(&s)), (size_t)rx, &nano, &end, &window));
     store_done(&s); /* ASan: the record goes with its pod */
 }
 
