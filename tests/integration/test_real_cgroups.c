@@ -468,10 +468,11 @@ static void test_runq_latency_starved_and_sleeper(void **state)
             "run-queue latency: starved %.0f waits p50 %.0f us p99 %.0f us; sleeper %.0f waits "
             "p50 %.0f us p99 %.0f us\n",
             sw, s50, s99, iw, i50, i99);
-    /* Two busy tasks on one CPU: each waits out the other's slice, a millisecond or more. */
+    /* Two busy tasks on one CPU: each waits out the other's slice, a millisecond or more at
+     * the top. The median is left to the contrast below: on a loaded host other tasks
+     * preempt the burners for short turns too (a p50 of 108 us was seen). */
     assert_true(sw > 0);
     assert_true(s99 >= 1000);
-    assert_true(s50 >= 250);
     /* The sleeper woke many times (100 a second asked), and found its CPU far sooner. */
     assert_true(iw >= 20);
     assert_true(s50 > 4 * i50);
