@@ -380,6 +380,50 @@ static void test_signals_off(void **state)
     assert_int_equal(row_container(f, 0, 0)->files.state[CGF_CPU_PRESSURE], CGF_UNTRIED);
 }
 
+/* A kernel without PSI (no <proc>/pressure/cpu) is said once, at start, in one log line; not
+ * with --no-signals, not when the file is there. */
+static void test_no_psi_said_once_at_start(void **state)
+{
+    struct fixture *f = *state;
+    struct collector_config cfg = {
+        .cgroup_root = f->root,
+        .runtime_dirs = f->runtime_dirs,
+        .runtime_dirs_count = 1,
+        .interval_ns = SEC_NS / 10,
+        .node_name = "fixture-node",
+        .meminfo_path = f->meminfo,
+    };
+    char with_psi[PATH_MAX], without[PATH_MAX], err[256];
+    uint64_t lines[3];
+    int level = log_get_level();
+
+    char cpu[PATH_MAX + 16];
+
+    snprintf(with_psi, sizeof(with_psi), "%s.proc-psi", f->root);
+    snprintf(without, sizeof(without), "%s.proc-no-psi", f->root);
+    snprintf(cpu, sizeof(cpu), "%s/pressure/cpu", with_psi);
+    assert_int_equal(tu_mkdirs("%s/pressure", with_psi), 0);
+    assert_int_equal(tu_mkdirs("%s", without), 0);
+    assert_int_equal(tu_write_file(cpu, "some avg10=0.00 total=0\n", (size_t)-1), 0);
+    log_set_level(LOG_INFO);
+    for (int k = 0; k < 3; k++) {
+        uint64_t before = log_lines_written(LOG_INFO);
+        cfg.proc_root = k == 0 ? with_psi : without;
+        cfg.skip_signals = k == 2;
+        assert_int_equal(collector_init(&f->c, &cfg, err, sizeof(err)), 0);
+        lines[k] = log_lines_written(LOG_INFO) - before;
+        collector_tick(&f->c);
+        collector_tick(&f->c);
+        assert_int_equal(log_lines_written(LOG_INFO) - before, lines[k]); /* none per tick */
+        collector_done(&f->c);
+    }
+    log_set_level(level);
+    tu_rm_rf(with_psi);
+    tu_rm_rf(without);
+    assert_int_equal(lines[1], lines[0] + 1); /* the one line */
+    assert_int_equal(lines[2], lines[0]);     /* --no-signals: nothing to say */
+}
+
 static void test_cpu_rate_and_counter_reset(void **state)
 {
     struct fixture *f = *state;
@@ -700,6 +744,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_values_are_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_read_on_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signals_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_psi_said_once_at_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_rate_and_counter_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_files_skip_only_what_is_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vanished_cgroup_is_dropped_quietly, setup, teardown),
