@@ -108,7 +108,7 @@ check_install() {
         { fail "deploy/gen-tls.sh --apply" "failed" "$out"; return 1; }
     out=$(K apply -k vmtests/realnode/overlay 2>&1) ||
         { fail "kubectl apply -k vmtests/realnode/overlay" "failed" "$out"; return 1; }
-    RN_APISERVICES=$(sed -n 's|^apiservice[.a-z]*/\([^ ]*\) .*|\1|p' <<<"$out" | tr '\n' ' ')
+    RN_APISERVICES=$(sed -n 's|^apiservice[.][^/]*/\([^ ]*\) .*|\1|p' <<<"$out" | tr '\n' ' ')
     local a missing=""
     for a in $RN_APISERVICES_WANTED; do
         [[ " $RN_APISERVICES " == *" $a "* ]] || missing+="$a "
@@ -530,10 +530,15 @@ check_hpa() {
 
 NET_NS=rn-hpanet
 NET_METRIC=network_receive_bytes_per_second
-NET_RATE=30000       # bytes/s net-sender sends each net-app pod (3x the HPA's 10k target)
+# What net-sender sends the net-app pods (by name, in order), in bytes/s: 30000 on average,
+# 3x the HPA's 10k target, and different, so that a pod credited with another's traffic
+# shows (each is more than NET_TOLERANCE_PCT from the others).
+NET_RATES=(22000 30000 38000)
 NET_TOLERANCE_PCT=15 # see check_hpa_network
-# A quantity as a number (the API writes 30k, 29866m, 1500000, 1.5M, ...).
-JQ_NUM='def num: if endswith("m") then (.[:-1] | tonumber) / 1000
+# A quantity as a number (the API writes 30058651026392n, 29866m, 30k, 1.5M, ...).
+JQ_NUM='def num: if endswith("n") then (.[:-1] | tonumber) / 1000000000
+                 elif endswith("u") then (.[:-1] | tonumber) / 1000000
+                 elif endswith("m") then (.[:-1] | tonumber) / 1000
                  elif endswith("k") then (.[:-1] | tonumber) * 1000
                  elif endswith("M") then (.[:-1] | tonumber) * 1000000
                  elif endswith("G") then (.[:-1] | tonumber) * 1000000000
@@ -551,12 +556,19 @@ net_app_pods() {
         jq -r '.items[] | select(.status.phase == "Running" and .metadata.deletionTimestamp == null and .status.podIP != null) | "\(.metadata.name) \(.status.podIP)"'
 }
 
-# net_demand RATE: the sender's demand file, RATE to every Running net-app pod, rewritten only
-# when it changes (whole, by rename: the sender reads it through the 9p share every second).
+# net_assign ON: "name ip rate" per Running net-app pod, by name: NET_RATES in turn when ON
+# is 1, 0 when it is 0.
+net_assign() {
+    net_app_pods | sort | awk -v on="$1" -v rates="${NET_RATES[*]}" '
+        BEGIN { n = split(rates, r, " ") } { print $1, $2, on ? r[(NR - 1) % n + 1] : 0 }'
+}
+
+# net_demand ON: the sender's demand file from net_assign ON ("RATE IP RATE IP ..."), rewritten
+# only when it changes (whole, by rename: the sender reads it through the 9p share every
+# second).
 net_demand() {
     local want f=$RN_SHARE/demand/net-sender
-    want="$1 $(net_app_pods | awk '{ print $2 }' | sort | tr '\n' ' ')"
-    want=${want% }
+    want=$(net_assign "$1" | awk '{ printf "%s%s %s", (NR > 1 ? " " : ""), $3, $2 } END { if (!NR) printf "0" }')
     [[ $(cat "$f" 2>/dev/null) == "$want" ]] && return
     echo "$want" >"$f.tmp" && mv "$f.tmp" "$f"
 }
@@ -573,7 +585,7 @@ net_line() {
         "; HPA average \($h.status.currentMetrics[0].pods.current.averageValue // "?" ) (target \($h.spec.metrics[0].pods.target.averageValue))"'
 }
 
-# net_tick RATE: the sender's addresses kept current (at RATE); the timeline's next line
+# net_tick ON: the sender's addresses kept current (net_demand ON); the timeline's next line
 # printed when it changed (net_last holds the last).
 net_tick() {
     local s
@@ -583,7 +595,7 @@ net_tick() {
     return 0
 }
 
-# net_wait SECONDS REPLICAS RATE: net_tick RATE every 3 s until net-app has REPLICAS, all
+# net_wait SECONDS REPLICAS ON: net_tick ON every 3 s until net-app has REPLICAS, all
 # ready; false if not within SECONDS.
 net_wait() { scale_wait "$1" "$NET_NS" "$2" 1 net_tick "$3"; }
 
@@ -600,26 +612,28 @@ hpa_events_since() {
 }
 
 # A real HPA (kube-controller-manager 1.20) scaling a Deployment on a Pods metric of
-# custom.metrics.k8s.io: network_receive_bytes_per_second. net-sender (hostNetwork) sends each
-# net-app pod NET_RATE bytes/s, 3x the 10k target: 1 -> 3, then no load: 3 -> 1. Asserted:
-# discovery lists the metric; the HPA's own query lists exactly the Deployment's pods, each
-# within NET_TOLERANCE_PCT of the rate sent, once a pod has received for two whole windows;
-# the scaling both ways; no FailedGetPodsMetric once it has scaled. One driver only: it waits on
-# the cluster for minutes (docs/realnode.md, "Cost").
+# custom.metrics.k8s.io: network_receive_bytes_per_second. net-sender (hostNetwork) sends the
+# net-app pods NET_RATES (30000 bytes/s on average, 3x the 10k target): 1 -> 3; then nothing:
+# 3 -> 1. Asserted: discovery lists the metric; the collector sees net-app pods in their own
+# namespaces and net-sender in the node's; the HPA's own query lists exactly the Deployment's
+# pods, each within NET_TOLERANCE_PCT of what it was sent, once the rates have held for two
+# whole windows; the scaling both ways; no FailedGetPodsMetric once it has scaled. One driver
+# only: it waits on the cluster for minutes (docs/realnode.md, "Cost").
 #
 # The tolerance: the served value is the bytes counted on the pod's interface over the
 # collector's window (its ship interval, timed by its own clock at the reads) divided by that
 # window, and the sender paces on its own clock against the total due, so both sides are exact
-# up to a datagram (1000 bytes of 450000 in a window), the window cutting a 10 ms burst, ARP
-# and a stalled guest: the sender makes up at most 2 s of lateness, so a TCG stall longer than
-# that in a 15 s window loses up to 13 %. 15 % covers that; a value computed over the wrong
-# window, a pod's traffic counted twice or counted on the node's interfaces is far outside it.
+# up to a datagram (1000 bytes of 330000 or more in a window), the window cutting a 10 ms
+# burst, ARP, and a stalled guest: the sender makes up at most 2 s of lateness, so a TCG stall
+# longer than that in a 15 s window loses up to 13 %. 15 % covers that; a value computed over
+# the wrong window, another pod's traffic (the rates are 21 % or more apart), traffic counted
+# twice or on the node's interfaces is outside it.
 check_hpa_network() {
     if [[ $RN_DRIVER != cgroupfs ]]; then
         info "check_hpa_network: cgroupfs driver only (it waits minutes on the cluster)"
         return
     fi
-    local out why disc t_up t_scaled t_off t_sent names served ev
+    local out why disc t_scaled t_off t_sent assigned now_assigned served dump
     echo "0" >"$RN_SHARE/demand/net-sender"
     out=$(K apply -f vmtests/realnode/workloads/hpa-network.yaml 2>&1) ||
         { fail "network HPA workloads" "kubectl apply failed" "$out"; return; }
@@ -634,36 +648,51 @@ check_hpa_network() {
 
     wait_for 120 net_running ||
         { fail "net-app and net-sender Running" "not within 120 s" "$(K get pods -n "$NET_NS" -o wide 2>&1)"; K delete namespace "$NET_NS" --wait=false >/dev/null 2>&1; return; }
-    info "network HPA: net-sender (hostNetwork) sends $NET_RATE bytes/s of UDP to each net-app pod; HPA autoscaling/v2beta2 Pods $NET_METRIC, target averageValue 10k, 1..3 replicas"
+    info "network HPA: net-sender (hostNetwork) sends UDP to the net-app pods, ${NET_RATES[*]} bytes/s (by pod name); HPA autoscaling/v2beta2 Pods $NET_METRIC, target averageValue 10k, 1..3 replicas"
     net_t0=$SECONDS
     net_last=""
-    if net_wait 300 3 "$NET_RATE"; then
-        t_up=$((SECONDS - net_t0))
-        pass "network HPA scales net-app 1 -> 3 under traffic (${t_up} s after the traffic started)"
+    if net_wait 300 3 1; then
+        pass "network HPA scales net-app 1 -> 3 under traffic ($((SECONDS - net_t0)) s after the traffic started)"
     else
         fail "network HPA scale-up to 3" "not within 300 s" "$(K describe hpa -n "$NET_NS" 2>&1 | grep -v '^ *$' | tail -40)"
     fi
     t_scaled=$(K get hpa net-app -n "$NET_NS" -o json | jq -r '.status.lastScaleTime // "" | if . == "" then 0 else fromdateiso8601 end')
     info "  HPA's first scaling at $(date -u -d "@$t_scaled" +%TZ) (lastScaleTime)"
 
-    # The value, once every replica has received for two whole windows (+ a shipment's slack).
+    # The values, once every pod's rate has held for two whole windows (+ a shipment's slack).
     t_sent=$SECONDS
-    while ((SECONDS - t_sent < 2 * SHIP_INTERVAL_S + SLACK_S)); do
-        net_tick "$NET_RATE"
+    assigned=$(net_assign 1)
+    while ((SECONDS - t_sent < 2 * SHIP_INTERVAL_S + SLACK_S && SECONDS - net_t0 < 600)); do
+        net_tick 1
+        now_assigned=$(net_assign 1)
+        [[ $now_assigned != "$assigned" ]] && assigned=$now_assigned && t_sent=$SECONDS
         sleep 3
     done
-    names=$(net_app_pods | awk '{ print $1 }' | sort | tr '\n' ' ')
     served=$(net_metric 2>&1)
-    why=$(jq -r --arg names "$names" --arg m "$NET_METRIC" --argjson rate "$NET_RATE" --argjson tol "$NET_TOLERANCE_PCT" "$JQ_NUM"'
-        ([.items[].describedObject.name] | sort | join(" ")) as $got |
-        [ (if $got + " " != $names then "pods served: \($got); the Deployment'"'"'s: \($names)" else empty end),
+    why=$(jq -r --arg assigned "$assigned" --arg m "$NET_METRIC" --argjson tol "$NET_TOLERANCE_PCT" "$JQ_NUM"'
+        ($assigned | split("\n") | map(split(" ") | {key: .[0], value: (.[2] | tonumber)}) | from_entries) as $want |
+        [ (if ([.items[].describedObject.name] | sort) != ($want | keys) then "pods served: \([.items[].describedObject.name] | sort | join(" ")); the Deployment'"'"'s: \($want | keys | join(" "))" else empty end),
           (.items[] | select(.describedObject.kind != "Pod" or .metric.name != $m) | "\(.describedObject.name): \(.describedObject.kind) \(.metric.name)"),
-          (.items[] | (.value | num) as $v | select(($v - $rate) | fabs > $rate * $tol / 100) | "\(.describedObject.name): \(.value)")
+          (.items[] | (.value | num) as $v | ($want[.describedObject.name] // 0) as $r |
+           select(($v - $r) | fabs > $r * $tol / 100) | "\(.describedObject.name): \($v | floor), sent \($r)")
         ] | join("; ")' <<<"$served" 2>&1)
-    check "the HPA's query (pods/*/$NET_METRIC?labelSelector=app=net-app, v1beta2) lists exactly the Deployment's $(wc -w <<<"$names") pods, each within $NET_TOLERANCE_PCT % of the $NET_RATE bytes/s sent: $(jq -r "$JQ_NUM"'[.items[] | .value | num | floor] | map(tostring) | join(", ")' <<<"$served" 2>/dev/null)" \
+    check "the HPA's query (pods/*/$NET_METRIC?labelSelector=app=net-app, v1beta2) lists exactly the Deployment's $(grep -c . <<<"$assigned") pods, each within $NET_TOLERANCE_PCT % of what it was sent: $(jq -r --arg assigned "$assigned" "$JQ_NUM"'
+        ($assigned | split("\n") | map(split(" ") | {key: .[0], value: .[2]}) | from_entries) as $want |
+        [.items[] | "\(.value | num | floor) (sent \($want[.describedObject.name] // "nothing"))"] | join(", ")' <<<"$served" 2>/dev/null)" \
         "$why" "$served"
 
-    echo "0" >"$RN_SHARE/demand/net-sender"
+    # What the collector holds: the sinks in namespaces of their own (one interface besides lo),
+    # the sender in the node's.
+    dump=$(rn_collector_dumps 1 | tail -1)
+    why=$(jq -r --arg ns "$NET_NS" '[.pods[] | select(.namespace == $ns) |
+        if .name == "net-sender" then (if .network.host_network == true then empty else "net-sender: \(.network)" end)
+        elif (.network.interfaces // 0) != 1 then "\(.name): \(.network)" else empty end] | join("; ")' <<<"$dump" 2>&1)
+    [[ $(jq -r --arg ns "$NET_NS" '[.pods[] | select(.namespace == $ns)] | length' <<<"$dump" 2>/dev/null) == 4 ]] ||
+        why+="; not the 4 pods of $NET_NS"
+    check "the collector (with the manifests' capabilities) reads each net-app pod's own namespace (1 interface besides lo) and finds net-sender in the node's" \
+        "${why#; }" "$(jq -c --arg ns "$NET_NS" '[.pods[] | select(.namespace == $ns) | {name, network}]' <<<"$dump" 2>&1)"
+
+    net_demand 0
     info "traffic off at t+$((SECONDS - net_t0))s"
     t_off=$SECONDS
     if net_wait 300 1 0; then
@@ -671,12 +700,12 @@ check_hpa_network() {
     else
         fail "network HPA scale-down to 1" "not within 300 s" "$(K describe hpa -n "$NET_NS" 2>&1 | grep -v '^ *$' | tail -40)"
     fi
-    ev=$(hpa_events_since FailedGetPodsMetric 0)
-    [[ -n $ev ]] && info "FailedGetPodsMetric events (any time): $(tr '\n' ';' <<<"$ev")"
-    ev=""
-    if ((t_scaled > 0)); then ev=$(hpa_events_since FailedGetPodsMetric "$t_scaled"); fi
-    check "no FailedGetPodsMetric event once the HPA had scaled (after $(date -u -d "@$t_scaled" +%TZ))" \
-        "$( ((t_scaled > 0)) || echo "the HPA never scaled"; [[ -n $ev ]] && echo "events: $ev")" \
+    out=$(hpa_events_since FailedGetPodsMetric 0)
+    [[ -n $out ]] && info "FailedGetPodsMetric events (any time): $(tr '\n' ';' <<<"$out")"
+    out=""
+    ((t_scaled > 0)) && out=$(hpa_events_since FailedGetPodsMetric "$t_scaled")
+    check "no FailedGetPodsMetric event once the HPA had scaled (at $(date -u -d "@$t_scaled" +%TZ))" \
+        "$( ((t_scaled > 0)) || echo "the HPA never scaled"; [[ -n $out ]] && echo "events: $out")" \
         "$(K describe hpa net-app -n "$NET_NS" 2>&1 | tail -20)"
     K delete namespace "$NET_NS" --wait=false >/dev/null 2>&1
 }
