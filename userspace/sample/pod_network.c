@@ -16,13 +16,11 @@
 /* A pod namespace holds a handful of interfaces; a node's can hold hundreds of veths. */
 #define NET_DEV_BUF 65536
 
-static ssize_t read_file(int dir_fd, const char *path, char *buf, size_t size)
+static ssize_t read_fd(int fd, char *buf, size_t size)
 {
-    int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     size_t got = 0;
     ssize_t n = 0;
 
-    if (fd < 0) return -errno;
     /* procfs hands a file out a page at a time: read until the end or the buffer is full. */
     while (got < size) {
         n = read(fd, buf + got, size - got);
@@ -30,24 +28,33 @@ static ssize_t read_file(int dir_fd, const char *path, char *buf, size_t size)
         if (n <= 0) break;
         got += (size_t)n;
     }
-    n = n < 0 ? -errno : (ssize_t)got;
-    close(fd);
-    return n;
+    return n < 0 ? -errno : (ssize_t)got;
 }
 
-ino_t pod_network_host_netns(const char *proc_root)
+/* A network namespace is told by the inode of its /proc/<pid>/net/dev: proc gives each
+ * namespace's entries their own inode numbers (per namespace, like the ns/net link's), and
+ * unlike ns/net, which needs ptrace access (CAP_SYS_PTRACE to look at a process with any
+ * capability the collector lacks), net/dev is readable by anyone. */
+static ino_t net_dev_inode(const char *proc_root, const char *pid)
 {
     char path[4096];
     struct stat st;
 
-    snprintf(path, sizeof(path), "%s/1/ns/net", proc_root);
-    if (stat(path, &st) == 0) return st.st_ino;
+    snprintf(path, sizeof(path), "%s/%s/net/dev", proc_root, pid);
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+ino_t pod_network_host_netns(const char *proc_root)
+{
+    ino_t ino = net_dev_inode(proc_root, "1");
+
+    if (ino) return ino;
     /* init's is not ours to look at (a sandboxed machine): then the collector's own stands for
      * the node's, which is right wherever the collector runs in it (standalone, tests). */
-    log_info("%s: %s; pods in the collector's own network namespace count as hostNetwork", path,
-             strerror(errno));
-    snprintf(path, sizeof(path), "%s/self/ns/net", proc_root);
-    return stat(path, &st) == 0 ? st.st_ino : 0;
+    log_info("%s/1/net/dev: %s; pods in the collector's own network namespace count as "
+             "hostNetwork",
+             proc_root, strerror(errno));
+    return net_dev_inode(proc_root, "self");
 }
 
 int pod_network_read(int root_fd, const char *const *cgroups, size_t n, const char *proc_root,
@@ -58,20 +65,28 @@ int pod_network_read(int root_fd, const char *const *cgroups, size_t n, const ch
     struct stat st;
     uint32_t pid = 0;
     ssize_t len;
+    int fd;
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n && !pid; i++)
         if (cgroup_procs_read(root_fd, cgroups[i], &pid, 1) != 1) pid = 0;
     if (!pid) return -ESRCH;
-    snprintf(path, sizeof(path), "%s/%u/ns/net", proc_root, pid);
-    if (stat(path, &st) != 0) return -errno; /* the process just went, or no ptrace access */
+    snprintf(path, sizeof(path), "%s/%u/net/dev", proc_root, pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return -errno; /* the process just went */
+    if (fstat(fd, &st) != 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
     out->real_ns = clock_real_ns();
     if (host_netns && st.st_ino == host_netns) {
+        close(fd);
         out->state = POD_NET_HOST;
         return 0;
     }
-    snprintf(path, sizeof(path), "%s/%u/net/dev", proc_root, pid);
-    len = read_file(AT_FDCWD, path, buf, sizeof(buf));
+    len = read_fd(fd, buf, sizeof(buf));
+    close(fd);
     if (len < 0) return (int)len;
     if (parse_net_dev(buf, (size_t)len, (size_t)len == sizeof(buf), &out->totals) != 0) {
         LOG_RATELIMITED(LOG_WARN, "%s: not an interface list (%zd bytes); pod traffic skipped",

@@ -26,8 +26,9 @@ struct pod_net_sample {
     struct net_dev_totals totals;
 };
 
-/* The node's network namespace: the inode of proc_root/1/ns/net (init's; the collector runs
- * with the host's PID namespace), else of the collector's own. 0 when it cannot be told. */
+/* The node's network namespace, as the inode of proc_root/1/net/dev (init's; the collector
+ * runs with the host's PID namespace; proc numbers each namespace's net/dev apart, and needs no
+ * ptrace access to it, unlike ns/net), else of the collector's own. 0 when it cannot be told. */
 ino_t pod_network_host_netns(const char *proc_root);
 
 /* Reads the traffic of the pod whose container cgroups are cgroups[0..n) (relative to

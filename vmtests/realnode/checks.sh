@@ -77,9 +77,14 @@ rn_save_logs() {
 
 # --- installing kmetrics -----------------------------------------------------------------------
 
+# The APIServices the overlay registers (check_install sets it from kubectl apply's output):
+# metrics.k8s.io v1beta1 and v1, custom.metrics.k8s.io v1beta2 and v1beta1.
+RN_APISERVICES=""
+RN_APISERVICES_WANTED="v1beta1.metrics.k8s.io v1.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.custom.metrics.k8s.io"
 apiservices_available() {
     local a
-    for a in v1beta1.metrics.k8s.io v1.metrics.k8s.io; do
+    [[ -n $RN_APISERVICES ]] || return 1
+    for a in $RN_APISERVICES; do
         [[ $(K get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}') == True ]] ||
             return 1
     done
@@ -103,7 +108,14 @@ check_install() {
         { fail "deploy/gen-tls.sh --apply" "failed" "$out"; return 1; }
     out=$(K apply -k vmtests/realnode/overlay 2>&1) ||
         { fail "kubectl apply -k vmtests/realnode/overlay" "failed" "$out"; return 1; }
-    pass "kubectl apply -k vmtests/realnode/overlay ($(grep -c . <<<"$out") objects)"
+    RN_APISERVICES=$(sed -n 's|^apiservice[.][^/]*/\([^ ]*\) .*|\1|p' <<<"$out" | tr '\n' ' ')
+    local a missing=""
+    for a in $RN_APISERVICES_WANTED; do
+        [[ " $RN_APISERVICES " == *" $a "* ]] || missing+="$a "
+    done
+    check "kubectl apply -k vmtests/realnode/overlay ($(grep -c . <<<"$out") objects; APIServices ${RN_APISERVICES% })" \
+        "$([[ -n $missing ]] && echo "APIServices not registered: $missing")" "$out"
+    [[ -z $missing ]] || return 1
     while ((SECONDS - t0 < 300)); do
         [[ -z $t_col ]] && collector_running && t_col=$((SECONDS - t0))
         [[ -z $t_agg ]] && aggregator_ready && t_agg=$((SECONDS - t0))
@@ -112,7 +124,7 @@ check_install() {
         sleep 1
     done
     if [[ -n $t_col && -n $t_agg && -n $t_api ]]; then
-        pass "installed: collector Running after ${t_col} s, aggregator Ready after ${t_agg} s, both APIServices Available after ${t_api} s"
+        pass "installed: collector Running after ${t_col} s, aggregator Ready after ${t_agg} s, all $(wc -w <<<"$RN_APISERVICES") APIServices Available after ${t_api} s"
         return 0
     fi
     fail "installed and Available" "collector ${t_col:-not running}, aggregator ${t_agg:-not ready}, APIServices ${t_api:-not available} after 300 s" \
@@ -456,19 +468,35 @@ hpa_line() {
           "\($n): replicas \(.spec.replicas) ready \(.status.readyReplicas // 0), \($a.spec.metrics[0].resource.name) \($a.status.currentMetrics[0].resource.current.averageUtilization // "?")%" ] | join("; ")'
 }
 
-# hpa_wait SECONDS REPLICAS: both Deployments at REPLICAS, all ready; prints the timeline.
-hpa_wait() {
-    local limit=$1 want=$2 t0=$SECONDS s last=""
+# deploys_at NS REPLICAS COUNT: NS has COUNT Deployments, each at REPLICAS, all ready.
+deploys_at() {
+    K get deploy -n "$1" -o json 2>/dev/null |
+        jq -e --argjson w "$2" --argjson n "$3" '[.items[] | .spec.replicas == $w and (.status.readyReplicas // 0) == $w and (.status.replicas // 0) == $w] | length == $n and all' >/dev/null
+}
+
+# scale_wait SECONDS NS REPLICAS COUNT TICK...: runs TICK (which prints the timeline) every
+# 3 s until deploys_at NS REPLICAS COUNT; false if not within SECONDS.
+scale_wait() {
+    local limit=$1 ns=$2 want=$3 n=$4 t0=$SECONDS
+    shift 4
     while ((SECONDS - t0 < limit)); do
-        s=$(hpa_line) || s="(not readable)"
-        [[ $s != "$last" ]] && info "  t+$((SECONDS - hpa_t0))s $s" && last=$s
-        K get deploy -n "$HPA_NS" -o json 2>/dev/null |
-            jq -e --argjson w "$want" '[.items[] | .spec.replicas == $w and (.status.readyReplicas // 0) == $w and (.status.replicas // 0) == $w] | length == 2 and all' >/dev/null &&
-            return 0
+        "$@"
+        deploys_at "$ns" "$want" "$n" && return 0
         sleep 3
     done
     return 1
 }
+
+# hpa_tick: the timeline's next line, when it changed (hpa_last holds the last).
+hpa_tick() {
+    local s
+    s=$(hpa_line) || s="(not readable)"
+    [[ $s != "$hpa_last" ]] && info "  t+$((SECONDS - hpa_t0))s $s" && hpa_last=$s
+    return 0
+}
+
+# hpa_wait SECONDS REPLICAS: both Deployments at REPLICAS, all ready; prints the timeline.
+hpa_wait() { scale_wait "$1" "$HPA_NS" "$2" 2 hpa_tick; }
 
 check_hpa() {
     local out t_up
@@ -477,6 +505,7 @@ check_hpa() {
     out=$(K apply -f vmtests/realnode/workloads/hpa.yaml 2>&1) || { fail "HPA workloads" "kubectl apply failed" "$out"; return; }
     info "HPA: cpu-app (request 100m, target 80%) burns 150m per pod; mem-app (request 32Mi, target 60%) holds 40 MiB per pod; both 1..3 replicas"
     hpa_t0=$SECONDS
+    hpa_last=""
     if hpa_wait 300 3; then
         t_up=$((SECONDS - hpa_t0))
         pass "HPA on CPU and HPA on memory both scale up to 3 under load (${t_up} s)"
@@ -495,6 +524,190 @@ check_hpa() {
         fail "HPA scale-down to 1" "not within 300 s" "$(K describe hpa -n "$HPA_NS" 2>&1 | grep -v '^ *$' | tail -40)"
     fi
     K delete namespace "$HPA_NS" --wait=false >/dev/null 2>&1
+}
+
+# --- the HPA on a custom metric: network receive rate -----------------------------------------
+
+NET_NS=rn-hpanet
+NET_METRIC=network_receive_bytes_per_second
+# What net-sender sends the net-app pods (by name, in order), in bytes/s: 30000 on average,
+# 3x the HPA's 10k target, and different, so that a pod credited with another's traffic
+# shows (each is more than NET_TOLERANCE_PCT from the others).
+NET_RATES=(22000 30000 38000)
+NET_TOLERANCE_PCT=15 # see check_hpa_network
+# A quantity as a number (the API writes 30058651026392n, 29866m, 30k, 1.5M, ...).
+JQ_NUM='def num: if endswith("n") then (.[:-1] | tonumber) / 1000000000
+                 elif endswith("u") then (.[:-1] | tonumber) / 1000000
+                 elif endswith("m") then (.[:-1] | tonumber) / 1000
+                 elif endswith("k") then (.[:-1] | tonumber) * 1000
+                 elif endswith("M") then (.[:-1] | tonumber) * 1000000
+                 elif endswith("G") then (.[:-1] | tonumber) * 1000000000
+                 else tonumber end;'
+
+# net_metric: the Pods metric as the HPA asks it (the kube-apiserver's aggregation proxy,
+# v1beta2, every pod of the Deployment's selector), as JSON.
+net_metric() {
+    K get --raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NET_NS/pods/%2A/$NET_METRIC?labelSelector=app%3Dnet-app"
+}
+
+# net_app_pods: "name ip" per Running net-app pod not being deleted.
+net_app_pods() {
+    K get pods -n "$NET_NS" -l app=net-app -o json |
+        jq -r '.items[] | select(.status.phase == "Running" and .metadata.deletionTimestamp == null and .status.podIP != null) | "\(.metadata.name) \(.status.podIP)"'
+}
+
+# net_assign ON: "name ip rate" per Running net-app pod, by name: NET_RATES in turn when ON
+# is 1, 0 when it is 0.
+net_assign() {
+    net_app_pods | sort | awk -v on="$1" -v rates="${NET_RATES[*]}" '
+        BEGIN { n = split(rates, r, " ") } { print $1, $2, on ? r[(NR - 1) % n + 1] : 0 }'
+}
+
+# net_demand ON: the sender's demand file from net_assign ON ("RATE IP RATE IP ..."), rewritten
+# only when it changes (whole, by rename: the sender reads it through the 9p share every
+# second).
+net_demand() {
+    local want f=$RN_SHARE/demand/net-sender
+    want=$(net_assign "$1" | awk '{ printf "%s%s %s", (NR > 1 ? " " : ""), $3, $2 } END { if (!NR) printf "0" }')
+    [[ $(cat "$f" 2>/dev/null) == "$want" ]] && return
+    echo "$want" >"$f.tmp" && mv "$f.tmp" "$f"
+}
+
+# net_line: replicas, ready, the metric per pod as served and the HPA's current average.
+net_line() {
+    local d h m
+    d=$(K get deploy net-app -n "$NET_NS" -o json 2>/dev/null) || return 1
+    h=$(K get --raw "/apis/autoscaling/v2beta2/namespaces/$NET_NS/horizontalpodautoscalers/net-app" 2>/dev/null) || return 1
+    m=$(net_metric 2>/dev/null) || m='{"items": []}'
+    jq -rn --argjson d "$d" --argjson h "$h" --argjson m "$m" "$JQ_NUM"'
+        "replicas \($d.spec.replicas) (ready \($d.status.readyReplicas // 0)), metric value per pod: " +
+        ([$m.items[] | "\(.describedObject.name | sub("^net-app-"; "")) \(.value | num | floor)"] | join(", ") | if . == "" then "none" else . end) +
+        "; HPA average \($h.status.currentMetrics[0].pods.current.averageValue // "?" ) (target \($h.spec.metrics[0].pods.target.averageValue))"'
+}
+
+# net_tick ON: the sender's addresses kept current (net_demand ON); the timeline's next line
+# printed when it changed (net_last holds the last).
+net_tick() {
+    local s
+    net_demand "$1"
+    s=$(net_line) || s="(not readable)"
+    [[ $s != "$net_last" ]] && info "  t+$((SECONDS - net_t0))s: $s" && net_last=$s
+    return 0
+}
+
+# net_wait SECONDS REPLICAS ON: net_tick ON every 3 s until net-app has REPLICAS, all
+# ready; false if not within SECONDS.
+net_wait() { scale_wait "$1" "$NET_NS" "$2" 1 net_tick "$3"; }
+
+net_running() {
+    [[ -n $(net_app_pods) && $(K get pod net-sender -n "$NET_NS" -o jsonpath='{.status.phase}') == Running ]]
+}
+
+# The HPA events of a reason since an epoch second (their lastTimestamp, which a repeat moves).
+hpa_events_since() {
+    K get events -n "$NET_NS" -o json | jq -r --arg r "$1" --argjson t "$2" '
+        [.items[] | select(.involvedObject.kind == "HorizontalPodAutoscaler" and .reason == $r and
+            ((.lastTimestamp // .eventTime // "1970-01-01T00:00:00Z") | sub("\\.[0-9]+"; "") | fromdateiso8601) >= $t) |
+         "\(.lastTimestamp) x\(.count // 1): \(.message)"] | join("\n")'
+}
+
+# A real HPA (kube-controller-manager 1.20) scaling a Deployment on a Pods metric of
+# custom.metrics.k8s.io: network_receive_bytes_per_second. net-sender (hostNetwork) sends the
+# net-app pods NET_RATES (30000 bytes/s on average, 3x the 10k target): 1 -> 3; then nothing:
+# 3 -> 1. Asserted: discovery lists the metric; the collector sees net-app pods in their own
+# namespaces and net-sender in the node's; the HPA's own query lists exactly the Deployment's
+# pods, each within NET_TOLERANCE_PCT of what it was sent, once the rates have held for two
+# whole windows; the scaling both ways; no FailedGetPodsMetric once it has scaled. One driver
+# only: it waits on the cluster for minutes (docs/realnode.md, "Cost").
+#
+# The tolerance: the served value is the bytes counted on the pod's interface over the
+# collector's window (its ship interval, timed by its own clock at the reads) divided by that
+# window, and the sender paces on its own clock against the total due, so both sides are exact
+# up to a datagram (1000 bytes of 330000 or more in a window), the window cutting a 10 ms
+# burst, ARP, and a stalled guest: the sender makes up at most 2 s of lateness, so a TCG stall
+# longer than that in a 15 s window loses up to 13 %. 15 % covers that; a value computed over
+# the wrong window, another pod's traffic (the rates are 21 % or more apart), traffic counted
+# twice or on the node's interfaces is outside it.
+check_hpa_network() {
+    if [[ $RN_DRIVER != cgroupfs ]]; then
+        info "check_hpa_network: cgroupfs driver only (it waits minutes on the cluster)"
+        return
+    fi
+    local out why disc t_scaled t_off t_sent assigned now_assigned served dump
+    echo "0" >"$RN_SHARE/demand/net-sender"
+    out=$(K apply -f vmtests/realnode/workloads/hpa-network.yaml 2>&1) ||
+        { fail "network HPA workloads" "kubectl apply failed" "$out"; return; }
+
+    disc=$(K get --raw /apis/custom.metrics.k8s.io/v1beta2 2>&1)
+    why=$(jq -r --arg m "pods/$NET_METRIC" '
+        [ (if .kind != "APIResourceList" or .groupVersion != "custom.metrics.k8s.io/v1beta2" then "not a v1beta2 APIResourceList" else empty end),
+          (if (.resources | length) == 0 then "no resources" else empty end),
+          (if any(.resources[]; .name == $m and .namespaced and .kind == "MetricValueList" and .verbs == ["get"]) then empty else "no \($m)" end)
+        ] | join("; ")' <<<"$disc" 2>&1)
+    check "custom.metrics.k8s.io/v1beta2 discovery through the kube-apiserver: $(jq -r '.resources | length' <<<"$disc" 2>/dev/null) resources, $NET_METRIC among them" "$why" "$disc"
+
+    wait_for 120 net_running ||
+        { fail "net-app and net-sender Running" "not within 120 s" "$(K get pods -n "$NET_NS" -o wide 2>&1)"; K delete namespace "$NET_NS" --wait=false >/dev/null 2>&1; return; }
+    info "network HPA: net-sender (hostNetwork) sends UDP to the net-app pods, ${NET_RATES[*]} bytes/s (by pod name); HPA autoscaling/v2beta2 Pods $NET_METRIC, target averageValue 10k, 1..3 replicas"
+    net_t0=$SECONDS
+    net_last=""
+    if net_wait 300 3 1; then
+        pass "network HPA scales net-app 1 -> 3 under traffic ($((SECONDS - net_t0)) s after the traffic started)"
+    else
+        fail "network HPA scale-up to 3" "not within 300 s" "$(K describe hpa -n "$NET_NS" 2>&1 | grep -v '^ *$' | tail -40)"
+    fi
+    t_scaled=$(K get hpa net-app -n "$NET_NS" -o json | jq -r '.status.lastScaleTime // "" | if . == "" then 0 else fromdateiso8601 end')
+    info "  HPA's first scaling at $(date -u -d "@$t_scaled" +%TZ) (lastScaleTime)"
+
+    # The values, once every pod's rate has held for two whole windows (+ a shipment's slack).
+    t_sent=$SECONDS
+    assigned=$(net_assign 1)
+    while ((SECONDS - t_sent < 2 * SHIP_INTERVAL_S + SLACK_S && SECONDS - net_t0 < 600)); do
+        net_tick 1
+        now_assigned=$(net_assign 1)
+        [[ $now_assigned != "$assigned" ]] && assigned=$now_assigned && t_sent=$SECONDS
+        sleep 3
+    done
+    served=$(net_metric 2>&1)
+    why=$(jq -r --arg assigned "$assigned" --arg m "$NET_METRIC" --argjson tol "$NET_TOLERANCE_PCT" "$JQ_NUM"'
+        ($assigned | split("\n") | map(split(" ") | {key: .[0], value: (.[2] | tonumber)}) | from_entries) as $want |
+        [ (if ([.items[].describedObject.name] | sort) != ($want | keys) then "pods served: \([.items[].describedObject.name] | sort | join(" ")); the Deployment'"'"'s: \($want | keys | join(" "))" else empty end),
+          (.items[] | select(.describedObject.kind != "Pod" or .metric.name != $m) | "\(.describedObject.name): \(.describedObject.kind) \(.metric.name)"),
+          (.items[] | (.value | num) as $v | ($want[.describedObject.name] // 0) as $r |
+           select(($v - $r) | fabs > $r * $tol / 100) | "\(.describedObject.name): \($v | floor), sent \($r)")
+        ] | join("; ")' <<<"$served" 2>&1)
+    check "the HPA's query (pods/*/$NET_METRIC?labelSelector=app=net-app, v1beta2) lists exactly the Deployment's $(grep -c . <<<"$assigned") pods, each within $NET_TOLERANCE_PCT % of what it was sent: $(jq -r --arg assigned "$assigned" "$JQ_NUM"'
+        ($assigned | split("\n") | map(split(" ") | {key: .[0], value: .[2]}) | from_entries) as $want |
+        [.items[] | "\(.value | num | floor) (sent \($want[.describedObject.name] // "nothing"))"] | join(", ")' <<<"$served" 2>/dev/null)" \
+        "$why" "$served"
+
+    # What the collector holds: the sinks in namespaces of their own (one interface besides lo),
+    # the sender in the node's.
+    dump=$(rn_collector_dumps 1 | tail -1)
+    why=$(jq -r --arg ns "$NET_NS" '[.pods[] | select(.namespace == $ns) |
+        if .name == "net-sender" then (if .network.host_network == true then empty else "net-sender: \(.network)" end)
+        elif (.network.interfaces // 0) != 1 then "\(.name): \(.network)" else empty end] | join("; ")' <<<"$dump" 2>&1)
+    [[ $(jq -r --arg ns "$NET_NS" '[.pods[] | select(.namespace == $ns)] | length' <<<"$dump" 2>/dev/null) == 4 ]] ||
+        why+="; not the 4 pods of $NET_NS"
+    check "the collector (with the manifests' capabilities) reads each net-app pod's own namespace (1 interface besides lo) and finds net-sender in the node's" \
+        "${why#; }" "$(jq -c --arg ns "$NET_NS" '[.pods[] | select(.namespace == $ns) | {name, network}]' <<<"$dump" 2>&1)"
+
+    net_demand 0
+    info "traffic off at t+$((SECONDS - net_t0))s"
+    t_off=$SECONDS
+    if net_wait 300 1 0; then
+        pass "network HPA scales net-app back to 1 without traffic ($((SECONDS - t_off)) s after it stopped)"
+    else
+        fail "network HPA scale-down to 1" "not within 300 s" "$(K describe hpa -n "$NET_NS" 2>&1 | grep -v '^ *$' | tail -40)"
+    fi
+    out=$(hpa_events_since FailedGetPodsMetric 0)
+    [[ -n $out ]] && info "FailedGetPodsMetric events (any time): $(tr '\n' ';' <<<"$out")"
+    out=""
+    ((t_scaled > 0)) && out=$(hpa_events_since FailedGetPodsMetric "$t_scaled")
+    check "no FailedGetPodsMetric event once the HPA had scaled (at $(date -u -d "@$t_scaled" +%TZ))" \
+        "$( ((t_scaled > 0)) || echo "the HPA never scaled"; [[ -n $out ]] && echo "events: $out")" \
+        "$(K describe hpa net-app -n "$NET_NS" 2>&1 | tail -20)"
+    K delete namespace "$NET_NS" --wait=false >/dev/null 2>&1
 }
 
 # --- faults ----------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ rn_stage_images() {
         cp /bin/busybox "$root/load/bin/busybox" && ln -s busybox "$root/load/bin/sh" &&
         ln -s busybox "$root/load/bin/sleep" &&
         install -m 0755 "$BUILD/vmtests/burn" "$BUILD/vmtests/hold" "$BUILD/vmtests/demand" \
+            "$BUILD/vmtests/netload" \
             "$root/load/bin/" &&
         ./scripts/oci-image.sh --rootfs "$root/load" --name docker.io/library/kmetrics-load:1 \
             --out "$dir/kmetrics-load.tar" --entrypoint '["/bin/sh"]' >/dev/null || return 1

@@ -94,7 +94,7 @@ for t in curl jq openssl etcd kubectl qemu-system-x86_64 mmdebstrap mkfs.ext4 so
     command -v "$t" >/dev/null || abort "$t missing (scripts/deps.sh installs it)"
 done
 for f in images/kmetrics-collector.tar images/kmetrics-aggregator.tar vmtests/pause \
-    vmtests/burn vmtests/hold vmtests/demand; do
+    vmtests/burn vmtests/hold vmtests/demand vmtests/netload; do
     [[ -f $BUILD/$f ]] || abort "$BUILD/$f not built (make realnode builds it)"
 done
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -118,7 +118,7 @@ info "images and root file system ready in $((SECONDS - t0)) s:" \
     "$(for f in "$RN_IMAGES"/*.tar; do printf '%s %s; ' "$(basename "$f" .tar)" "$(du -h --apparent-size "$f" | cut -f1)"; done)"
 }
 
-RN_CHECKS=${RN_CHECKS:-check_install_as_declared check_workloads check_kubelet_agreement check_kubectl_top check_faults check_deletion check_hpa}
+RN_CHECKS=${RN_CHECKS:-check_install_as_declared check_workloads check_kubelet_agreement check_kubectl_top check_faults check_deletion check_hpa check_hpa_network}
 run_checks() {
     local c
     for c in $RN_CHECKS; do
