@@ -324,16 +324,17 @@ static pid_t start_burner(const char *dir, int duty, int seconds, int cpu, const
 }
 
 /* The collector's --once snapshot of our tree, sampling over interval, with more flags. */
-static json_t *collector_once_with(const char *interval, const char *flags)
+/* prefix: a command the collector runs under (e.g. setpriv), or "". */
+static json_t *collector_once_as(const char *prefix, const char *interval, const char *flags)
 {
     char cmd[PATH_MAX * 3];
     int status;
     json_t *doc;
 
     snprintf(cmd, sizeof(cmd),
-             "%s/kmetrics-collector --once --format=json --interval=%s --cgroup-root=%s "
+             "%s %s/kmetrics-collector --once --format=json --interval=%s --cgroup-root=%s "
              "--runtime-dirs=%s -q %s",
-             bin_dir, interval, base, runtime_dir, flags);
+             prefix, bin_dir, interval, base, runtime_dir, flags);
     char *out = run_capture(cmd, &status);
     doc = json_loads(out, 0, NULL);
     free(out);
@@ -342,10 +343,18 @@ static json_t *collector_once_with(const char *interval, const char *flags)
     return doc;
 }
 
+static json_t *collector_once_with(const char *interval, const char *flags)
+{
+    return collector_once_as("", interval, flags);
+}
+
 static json_t *collector_once(const char *interval)
 {
     return collector_once_with(interval, "");
 }
+
+/* Root with exactly the capabilities deploy/ gives the collector's container. */
+#define DEPLOYED_CAPS "setpriv --inh-caps=-all --bounding-set=-all,+bpf,+perfmon,+dac_read_search"
 
 /* A container's cumulative "some" CPU stall (µs) in a --once snapshot. */
 static double cpu_some_usec(json_t *pod, const char *id)
@@ -607,6 +616,13 @@ static void test_pod_network_from_its_namespace(void **state)
             "%lld packets sent\n",
             (long long)rx, (long long)rxp, (long long)tx, (long long)txp);
     json_decref(doc);
+    /* With only the capabilities deploy/ grants (no CAP_SYS_PTRACE: /proc/<pid>/ns/net is
+     * out of reach), the pod's namespace is still told apart and read. */
+    json_t *caps_doc = collector_once_as(DEPLOYED_CAPS, "200ms", "");
+    json_t *caps_pod = tu_json_find_by(json_object_get(caps_doc, "pods"), "uid", own_uid);
+    json_int_t caps_ifaces = caps_pod ? net_field(caps_pod, "interfaces") : -1;
+    json_int_t caps_rx = caps_pod ? net_field(caps_pod, "rx_bytes") - rx0 : -1;
+    json_decref(caps_doc);
     pod = once_pod(host_uid, &doc);
     bool host_network =
         pod && json_is_true(json_object_get(json_object_get(pod, "network"), "host_network"));
@@ -631,6 +647,8 @@ static void test_pod_network_from_its_namespace(void **state)
     assert_int_equal(rx, 20 * 142);
     assert_int_equal(txp, 20);
     assert_int_equal(tx, 20 * 170);
+    assert_int_equal(caps_ifaces, 1);
+    assert_true(caps_rx >= 20 * 142);
 }
 
 /* Reads NDJSON snapshots from the daemon until pred says yes or the deadline passes. */
