@@ -238,8 +238,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libkmtest.a $(LIBS)
 	$(CC) $(LDFLAGS) $< $(BUILD)/libkmtest.a $(LIBS) $(LDLIBS) -o $@
 
 # bench_collector_memory measures the static collector, the one the image ships.
+# The BPF programs' kernel-side cost per event, from the kernel's run statistics.
+BENCH_SCRIPTS := bench/bpf_event_cost.sh bench/pod_skb_cost.sh
+
 bench: $(COLLECTOR) $(AGGREGATOR) $(BUILD)/static/kmetrics-collector $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
+	@for s in $(BENCH_SCRIPTS); do BIN=$(COLLECTOR) $$s || exit 1; done
 
 # --- running ------------------------------------------------------------------------------
 # Standalone: aggregator + collector on this machine, kubeconfig in run/ (see README).
