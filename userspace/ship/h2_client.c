@@ -75,6 +75,7 @@ struct h2_conn {
     size_t body_off;
     int64_t req_offset; /* where its HEADERS start in the byte stream; -1 before */
     bool got_end, stream_closed, refused;
+    bool fresh; /* a connection was opened since the last outcome was reported */
     uint32_t stream_error;
     size_t header_bytes;
     int status;
@@ -106,6 +107,8 @@ static void finish(struct h2_conn *c, bool answered)
     if (answered) c->resp.error[0] = '\0';
     c->resp.request_written =
         c->req_offset >= 0 && c->written > (uint64_t)c->req_offset && !c->refused;
+    c->resp.new_connection = c->fresh;
+    c->fresh = false;
     /* Detach the stream: nothing may read the caller's body after this. */
     if (c->session && c->stream_id && !c->stream_closed) {
         nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, c->stream_id, NGHTTP2_CANCEL);
@@ -581,6 +584,7 @@ static void connected(struct h2_conn *c)
     }
     freeaddrinfo(c->addrs);
     c->addrs = c->next_addr = NULL;
+    c->fresh = true;
     if (c->tls)
         start_tls(c);
     else
@@ -791,6 +795,7 @@ bool h2_conn_post(struct h2_conn *c, const struct h2_request *req, int64_t now_n
     outbuf_reset(&c->resp.body);
     c->resp.status = 0;
     c->resp.request_written = false;
+    c->resp.new_connection = false;
     c->resp.error[0] = '\0';
     c->req = req;
     c->busy = true;

@@ -44,6 +44,8 @@ struct h2_response {
     /* Some of the request reached the socket (the peer may have acted on it). False when it
      * never left, or when the peer said it did not process it (GOAWAY, REFUSED_STREAM). */
     bool request_written;
+    /* It went on a connection opened for it: the peer may have restarted since the last one. */
+    bool new_connection;
     char error[256]; /* why there is no answer, "" otherwise */
 };
 

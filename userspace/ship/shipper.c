@@ -38,7 +38,7 @@
 #define BACKOFF_MAX_NS (30 * NS_PER_SEC)
 #define IDLE_WAIT_MS 5000
 /* One per wire version (docs/wire-format.md); an aggregator that refuses the newer one with
- * 415 gets the older one from then on (until its connection is lost: it may be upgraded). */
+ * 415 gets the older one until a new connection to it (it may have been upgraded). */
 #define CONTENT_TYPE_V1 "application/vnd.kmetrics.shipment.v1"
 #define CONTENT_TYPE_V2 "application/vnd.kmetrics.shipment.v2"
 
@@ -434,7 +434,7 @@ static void transport_failed(struct shipper *sh, struct target *t, const struct 
      * Before that (no connection, TLS refused, GOAWAY before our stream) the acked base is
      * still good. */
     if (r->request_written) t->need_full = true;
-    t->wire_version = WIRE_VERSION; /* a restarted aggregator may be a newer one */
+    t->wire_version = WIRE_VERSION; /* the next connection may reach a newer aggregator */
     if (t->reach != REACH_DOWN) log_warn("aggregator %s unreachable: %s", t->st.name, why);
     t->reach = REACH_DOWN;
     t->last_status = 0;
@@ -538,6 +538,13 @@ static void finished(struct shipper *sh, struct target *t, const struct h2_respo
         backoff(t, now, false);
     } else {
         rejected(sh, t, &r->body, status, now);
+    }
+    /* A new connection may reach a restarted, newer aggregator: after a version-1 fallback,
+     * the next shipment offers the newest version again (a 415 sends it back to 1), as a full
+     * one, since what version 1 left out never reached it. */
+    if (r->new_connection && status != 415 && t->wire_version != WIRE_VERSION) {
+        t->wire_version = WIRE_VERSION;
+        t->need_full = true;
     }
     t->last_status = status;
     ship_snapshot_unref(snap);

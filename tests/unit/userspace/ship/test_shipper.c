@@ -873,20 +873,30 @@ static void *serve(void *arg)
     return NULL;
 }
 
-static void server_start(struct server *sv)
+/* On port (0: any free one); the same port again after a stop stands for a restarted peer. */
+static void server_start_on(struct server *sv, int port)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)port)};
     socklen_t sl = sizeof(sa);
+    int one = 1;
 
     memset(sv, 0, sizeof(*sv));
     pthread_mutex_init(&sv->lock, NULL);
     sv->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(sv->lfd >= 0);
+    assert_int_equal(setsockopt(sv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
     assert_int_equal(bind(sv->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     assert_int_equal(listen(sv->lfd, 16), 0);
     assert_int_equal(getsockname(sv->lfd, (struct sockaddr *)&sa, &sl), 0);
     sv->port = ntohs(sa.sin_port);
     assert_int_equal(pthread_create(&sv->thread, NULL, serve, sv), 0);
+}
+
+static void server_start(struct server *sv)
+{
+    server_start_on(sv, 0);
 }
 
 static void server_stop(struct server *sv)
@@ -1141,6 +1151,18 @@ static void test_shipper_falls_back_to_wire_v1(void **state)
     wait_stats(sh, &st, acked_at_least, 2);
     assert_int_equal(server_requests(&old), 3);
     assert_int_equal(req(&old, 2).version, WIRE_VERSION_1);
+    /* The aggregator restarts as a newer one on the same port: the shipment after the
+     * reconnection offers version 2 again, and it is taken. */
+    int port = old.port;
+    server_stop(&old);
+    server_start_on(&old, port);
+    shipper_offer(sh, s);
+    wait_stats(sh, &st, acked_at_least, 3);
+    shipper_offer(sh, s);
+    wait_stats(sh, &st, acked_at_least, 4);
+    assert_int_equal(req(&old, server_requests(&old) - 1).version, WIRE_VERSION);
+    assert_true(req(&old, server_requests(&old) - 1).signals);
+    assert_int_equal(req(&old, server_requests(&old) - 1).flags, WIRE_FULL);
     shipper_stop(sh);
     server_stop(&old);
     ship_snapshot_unref(s);
