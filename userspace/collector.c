@@ -527,11 +527,6 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
         c->stats.read_errors++;
         return;
     }
-    if (reads & SAMPLE_READ_SIGNALS) {
-        if (ct->has_sample && ct->signals_mono_ns)
-            signal_window_container(&ct->last, &s, s.mono_ns - ct->signals_mono_ns, &ct->signals);
-        ct->signals_mono_ns = s.mono_ns;
-    }
     if (cpu_history_add(ct->cpu, &c->cpu_params, s.mono_ns, s.real_ns, s.cpu.v[CPU_USAGE_USEC])) {
         c->stats.counter_resets++;
         log_info("container %.12s (pod %s): CPU counter went backwards; new series", ct->id,
@@ -541,6 +536,10 @@ static void sample_container(struct collector *c, struct container *ct, unsigned
         c->stats.containers_rated++;
     }
     if (reads & SAMPLE_READ_SIGNALS) {
+        /* The window since the last read of the signal files (ct->last still holds it). */
+        if (ct->has_sample && ct->signals_mono_ns)
+            signal_window_container(&ct->last, &s, s.mono_ns - ct->signals_mono_ns, &ct->signals);
+        ct->signals_mono_ns = s.mono_ns;
         sample_runq(c, ct, s.mono_ns);
         if (ct->runq.valid) signal_window_add_runq(&ct->signals, &ct->runq, s.real_ns);
     }
@@ -681,22 +680,33 @@ out:
     return rc;
 }
 
-/* Run-queue latency rides on the signal ticks and on BPF: off with either, and off on a
- * tree that is not cgroup v2 (no cgroup ids to watch). One line when the kernel refuses. */
+/* Whether a BPF signal may be opened: it rides on the signal ticks and on BPF, so it is off
+ * with its own flag, with --no-signals, with --no-bpf or on a tree that is not cgroup v2 (no
+ * cgroup ids). When not, err says why. */
+static bool bpf_signal_allowed(const struct collector *c, bool skip, const char *flag, char *err,
+                               size_t errlen)
+{
+    if (skip || c->cfg.skip_signals) {
+        snprintf(err, errlen, "disabled by %s", skip ? flag : "--no-signals");
+        return false;
+    }
+    if (c->cfg.disable_bpf || !c->root_is_cgroup2) {
+        snprintf(err, errlen, "needs BPF on cgroup v2 (%s)", c->bpf_error);
+        return false;
+    }
+    return true;
+}
+
+/* One line when the kernel refuses. */
 static void open_runq(struct collector *c)
 {
-    if (c->cfg.skip_runq || c->cfg.skip_signals) {
-        snprintf(c->runq_error, sizeof(c->runq_error), "disabled by %s",
-                 c->cfg.skip_runq ? "--no-runq" : "--no-signals");
-    } else if (c->cfg.disable_bpf || !c->root_is_cgroup2) {
-        snprintf(c->runq_error, sizeof(c->runq_error), "needs BPF on cgroup v2 (%s)", c->bpf_error);
-    } else {
-        c->runq = runq_latency_open(c->runq_error, sizeof(c->runq_error));
-        if (c->runq)
-            log_info("run-queue latency: BPF scheduler tracepoints attached");
-        else
-            log_warn("run-queue latency off: %s", c->runq_error);
-    }
+    if (!bpf_signal_allowed(c, c->cfg.skip_runq, "--no-runq", c->runq_error, sizeof(c->runq_error)))
+        return;
+    c->runq = runq_latency_open(c->runq_error, sizeof(c->runq_error));
+    if (c->runq)
+        log_info("run-queue latency: BPF scheduler tracepoints attached");
+    else
+        log_warn("run-queue latency off: %s", c->runq_error);
 }
 
 /* The directory below which pods live (the kubepods slice, or the root when it is not there
@@ -714,21 +724,14 @@ static void pods_dir(const struct collector *c, char *out, size_t n)
     snprintf(out, n, "%s", c->root_path);
 }
 
-/* hostNetwork pods' traffic at their sockets: a signal, on BPF and cgroup v2 as run-queue
- * latency is. One line when the kernel refuses. */
+/* hostNetwork pods' traffic at their sockets. One line when the kernel refuses. */
 static void open_pod_skb(struct collector *c)
 {
     char dir[4200];
 
-    if (c->cfg.skip_socket_traffic || c->cfg.skip_signals) {
-        snprintf(c->skb_error, sizeof(c->skb_error), "disabled by %s",
-                 c->cfg.skip_socket_traffic ? "--no-socket-traffic" : "--no-signals");
+    if (!bpf_signal_allowed(c, c->cfg.skip_socket_traffic, "--no-socket-traffic", c->skb_error,
+                            sizeof(c->skb_error)))
         return;
-    }
-    if (c->cfg.disable_bpf || !c->root_is_cgroup2) {
-        snprintf(c->skb_error, sizeof(c->skb_error), "needs BPF on cgroup v2 (%s)", c->bpf_error);
-        return;
-    }
     pods_dir(c, dir, sizeof(dir));
     c->skb = pod_skb_open(dir, c->skb_error, sizeof(c->skb_error));
     if (c->skb)

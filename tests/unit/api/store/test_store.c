@@ -123,6 +123,15 @@ static void test_signals_combined_per_pod(void **state)
     assert_true(window == 10 * SEC);
     assert_true(custom_metric_pod_value(g, (size_t)rx, &nano, &end, &window));
     assert_int_equal(nano, 500ull * 1000000000); /* 500 bytes/s */
+    /* Rates are served to the thousandth (what the HPA reads): 1000 bytes in 7 s is
+     * 142.857142... bytes/s, served as 142857m, not 142857142857n. */
+    {
+        struct store_pod_signals odd = *g;
+        odd.net.rx_bytes = 1000;
+        odd.net.window_ms = 7000;
+        assert_true(custom_metric_pod_value(&odd, (size_t)rx, &nano, &end, &window));
+        assert_int_equal(nano, 142857000000ull);
+    }
 
     /* A delta whose container windows are older (a resend) changes nothing; a newer window
      * from one container replaces the containers' part and leaves the traffic. */
