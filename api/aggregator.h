@@ -9,6 +9,7 @@
 
 #include "auth/authn_config.h"
 #include "http/respond.h"
+#include "kube/node_address.h"
 #include "selfmetrics.h"
 #include "store/metrics_query.h"
 #include "store/store.h"
@@ -18,6 +19,8 @@ struct authn_reload;
 struct kube_labels;
 struct kube_async;
 struct kube_client;
+struct kube_config;
+struct kubelet_fallback;
 
 struct aggregator_config {
     const char *bind_address;  /* default 0.0.0.0 */
@@ -40,6 +43,17 @@ struct aggregator_config {
     struct authn_source authn_flags;
     const char *collector_namespace, *collector_name, *collector_audience;
     int64_t token_ttl_ns, allowed_ttl_ns, denied_ttl_ns, collector_ttl_ns;
+
+    /* The kubelet-scrape fallback (Kubernetes mode): nodes without a fresh collector are
+     * scraped at their kubelets, with metrics-server's flags (docs/kubelet-fallback.md). */
+    bool kubelet_fallback; /* default on */
+    struct node_address_rules kubelet_addresses;
+    const char *kubelet_ca_file; /* NULL: the API server's CA */
+    bool kubelet_insecure_tls;
+    int64_t kubelet_timeout_ns;            /* default 10 s */
+    int kubelet_concurrency;               /* scrapes at once, default 16 */
+    int64_t collector_grace_ns;            /* 0: two of a node's collector ship intervals */
+    const struct kube_config *kube_access; /* credentials and CA the scrapes reuse */
 };
 
 struct aggregator {
@@ -58,6 +72,7 @@ struct aggregator {
     struct auth_gate *gate;
     struct authn_reload *authn_reload;
     struct kube_labels *labels;
+    struct kubelet_fallback *fallback; /* NULL when off */
 };
 
 #endif

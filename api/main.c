@@ -20,6 +20,24 @@
 #include "kube/kube_config.h"
 #include "server.h"
 
+/* A boolean flag as metrics-server's (Go's) are given: bare, or =true/false (also 1/0). */
+static int parse_bool_opt(const struct option *opts, int opt, const char *arg, bool *out)
+{
+    if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(arg, "false") || !strcmp(arg, "0")) {
+        *out = false;
+        return 0;
+    }
+    for (; opts->name; opts++)
+        if (opts->val == opt) break;
+    fprintf(stderr, "kmetrics-aggregator: --%s=%s: expected true or false\n",
+            opts->name ? opts->name : "?", arg);
+    return -1;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -61,6 +79,18 @@ static void usage(FILE *out)
             "  --authentication-token-webhook-cache-ttl=DUR        (default 10s)\n"
             "  --authorization-webhook-cache-authorized-ttl=DUR    (default 10s)\n"
             "  --authorization-webhook-cache-unauthorized-ttl=DUR  (default 10s)\n"
+            "\nKubelet-scrape fallback (Kubernetes mode; metrics-server's flags): nodes without a\n"
+            "fresh collector are scraped at https://<node>:<port>/metrics/resource.\n"
+            "  --kubelet-fallback[=BOOL]   scrape nodes without a collector (default true)\n"
+            "  --collector-grace=DUR       a node's collector is silent after this long\n"
+            "                              (default: two of its ship intervals)\n"
+            "  --kubelet-preferred-address-types=T[,T]  (default " NODE_ADDRESS_DEFAULT_TYPES ")\n"
+            "  --kubelet-port=N            (default 10250)\n"
+            "  --kubelet-use-node-status-port[=BOOL]  the port the kubelet put in its Node\n"
+            "  --kubelet-certificate-authority=F      kubelets' CA (default: the API server's)\n"
+            "  --kubelet-insecure-tls[=BOOL]          do not verify kubelets' certificates\n"
+            "  --kubelet-request-timeout=DUR          per scrape (default 10s)\n"
+            "  --kubelet-scrape-concurrency=N         scrapes at once (default 16)\n"
             "  -v, --verbose  -q, --quiet  -h, --help\n");
 }
 
@@ -92,7 +122,16 @@ int main(int argc, char **argv)
         O_TOKEN_TTL,
         O_ALLOWED_TTL,
         O_DENIED_TTL,
-        O_COLLECTOR_TTL
+        O_COLLECTOR_TTL,
+        O_KL_FALLBACK,
+        O_KL_GRACE,
+        O_KL_TYPES,
+        O_KL_PORT,
+        O_KL_STATUS_PORT,
+        O_KL_CA,
+        O_KL_INSECURE,
+        O_KL_TIMEOUT,
+        O_KL_CONCURRENCY
     };
     static const struct option opts[] = {
         {"secure-port", required_argument, NULL, O_PORT},
@@ -121,6 +160,15 @@ int main(int argc, char **argv)
         {"authorization-webhook-cache-authorized-ttl", required_argument, NULL, O_ALLOWED_TTL},
         {"authorization-webhook-cache-unauthorized-ttl", required_argument, NULL, O_DENIED_TTL},
         {"collector-token-cache-ttl", required_argument, NULL, O_COLLECTOR_TTL},
+        {"kubelet-fallback", optional_argument, NULL, O_KL_FALLBACK},
+        {"collector-grace", required_argument, NULL, O_KL_GRACE},
+        {"kubelet-preferred-address-types", required_argument, NULL, O_KL_TYPES},
+        {"kubelet-port", required_argument, NULL, O_KL_PORT},
+        {"kubelet-use-node-status-port", optional_argument, NULL, O_KL_STATUS_PORT},
+        {"kubelet-certificate-authority", required_argument, NULL, O_KL_CA},
+        {"kubelet-insecure-tls", optional_argument, NULL, O_KL_INSECURE},
+        {"kubelet-request-timeout", required_argument, NULL, O_KL_TIMEOUT},
+        {"kubelet-scrape-concurrency", required_argument, NULL, O_KL_CONCURRENCY},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -148,6 +196,11 @@ int main(int argc, char **argv)
     cfg->collector_audience = "kmetrics";
     cfg->token_ttl_ns = cfg->allowed_ttl_ns = cfg->denied_ttl_ns = 10 * NS_PER_SEC;
     cfg->collector_ttl_ns = 300 * NS_PER_SEC;
+    cfg->kubelet_fallback = true;
+    cfg->kubelet_timeout_ns = 10 * NS_PER_SEC;
+    cfg->kubelet_concurrency = 16;
+    cfg->kubelet_addresses.port = NODE_ADDRESS_DEFAULT_PORT;
+    node_address_types_parse(NODE_ADDRESS_DEFAULT_TYPES, &cfg->kubelet_addresses, err, sizeof(err));
     while ((opt = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (opt) {
         case O_PORT:
@@ -194,6 +247,53 @@ int main(int argc, char **argv)
                                        : &cfg->denied_ttl_ns) = ns;
             break;
         }
+        case O_KL_FALLBACK:
+        case O_KL_STATUS_PORT:
+        case O_KL_INSECURE: {
+            bool on;
+            if (parse_bool_opt(opts, opt, optarg, &on)) return 2;
+            *(opt == O_KL_FALLBACK      ? &cfg->kubelet_fallback
+              : opt == O_KL_STATUS_PORT ? &cfg->kubelet_addresses.use_node_status_port
+                                        : &cfg->kubelet_insecure_tls) = on;
+            break;
+        }
+        case O_KL_GRACE:
+        case O_KL_TIMEOUT: {
+            int64_t ns;
+            if (duration_parse(optarg, &ns) || ns < NS_PER_SEC / 10 || ns > 3600 * NS_PER_SEC) {
+                fprintf(stderr, "kmetrics-aggregator: bad duration %s (0.1s to 1h)\n", optarg);
+                return 2;
+            }
+            *(opt == O_KL_GRACE ? &cfg->collector_grace_ns : &cfg->kubelet_timeout_ns) = ns;
+            break;
+        }
+        case O_KL_TYPES:
+            if (node_address_types_parse(optarg, &cfg->kubelet_addresses, err, sizeof(err))) {
+                fprintf(stderr, "kmetrics-aggregator: --kubelet-preferred-address-types: %s\n",
+                        err);
+                return 2;
+            }
+            break;
+        case O_KL_PORT:
+        case O_KL_CONCURRENCY: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            long max = opt == O_KL_PORT ? 65535 : 256;
+            if (*end || end == optarg || v < 1 || v > max) {
+                fprintf(stderr, "kmetrics-aggregator: bad --%s %s (1 to %ld)\n",
+                        opt == O_KL_PORT ? "kubelet-port" : "kubelet-scrape-concurrency", optarg,
+                        max);
+                return 2;
+            }
+            if (opt == O_KL_PORT)
+                cfg->kubelet_addresses.port = (uint16_t)v;
+            else
+                cfg->kubelet_concurrency = (int)v;
+            break;
+        }
+        case O_KL_CA:
+            cfg->kubelet_ca_file = optarg;
+            break;
         case O_KUBE:
             cfg->kubeconfig = optarg;
             cfg->kube_mode = true;
@@ -296,7 +396,7 @@ int main(int argc, char **argv)
         }
         rc = kube_config_load(cfg->kubeconfig, NULL, &kcfg, err, sizeof(err));
         if (rc == 0) agg.kube = kube_client_new(&kcfg, err, sizeof(err));
-        kube_config_done(&kcfg);
+        cfg->kube_access = &kcfg; /* the kubelet scrapes reuse its credentials */
         if (!agg.kube) {
             log_error("Kubernetes API access (%s): %s",
                       cfg->kubeconfig ? cfg->kubeconfig : "in-cluster", err);
@@ -371,5 +471,6 @@ int main(int argc, char **argv)
     free(collector_sa);
     authn_source_done(af);
     kube_client_free(agg.kube);
+    kube_config_done(&kcfg);
     return rc ? 1 : 0;
 }

@@ -23,6 +23,7 @@
 #include "http/conn_trim.h"
 #include "http/respond.h"
 #include "kube/kube_labels.h"
+#include "kubelet/kubelet_fallback.h"
 
 /* Limits on what one client can make the server hold. */
 #define MAX_STREAMS_PER_CONNECTION 100
@@ -253,8 +254,30 @@ static int start_kube_mode(struct aggregator *agg, h2o_loop_t *loop, SSL_CTX *ss
         log_error("trust configuration: %s", err);
         return -1;
     }
+    /* Nodes without a fresh collector are scraped at their kubelets: the node watch then
+     * reads whole Node objects for their addresses. */
+    struct kube_labels_options lo = {0};
+    if (c->kubelet_fallback) {
+        struct kubelet_fallback_config fc = {
+            .resolution_ns = c->metric_resolution_ns,
+            .grace_ns = c->collector_grace_ns,
+            .scraper = {.threads = c->kubelet_concurrency,
+                        .timeout_ms = (long)(c->kubelet_timeout_ns / 1000000),
+                        .access = c->kube_access,
+                        .ca_file = c->kubelet_ca_file,
+                        .insecure = c->kubelet_insecure_tls},
+        };
+        agg->fallback = kubelet_fallback_start(&agg->store, loop, &fc, err, sizeof(err));
+        if (!agg->fallback) {
+            log_error("kubelet fallback: %s", err);
+            return -1;
+        }
+        lo.node_rules = &c->kubelet_addresses;
+        lo.node_listener = kubelet_fallback_on_node;
+        lo.node_arg = agg->fallback;
+    }
     /* Pod and node labels from metadata-only watches, for labelSelector and metadata. */
-    agg->labels = kube_labels_start(&agg->store, loop, agg->kube, err, sizeof(err));
+    agg->labels = kube_labels_start_opts(&agg->store, loop, agg->kube, &lo, err, sizeof(err));
     if (!agg->labels) {
         log_error("label watches: %s", err);
         return -1;
@@ -264,8 +287,10 @@ static int start_kube_mode(struct aggregator *agg, h2o_loop_t *loop, SSL_CTX *ss
 
 static void stop_kube_mode(struct aggregator *agg)
 {
-    kube_labels_stop(agg->labels);
+    kube_labels_stop(agg->labels); /* no node listener call after this */
     agg->labels = NULL;
+    kubelet_fallback_stop(agg->fallback);
+    agg->fallback = NULL;
     authn_reload_stop(agg->authn_reload);
     kube_async_stop(agg->kube_async);
     auth_gate_free(agg->gate);
@@ -361,7 +386,8 @@ int server_run(struct aggregator *agg, SSL_CTX *ssl_ctx)
         int64_t now = clock_mono_ns();
         if (now - last_expire >= 100000000) {
             size_t dropped = store_expire(&agg->store, now);
-            if (dropped) log_info("dropped %zu node(s) whose collector went silent", dropped);
+            if (dropped) log_info("dropped %zu node(s) not heard from", dropped);
+            if (agg->fallback) kubelet_fallback_tick(agg->fallback, now);
             last_expire = now;
             conn_trim_idle();
         }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube/kubelet_metrics_parse.h"
+#include "kubelet/kubelet_metrics_parse.h"
 #include "k8s_names.h"
 #include "fuzz_check.h"
 

@@ -9,7 +9,7 @@
 #   common:     common/ < common/wire/
 #   collector:  sample/ < discover/ < model (userspace/*.[ch]) < ship/ < main.c
 #   aggregator: metrics_model.h (plain view structs) < render/ < store/ < http/ < kube/ <
-#               auth/ < model (aggregator.h, selfmetrics) < handlers/ < server.c, main.c
+#               auth/, kubelet/ < model (aggregator.h, selfmetrics) < handlers/ < server.c, main.c
 # Ends with "N passed, M failed" (files without and with a violation) for tests/run.sh.
 #   check-layers.sh [ROOT]   ROOT: the tree to check (default: this repository; the self-test
 #                            in tests/layers/ gives a tree of its own)
@@ -37,6 +37,7 @@ function rank_of(p,    a, n, dir, base) {
         if (dir == "http") return 4
         if (dir == "kube") return 5
         if (dir == "auth") return 6
+        if (dir == "kubelet") return 6
         if (dir == "handlers") return 8
         if (dir != "") return -1
         if (base == "metrics_model.h") return 1

@@ -7,10 +7,13 @@
 #include "handlers.h"
 #include "http/respond.h"
 #include "kube/kube_labels.h"
+#include "kubelet/kubelet_fallback.h"
 
 struct check {
     const char *name;
     bool (*ok)(struct aggregator *agg);
+    /* What ?verbose adds after "ok" (NULL: nothing). */
+    void (*detail)(struct aggregator *agg, char *out, size_t cap);
 };
 
 static bool check_ping(struct aggregator *agg)
@@ -19,10 +22,41 @@ static bool check_ping(struct aggregator *agg)
     return true;
 }
 
-/* Ready once a collector's data is stored: before that every answer would be empty. */
+/* Ready once a collector's data or a kubelet's is stored: before that every answer would be
+ * empty. */
 static bool check_data_received(struct aggregator *agg)
 {
-    return agg->shipments_seen;
+    struct kubelet_fallback_stats st;
+
+    if (agg->shipments_seen || !agg->fallback) return agg->shipments_seen;
+    kubelet_fallback_get_stats(agg->fallback, &st);
+    return st.stored > 0;
+}
+
+/* The kubelet-scrape fallback never makes the server unready (one broken kubelet must not take
+ * the API away from every other node); it says how many nodes it serves and how many fail. */
+static bool check_kubelet_fallback(struct aggregator *agg)
+{
+    (void)agg;
+    return true;
+}
+
+static void detail_kubelet_fallback(struct aggregator *agg, char *out, size_t cap)
+{
+    struct kubelet_fallback_stats st;
+    size_t nodes[STORE_SOURCES], pods[STORE_SOURCES];
+
+    if (!agg->fallback) {
+        snprintf(out, cap, " (off)");
+        return;
+    }
+    kubelet_fallback_get_stats(agg->fallback, &st);
+    store_count_by_source(&agg->store, nodes, pods);
+    snprintf(out, cap,
+             " (%zu of %zu nodes served from their kubelets, %zu without a fresh collector, "
+             "%zu failing, %zu without an address)",
+             nodes[STORE_SOURCE_KUBELET], st.nodes_known, st.nodes_scraping, st.nodes_failing,
+             st.nodes_without_endpoint);
 }
 
 /* At least one node is fresh (silent nodes are dropped, so any node left is fresh). */
@@ -48,13 +82,14 @@ static bool check_kube_api(struct aggregator *agg)
                             kube_labels_connected(agg->labels, why, sizeof(why)));
 }
 
-static const struct check live_checks[] = {{"ping", check_ping}};
+static const struct check live_checks[] = {{"ping", check_ping, NULL}};
 static const struct check ready_checks[] = {
-    {"ping", check_ping},
-    {"authentication-config", check_authn_config},
-    {"kube-api", check_kube_api},
-    {"data-received", check_data_received},
-    {"collectors-fresh", check_collectors_fresh},
+    {"ping", check_ping, NULL},
+    {"authentication-config", check_authn_config, NULL},
+    {"kube-api", check_kube_api, NULL},
+    {"data-received", check_data_received, NULL},
+    {"collectors-fresh", check_collectors_fresh, NULL},
+    {"kubelet-fallback", check_kubelet_fallback, detail_kubelet_fallback},
 };
 
 void handle_health(struct aggregator *agg, h2o_req_t *req, const struct route *r, struct query q)
@@ -88,7 +123,10 @@ void handle_health(struct aggregator *agg, h2o_req_t *req, const struct route *r
     for (size_t i = 0; i < n; i++) {
         bool ok = checks[i].ok(agg);
         all_ok &= ok;
-        outbuf_printf(&b, ok ? "[+]%s ok\n" : "[-]%s failed: reason withheld\n", checks[i].name);
+        char detail[256] = "";
+        if (verbose && ok && checks[i].detail) checks[i].detail(agg, detail, sizeof(detail));
+        outbuf_printf(&b, ok ? "[+]%s ok%s\n" : "[-]%s failed: reason withheld%s\n", checks[i].name,
+                      detail);
     }
     if (verbose || !all_ok) {
         outbuf_printf(&b, "%s check %s\n", what, all_ok ? "passed" : "failed");

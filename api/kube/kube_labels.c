@@ -19,7 +19,9 @@ enum op { OP_RELIST_BEGIN, OP_OBJECTS, OP_RELIST_END, OP_STATE };
 
 /* One message from a watch thread to the loop. OP_OBJECTS carries records, each:
  * event (1 byte), label count (4 bytes), then NUL-terminated namespace, name, uid and each
- * label's key and value. OP_STATE carries the reason as its data. */
+ * label's key and value; a node's, when endpoints are wanted, then its kubelet endpoint: 1 byte
+ * (1: found), then host, port (2 bytes) and IPv6 flag (1 byte), or the reason there is none.
+ * OP_STATE carries the reason as its data. */
 struct msg {
     h2o_multithread_message_t super; /* first */
     enum label_kind kind;
@@ -43,6 +45,13 @@ struct side {
 
 struct kube_labels {
     struct store *store;
+    /* With node_rules: whole Node objects are watched and each node's kubelet endpoint goes
+     * to node_listener (the kubelet-scrape fallback). Read by the node watch thread and the
+     * loop; set before either starts. */
+    struct node_address_rules node_rules;
+    bool want_endpoints;
+    kube_node_listener node_listener;
+    void *node_arg;
     struct label_index *li;
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t receiver;
@@ -117,7 +126,16 @@ static void on_object(void *arg, enum kube_watch_event ev, const struct kube_obj
     struct side *sd = arg;
     size_t need = 5 + str_size(m->namespace_) + str_size(m->name) + str_size(m->uid);
     uint32_t n = (uint32_t)m->nlabels;
+    bool endpoint = sd->kind == LABEL_NODE && sd->kl->want_endpoints;
+    struct node_endpoint ep;
+    char why[192] = "";
+    bool found = false;
 
+    if (endpoint) {
+        found = ev != KUBE_WATCH_DELETED &&
+                node_endpoint_of(m->object, &sd->kl->node_rules, &ep, why, sizeof(why)) == 0;
+        need += 1 + (found ? str_size(ep.host) + 3 : str_size(why));
+    }
     for (size_t i = 0; i < m->nlabels; i++)
         need += str_size(m->labels[i].key) + str_size(m->labels[i].value);
     if (sd->batch && sd->batch->len + need > sd->batch->cap) flush_batch(sd);
@@ -139,6 +157,17 @@ static void on_object(void *arg, enum kube_watch_event ev, const struct kube_obj
     for (size_t i = 0; i < m->nlabels; i++) {
         put_str(b, m->labels[i].key);
         put_str(b, m->labels[i].value);
+    }
+    if (endpoint) {
+        b->data[b->len++] = (char)found;
+        if (found) {
+            put_str(b, ep.host);
+            memcpy(b->data + b->len, &ep.port, 2);
+            b->data[b->len + 2] = (char)ep.ipv6;
+            b->len += 3;
+        } else {
+            put_str(b, why);
+        }
     }
     if (!sd->listing) flush_batch(sd); /* a watch event: to the loop at once */
 }
@@ -178,6 +207,36 @@ static const char *take_str(const struct msg *m, size_t *off)
     return s;
 }
 
+/* A node record's endpoint, to the listener. */
+static void take_endpoint(struct kube_labels *kl, const struct msg *m, size_t *off,
+                          enum kube_watch_event ev, const char *name)
+{
+    bool found = m->data[(*off)++];
+    struct node_endpoint ep;
+    const char *why = NULL;
+
+    memset(&ep, 0, sizeof(ep));
+    if (found) {
+        snprintf(ep.host, sizeof(ep.host), "%s", take_str(m, off));
+        memcpy(&ep.port, m->data + *off, 2);
+        ep.ipv6 = m->data[*off + 2];
+        *off += 3;
+    } else {
+        why = take_str(m, off);
+    }
+    if (!kl->node_listener) return;
+    if (ev == KUBE_WATCH_DELETED)
+        kl->node_listener(kl->node_arg, KUBE_NODE_DELETE, name, NULL, NULL);
+    else
+        kl->node_listener(kl->node_arg, KUBE_NODE_UPSERT, name, found ? &ep : NULL, why);
+}
+
+static void node_relist(struct kube_labels *kl, const struct msg *m, enum kube_node_change c)
+{
+    if (m->kind == LABEL_NODE && kl->want_endpoints && kl->node_listener)
+        kl->node_listener(kl->node_arg, c, NULL, NULL, NULL);
+}
+
 static void apply_objects(struct kube_labels *kl, const struct msg *m)
 {
     size_t off = 0;
@@ -201,6 +260,7 @@ static void apply_objects(struct kube_labels *kl, const struct msg *m)
             kl->views[i].key = take_str(m, &off);
             kl->views[i].value = take_str(m, &off);
         }
+        if (m->kind == LABEL_NODE && kl->want_endpoints) take_endpoint(kl, m, &off, ev, name);
         if (ev == KUBE_WATCH_DELETED) {
             label_index_delete(kl->li, m->kind, ns[0] ? ns : NULL, name, uid[0] ? uid : NULL);
             continue;
@@ -220,12 +280,14 @@ static void apply(struct kube_labels *kl, const struct msg *m)
     switch (m->op) {
     case OP_RELIST_BEGIN:
         label_index_relist_begin(kl->li, m->kind);
+        node_relist(kl, m, KUBE_NODE_RELIST_BEGIN);
         break;
     case OP_OBJECTS:
         apply_objects(kl, m);
         break;
     case OP_RELIST_END:
         label_index_relist_end(kl->li, m->kind);
+        node_relist(kl, m, KUBE_NODE_RELIST_END);
         if (!sd->synced) log_info("labels: %s synced", kind_name(m->kind));
         sd->synced = true;
         break;
@@ -257,7 +319,7 @@ static void on_label_change(void *arg, enum label_kind kind, const char *key)
 
 struct kube_labels *kube_labels_start_opts(struct store *store, h2o_loop_t *loop,
                                            struct kube_client *kc,
-                                           const struct kube_watch_options *opts, char *err,
+                                           const struct kube_labels_options *o, char *err,
                                            size_t errlen)
 {
     static const char *const paths[2] = {
@@ -276,6 +338,12 @@ struct kube_labels *kube_labels_start_opts(struct store *store, h2o_loop_t *loop
         return NULL;
     }
     kl->store = store;
+    if (o && o->node_rules) {
+        kl->node_rules = *o->node_rules;
+        kl->want_endpoints = true;
+        kl->node_listener = o->node_listener;
+        kl->node_arg = o->node_arg;
+    }
     label_index_set_listener(kl->li, on_label_change, store);
     store_set_label_index(store, kl->li);
     kl->queue = h2o_multithread_create_queue(loop);
@@ -285,7 +353,11 @@ struct kube_labels *kube_labels_start_opts(struct store *store, h2o_loop_t *loop
         sd->kl = kl;
         sd->kind = (enum label_kind)k;
         snprintf(sd->why, sizeof(sd->why), "not connected yet");
-        sd->watch = kube_watch_start_opts(kc, paths[k], &cb, sd, opts, err, errlen);
+        struct kube_watch_options wo = {0};
+        if (o && o->watch) wo = *o->watch;
+        /* A Node's addresses are in its status, which partial metadata leaves out. */
+        wo.full_objects = k == LABEL_NODE && kl->want_endpoints;
+        sd->watch = kube_watch_start_opts(kc, paths[k], &cb, sd, &wo, err, errlen);
         if (!sd->watch) {
             kube_labels_stop(kl);
             return NULL;

@@ -15,6 +15,7 @@
 
 #include "kube_client.h"
 #include "kube_watch.h"
+#include "node_address.h"
 #include "store/label_index.h"
 #include "store/store.h"
 
@@ -24,10 +25,31 @@ struct kube_labels;
  * err on failure. */
 struct kube_labels *kube_labels_start(struct store *store, h2o_loop_t *loop, struct kube_client *kc,
                                       char *err, size_t errlen);
-/* The same with reflector tunables (tests). */
+/* What the node watch also tells of nodes' kubelets (the kubelet-scrape fallback), on the
+ * loop thread: a relist begins; a node's endpoint (NULL and why when it has none usable); a
+ * node is gone; the relist is complete (nodes not told of since its beginning are gone). */
+enum kube_node_change {
+    KUBE_NODE_RELIST_BEGIN,
+    KUBE_NODE_UPSERT,
+    KUBE_NODE_DELETE,
+    KUBE_NODE_RELIST_END
+};
+typedef void (*kube_node_listener)(void *arg, enum kube_node_change change, const char *name,
+                                   const struct node_endpoint *ep, const char *why);
+
+struct kube_labels_options {
+    const struct kube_watch_options *watch; /* reflector tunables (tests); NULL: defaults */
+    /* Non-NULL: the node watch reads whole Node objects and hands each node's kubelet
+     * endpoint, chosen by these rules, to node_listener. */
+    const struct node_address_rules *node_rules;
+    kube_node_listener node_listener;
+    void *node_arg;
+};
+
+/* The same with options (o may be NULL). */
 struct kube_labels *kube_labels_start_opts(struct store *store, h2o_loop_t *loop,
                                            struct kube_client *kc,
-                                           const struct kube_watch_options *opts, char *err,
+                                           const struct kube_labels_options *o, char *err,
                                            size_t errlen);
 /* Both lists have completed at least once (and reached the loop). */
 bool kube_labels_synced(const struct kube_labels *kl);

@@ -23,6 +23,7 @@
 #define ACCEPT_WATCH_V1 "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
 #define ACCEPT_LIST_V1BETA1 "application/json;as=PartialObjectMetadataList;v=v1beta1;g=meta.k8s.io"
 #define ACCEPT_WATCH_V1BETA1 "application/json;as=PartialObjectMetadata;v=v1beta1;g=meta.k8s.io"
+#define ACCEPT_FULL "application/json" /* opts.full_objects */
 
 /* A watch that ends sooner than this without an event counts as a failure for backoff (a
  * server that accepts and hangs up at once must not be hammered). */
@@ -170,9 +171,12 @@ static int do_list(struct kube_watch *w)
         snprintf(num, sizeof(num), "%u", w->o.page_size);
         url_param(url, cap, &len, "limit", num);
         if (cont) url_param(url, cap, &len, "continue", cont);
-        int e = kube_client_request_stop(
-            w->kc, "GET", url, w->beta ? ACCEPT_LIST_V1BETA1 : ACCEPT_LIST_V1, NULL,
-            w->o.list_timeout_ms, KUBE_LIST_MAX_BYTES, &w->stop.raised, &r, err, sizeof(err));
+        int e = kube_client_request_stop(w->kc, "GET", url,
+                                         w->o.full_objects ? ACCEPT_FULL
+                                         : w->beta         ? ACCEPT_LIST_V1BETA1
+                                                           : ACCEPT_LIST_V1,
+                                         NULL, w->o.list_timeout_ms, KUBE_LIST_MAX_BYTES,
+                                         &w->stop.raised, &r, err, sizeof(err));
         if (e == -ECANCELED) {
             rc = -ECANCELED;
             break;
@@ -181,7 +185,7 @@ static int do_list(struct kube_watch *w)
             snprintf(w->why, sizeof(w->why), "list: %s", err);
             break;
         }
-        if (r.status == 406 && !w->beta) {
+        if (r.status == 406 && !w->beta && !w->o.full_objects) {
             log_info("list %s: meta.k8s.io/v1 partial metadata refused, using v1beta1", w->path);
             w->beta = true;
             kube_response_done(&r);
@@ -317,7 +321,10 @@ static enum watch_end do_watch(struct kube_watch *w, bool *quick, bool *healthy)
     url_param(url, cap, &len, "timeoutSeconds", num);
     w->events = 0;
     w->expired = false;
-    rc = kube_client_stream_open(w->kc, url, w->beta ? ACCEPT_WATCH_V1BETA1 : ACCEPT_WATCH_V1,
+    rc = kube_client_stream_open(w->kc, url,
+                                 w->o.full_objects ? ACCEPT_FULL
+                                 : w->beta         ? ACCEPT_WATCH_V1BETA1
+                                                   : ACCEPT_WATCH_V1,
                                  (timeout_s + 30) * 1000, KUBE_EVENT_MAX_BYTES, on_open, on_line, w,
                                  &w->stop.raised, &status, err, sizeof(err));
     free(url);
@@ -335,7 +342,7 @@ static enum watch_end do_watch(struct kube_watch *w, bool *quick, bool *healthy)
         snprintf(w->why, sizeof(w->why), "watch: %s", err);
         return WATCH_FAILED;
     }
-    if (status == 406 && !w->beta) {
+    if (status == 406 && !w->beta && !w->o.full_objects) {
         w->beta = true;
         return WATCH_RELIST;
     }

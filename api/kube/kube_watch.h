@@ -10,8 +10,10 @@
  * retried from relist_begin again, and relist_end is only called for a complete one.
  *
  * Objects are requested as PartialObjectMetadata (meta.k8s.io/v1, or v1beta1 when a server
- * answers 406 to v1), so only metadata crosses the wire. Event lines that do not parse (see
- * kube_watch_event.h) are skipped with a rate-limited log line. See docs/kube-client.md. */
+ * answers 406 to v1), so only metadata crosses the wire, unless full_objects asks for whole
+ * objects (the kubelet-scrape fallback needs a Node's status.addresses). Event lines that do not
+ * parse (see kube_watch_event.h) are skipped with a rate-limited log line. See docs/kube-client.md.
+ */
 #ifndef KMETRICS_KUBE_WATCH_H
 #define KMETRICS_KUBE_WATCH_H
 
@@ -40,6 +42,7 @@ struct kube_watch_options {
     long backoff_max_ms;     /* default 30000 */
     long watch_timeout_s;    /* server-side timeoutSeconds, default 300-600 s at random */
     long list_timeout_ms;    /* per page, default 60000 */
+    bool full_objects;       /* whole objects, not PartialObjectMetadata (meta.object) */
 };
 
 struct kube_watch;

@@ -126,6 +126,7 @@ static int parse_meta(json_t *obj, struct kube_object_meta *m, struct label_view
 
     memset(m, 0, sizeof(*m));
     if (!json_is_object(md)) return bad(err, errlen, "metadata: expected an object");
+    m->object = obj;
     v = json_object_get(md, "name");
     if (!json_is_string(v) || !name_ok(json_string_value(v), json_string_length(v)))
         return bad(err, errlen, "metadata.name: expected 1-253 visible characters, no '/'");

@@ -31,8 +31,11 @@
 #define KUBE_CONTINUE_MAX 4096
 #define KUBE_UID_MAX 64
 
+struct json_t; /* jansson's */
+
 struct kube_object_meta {
-    const char *namespace_; /* NULL: cluster-scoped */
+    const struct json_t *object; /* the whole object, metadata included (valid as the rest) */
+    const char *namespace_;      /* NULL: cluster-scoped */
     const char *name;
     const char *uid;                 /* NULL when the object has none */
     const struct label_view *labels; /* sorted by key */

@@ -319,6 +319,18 @@ bool label_index_pod_bin(const struct label_index *li, const char *namespace_, c
     return found(e, labels, nlabels);
 }
 
+bool label_index_pod_uid(const struct label_index *li, const char *namespace_, const char *name,
+                         uint8_t uid[16])
+{
+    char key[KEY_MAX + 1];
+    const struct entry *e;
+
+    if (!make_key(LABEL_POD, namespace_, name, key)) return false;
+    if (!(e = strmap_get(&li->map[LABEL_POD], key)) || !e->has_uid) return false;
+    memcpy(uid, e->uid, 16);
+    return true;
+}
+
 bool label_index_node(const struct label_index *li, const char *name,
                       const struct label_view **labels, size_t *nlabels)
 {

@@ -52,6 +52,10 @@ bool label_index_pod(const struct label_index *li, const char *key, const char *
  * (NULL: not known as one). */
 bool label_index_pod_bin(const struct label_index *li, const char *namespace_, const char *name,
                          const uint8_t *uid, const struct label_view **labels, size_t *nlabels);
+/* The uid (binary, from a canonical UUID) of the pod the API server knows by this namespace
+ * and name; false when it knows none or without a uid. */
+bool label_index_pod_uid(const struct label_index *li, const char *namespace_, const char *name,
+                         uint8_t uid[16]);
 bool label_index_node(const struct label_index *li, const char *name,
                       const struct label_view **labels, size_t *nlabels);
 

@@ -613,8 +613,33 @@ static uint64_t n_last_seq(const struct store_node *n)
     return n ? n->last_seq : 0;
 }
 
+void store_count_by_source(const struct store *s, size_t *nodes, size_t *pods)
+{
+    const char *k;
+    void *v;
+
+    memset(nodes, 0, STORE_SOURCES * sizeof(*nodes));
+    memset(pods, 0, STORE_SOURCES * sizeof(*pods));
+    for (size_t it = 0; strmap_next(&s->nodes, &it, &k, &v);) {
+        const struct store_node *n = v;
+        nodes[n->source]++;
+        pods[n->source] += n->npods;
+    }
+}
+
+const struct store_node *store_node_get(const struct store *s, const char *name)
+{
+    return strmap_get(&s->nodes, name);
+}
+
 int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_mono_ns,
                 enum store_apply_result *result)
+{
+    return store_apply_from(s, ship, STORE_SOURCE_COLLECTOR, now_mono_ns, result);
+}
+
+int store_apply_from(struct store *s, const struct wire_shipment *ship, enum store_source source,
+                     int64_t now_mono_ns, enum store_apply_result *result)
 {
     bool full = ship->flags & WIRE_FULL;
     struct store_node *n = strmap_get(&s->nodes, ship->node_name);
@@ -641,6 +666,7 @@ int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_m
             node_remove_pod(s, n, n->pods);
     }
     n->instance = ship->instance;
+    n->source = (uint8_t)source;
     n->last_seq = ship->seq;
     n->last_ship_mono_ns = now_mono_ns;
     n->expiry_ns =

@@ -116,8 +116,16 @@ static inline struct store_container *store_pod_containers(const struct store_po
     return (struct store_container *)((char *)p + store_pod_containers_offset(p->name_len));
 }
 
+/* Where a node's figures came from. */
+enum store_source {
+    STORE_SOURCE_COLLECTOR, /* its kmetrics collector's shipments */
+    STORE_SOURCE_KUBELET,   /* the kubelet-scrape fallback (api/kubelet/) */
+    STORE_SOURCES,
+};
+
 struct store_node {
     char *name;
+    uint8_t source; /* enum store_source of what was applied last */
     uint64_t instance;
     uint64_t last_seq;
     int64_t last_ship_mono_ns;
@@ -185,6 +193,15 @@ enum store_apply_result {
  * than left half-updated). */
 int store_apply(struct store *s, const struct wire_shipment *ship, int64_t now_mono_ns,
                 enum store_apply_result *result);
+/* The same for figures from another source (the kubelet-scrape fallback turns a scrape into a
+ * full shipment with its own instance): a shipment of another instance replaces the node's
+ * pods whatever their source, so the two never add up. */
+int store_apply_from(struct store *s, const struct wire_shipment *ship, enum store_source source,
+                     int64_t now_mono_ns, enum store_apply_result *result);
+/* Nodes and pods held, by the source of their node's figures (arrays of STORE_SOURCES). */
+void store_count_by_source(const struct store *s, size_t *nodes, size_t *pods);
+/* A node by name, NULL when none is held. */
+const struct store_node *store_node_get(const struct store *s, const char *name);
 
 /* A named pod, NULL when unknown. */
 struct store_pod *store_find_pod(const struct store *s, const char *ns, const char *name);

@@ -173,7 +173,8 @@ static void test_labels_reach_the_store(void **state)
                      201);
     ship(names, uids, 3);
 
-    kl = kube_labels_start_opts(&store, loop, cl.admin, &opts, err, sizeof(err));
+    kl = kube_labels_start_opts(&store, loop, cl.admin,
+                                &(struct kube_labels_options){.watch = &opts}, err, sizeof(err));
     assert_non_null(kl);
     assert_false(kube_labels_synced(kl));
     assert_true(pump_until_connected(true, 10, why, sizeof(why)));

@@ -1,4 +1,4 @@
-/* Unit tests for kube/kubelet_metrics_parse.c: a kubelet 1.20 /metrics/resource body read as
+/* Unit tests for kubelet/kubelet_metrics_parse.c: a kubelet 1.20 /metrics/resource body read as
  * metrics-server reads it, and hostile bodies, each broken sample dropped alone. */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "kube/kubelet_metrics_parse.h"
+#include "kubelet/kubelet_metrics_parse.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 

@@ -1,0 +1,397 @@
+/* Kubelet scrapes on worker threads (kubelet_scraper.h). */
+#include "kubelet_scraper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <h2o/multithread.h>
+
+#include "clock.h"
+#include "file_read.h"
+#include "strmap.h"
+
+#include "http/loop_queue.h"
+#include "kube/kube_client.h"
+
+#define MAX_THREADS 256
+#define QUEUE_MAX 65536
+#define CLIENT_IDLE_NS (10 * 60 * 1000000000ll) /* a kubelet not scraped for 10 min: closed */
+#define PATH "/metrics/resource"
+
+static const char *const reason_names[SCRAPE_REASONS] = {
+    [SCRAPE_OK] = "ok",
+    [SCRAPE_UNREACHABLE] = "unreachable",
+    [SCRAPE_TLS] = "tls",
+    [SCRAPE_TIMEOUT] = "timeout",
+    [SCRAPE_UNAUTHORIZED] = "unauthorized",
+    [SCRAPE_FORBIDDEN] = "forbidden",
+    [SCRAPE_HTTP_STATUS] = "http_status",
+    [SCRAPE_TOO_LARGE] = "too_large",
+    [SCRAPE_MALFORMED] = "malformed",
+    [SCRAPE_INTERNAL] = "internal",
+};
+
+const char *kubelet_scrape_reason_name(enum kubelet_scrape_reason r)
+{
+    return (unsigned)r < SCRAPE_REASONS ? reason_names[r] : "unknown";
+}
+
+struct job {
+    struct job *next;
+    struct kubelet_scrape_result *r;
+    struct node_endpoint ep;
+    int64_t queued_mono_ns;
+};
+
+/* A kubelet's client, by "host:port". Used by one worker at a time (a node is never scraped
+ * twice at once; two nodes sharing an endpoint wait for each other). */
+struct client {
+    char key[NODE_ADDRESS_HOST_MAX + 16]; /* the table's key (strmap keeps the pointer) */
+    struct kube_client *kc;
+    bool busy;
+    int64_t last_used_ns;
+};
+
+struct kubelet_scraper {
+    struct kubelet_scraper_config cfg;
+    struct kube_config access; /* server replaced per endpoint; strings borrowed or owned: */
+    char *ca_pem_owned;
+    kubelet_scrape_cb cb;
+    void *arg;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t receiver;
+    pthread_mutex_t lock;
+    pthread_cond_t cond, client_free;
+    struct job *head, *tail;
+    size_t queued;
+    volatile bool stopping;
+    struct strmap clients;
+    int64_t last_sweep_ns;
+    pthread_t threads[MAX_THREADS];
+    int nthreads;
+};
+
+/* --- clients (under sc->lock) ------------------------------------------------------------- */
+
+static void endpoint_key(const struct node_endpoint *ep, char *out, size_t cap)
+{
+    snprintf(out, cap, ep->ipv6 ? "[%s]:%u" : "%s:%u", ep->host, (unsigned)ep->port);
+}
+
+static void sweep_idle_clients(struct kubelet_scraper *sc, int64_t now)
+{
+    const char *k;
+    void *v;
+
+    if (now - sc->last_sweep_ns < CLIENT_IDLE_NS / 10) return;
+    sc->last_sweep_ns = now;
+    for (size_t it = 0; strmap_next(&sc->clients, &it, &k, &v);) {
+        struct client *c = v;
+        if (c->busy || now - c->last_used_ns < CLIENT_IDLE_NS) continue;
+        strmap_del(&sc->clients, k); /* a tombstone: the iteration goes on */
+        kube_client_free(c->kc);
+        free(c);
+    }
+}
+
+/* Takes the endpoint's client (made on first use), waiting while another worker has it. */
+static struct client *client_take(struct kubelet_scraper *sc, const char *key, char *err,
+                                  size_t errlen)
+{
+    struct client *c;
+
+    while ((c = strmap_get(&sc->clients, key)) && c->busy && !sc->stopping)
+        pthread_cond_wait(&sc->client_free, &sc->lock);
+    if (sc->stopping) {
+        snprintf(err, errlen, "stopping");
+        return NULL;
+    }
+    if (!c) {
+        char server[NODE_ADDRESS_HOST_MAX + 16];
+        struct kube_config cfg = sc->access;
+        snprintf(server, sizeof(server), "https://%s", key);
+        cfg.server = server;
+        if (!(c = calloc(1, sizeof(*c)))) {
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        snprintf(c->key, sizeof(c->key), "%s", key);
+        err[0] = '\0';
+        /* kube_client_new copies what it needs. */
+        if (!(c->kc = kube_client_new(&cfg, err, errlen)) || strmap_put(&sc->clients, c->key, c)) {
+            kube_client_free(c->kc);
+            free(c);
+            if (!err[0]) snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
+    c->busy = true;
+    return c;
+}
+
+static void client_give_back(struct kubelet_scraper *sc, struct client *c)
+{
+    c->busy = false;
+    c->last_used_ns = clock_mono_ns();
+    pthread_cond_broadcast(&sc->client_free);
+}
+
+/* --- one scrape (worker thread) ----------------------------------------------------------- */
+
+static enum kubelet_scrape_reason reason_of_errno(int rc)
+{
+    switch (rc) {
+    case -ETIMEDOUT:
+        return SCRAPE_TIMEOUT;
+    case -EPROTO:
+        return SCRAPE_TLS;
+    case -EFBIG:
+        return SCRAPE_TOO_LARGE;
+    case -ENOMEM:
+    case -EINVAL:
+        return SCRAPE_INTERNAL;
+    default:
+        return SCRAPE_UNREACHABLE;
+    }
+}
+
+/* The start of a refused answer, printable, for the log line. */
+static void excerpt(char *out, size_t cap, long status, const char *body, size_t len)
+{
+    int n = snprintf(out, cap, "HTTP %ld: ", status);
+    size_t k = n > 0 ? (size_t)n : 0;
+
+    for (size_t i = 0; i < len && k + 1 < cap && i < 160; i++)
+        out[k++] = body[i] >= 0x20 && body[i] < 0x7f ? body[i] : ' ';
+    if (k < cap) out[k] = '\0';
+}
+
+static void scrape(struct kubelet_scraper *sc, struct job *j)
+{
+    struct kubelet_scrape_result *r = j->r;
+    struct kube_response resp = {0};
+    char key[NODE_ADDRESS_HOST_MAX + 16];
+    struct client *c;
+    int64_t start = clock_mono_ns();
+    int rc;
+
+    r->queued_ns = start - j->queued_mono_ns;
+    r->real_ns = clock_real_ns();
+    endpoint_key(&j->ep, key, sizeof(key));
+    pthread_mutex_lock(&sc->lock);
+    sweep_idle_clients(sc, start);
+    c = client_take(sc, key, r->err, sizeof(r->err));
+    pthread_mutex_unlock(&sc->lock);
+    if (!c) {
+        r->reason = SCRAPE_INTERNAL;
+        return;
+    }
+    rc = kube_client_request_stop(c->kc, "GET", PATH, "text/plain", NULL, sc->cfg.timeout_ms,
+                                  KUBELET_METRICS_MAX_BYTES, &sc->stopping, &resp, r->err,
+                                  sizeof(r->err));
+    pthread_mutex_lock(&sc->lock);
+    client_give_back(sc, c);
+    pthread_mutex_unlock(&sc->lock);
+    if (rc) {
+        r->reason = reason_of_errno(rc);
+    } else if (resp.status != 200) {
+        r->status = resp.status;
+        r->reason = resp.status == 401   ? SCRAPE_UNAUTHORIZED
+                    : resp.status == 403 ? SCRAPE_FORBIDDEN
+                                         : SCRAPE_HTTP_STATUS;
+        excerpt(r->err, sizeof(r->err), resp.status, resp.body, resp.len);
+    } else {
+        r->status = 200;
+        r->bytes = resp.len;
+        rc = kubelet_metrics_parse(resp.body, resp.len, &r->metrics, r->err, sizeof(r->err));
+        if (rc == -EMSGSIZE)
+            r->reason = SCRAPE_TOO_LARGE;
+        else if (rc)
+            r->reason = SCRAPE_INTERNAL;
+        else if (r->metrics.n == 0) {
+            r->reason = SCRAPE_MALFORMED;
+            snprintf(r->err, sizeof(r->err),
+                     "no usable sample in %zu bytes (%zu broken, %zu lines of other series)",
+                     resp.len, r->metrics.dropped, r->metrics.skipped);
+        }
+    }
+    if (r->reason != SCRAPE_OK) kubelet_metrics_done(&r->metrics);
+    kube_response_done(&resp);
+    r->duration_ns = clock_mono_ns() - start;
+}
+
+static void *worker(void *arg)
+{
+    struct kubelet_scraper *sc = arg;
+
+    for (;;) {
+        struct job *j;
+
+        pthread_mutex_lock(&sc->lock);
+        while (!sc->head && !sc->stopping)
+            pthread_cond_wait(&sc->cond, &sc->lock);
+        if (sc->stopping) {
+            pthread_mutex_unlock(&sc->lock);
+            return NULL;
+        }
+        j = sc->head;
+        sc->head = j->next;
+        if (!sc->head) sc->tail = NULL;
+        sc->queued--;
+        pthread_mutex_unlock(&sc->lock);
+
+        scrape(sc, j);
+        h2o_multithread_send_message(&sc->receiver, &j->r->super);
+        free(j);
+    }
+}
+
+/* --- loop side ---------------------------------------------------------------------------- */
+
+static void result_free(struct kubelet_scrape_result *r)
+{
+    kubelet_metrics_done(&r->metrics);
+    free(r);
+}
+
+static void drop_result(h2o_multithread_message_t *m)
+{
+    result_free(H2O_STRUCT_FROM_MEMBER(struct kubelet_scrape_result, super, m));
+}
+
+static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    struct kubelet_scraper *sc = H2O_STRUCT_FROM_MEMBER(struct kubelet_scraper, receiver, receiver);
+
+    while (!h2o_linklist_is_empty(messages)) {
+        struct kubelet_scrape_result *r =
+            H2O_STRUCT_FROM_MEMBER(struct kubelet_scrape_result, super.link, messages->next);
+        h2o_linklist_unlink(&r->super.link);
+        sc->cb(sc->arg, r);
+        result_free(r);
+    }
+}
+
+int kubelet_scraper_submit(struct kubelet_scraper *sc, const char *node,
+                           const struct node_endpoint *ep, uint64_t ticket)
+{
+    struct job *j = calloc(1, sizeof(*j));
+
+    if (!j || !(j->r = calloc(1, sizeof(*j->r)))) {
+        free(j);
+        return -ENOMEM;
+    }
+    snprintf(j->r->node, sizeof(j->r->node), "%s", node);
+    j->r->ticket = ticket;
+    kubelet_metrics_init(&j->r->metrics);
+    j->ep = *ep;
+    j->queued_mono_ns = clock_mono_ns();
+    pthread_mutex_lock(&sc->lock);
+    if (sc->queued >= QUEUE_MAX) {
+        pthread_mutex_unlock(&sc->lock);
+        free(j->r);
+        free(j);
+        return -EAGAIN;
+    }
+    if (sc->tail)
+        sc->tail->next = j;
+    else
+        sc->head = j;
+    sc->tail = j;
+    sc->queued++;
+    pthread_cond_signal(&sc->cond);
+    pthread_mutex_unlock(&sc->lock);
+    return 0;
+}
+
+struct kubelet_scraper *kubelet_scraper_start(h2o_loop_t *loop,
+                                              const struct kubelet_scraper_config *cfg,
+                                              kubelet_scrape_cb cb, void *arg, char *err,
+                                              size_t errlen)
+{
+    struct kubelet_scraper *sc = calloc(1, sizeof(*sc));
+
+    if (!sc) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    sc->cfg = *cfg;
+    sc->cb = cb;
+    sc->arg = arg;
+    sc->access = *cfg->access;
+    sc->access.tls_server_name = NULL; /* the API server's name is not the kubelet's */
+    sc->access.namespace_ = NULL;
+    if (cfg->ca_file) {
+        size_t len;
+        int rc =
+            file_read(AT_FDCWD, cfg->ca_file, KUBE_CONFIG_MAX_FILE, 0, &sc->ca_pem_owned, &len);
+        if (rc) {
+            snprintf(err, errlen, "--kubelet-certificate-authority %s: %s", cfg->ca_file,
+                     strerror(-rc));
+            free(sc);
+            return NULL;
+        }
+        sc->access.ca_pem = sc->ca_pem_owned;
+        sc->access.ca_pem_len = len;
+    }
+    /* Not verifying is asked for explicitly, and then no CA is handed to the client. */
+    sc->access.insecure_skip_tls_verify = cfg->insecure;
+    if (cfg->insecure) {
+        sc->access.ca_pem = NULL;
+        sc->access.ca_pem_len = 0;
+    }
+    strmap_init(&sc->clients);
+    pthread_mutex_init(&sc->lock, NULL);
+    pthread_cond_init(&sc->cond, NULL);
+    pthread_cond_init(&sc->client_free, NULL);
+    sc->queue = h2o_multithread_create_queue(loop);
+    h2o_multithread_register_receiver(sc->queue, &sc->receiver, on_messages);
+    int n = cfg->threads < 1 ? 1 : cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&sc->threads[i], NULL, worker, sc) != 0) break;
+        sc->nthreads++;
+    }
+    if (!sc->nthreads) {
+        snprintf(err, errlen, "cannot start scrape workers");
+        kubelet_scraper_stop(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+void kubelet_scraper_stop(struct kubelet_scraper *sc)
+{
+    const char *k;
+    void *v;
+
+    if (!sc) return;
+    pthread_mutex_lock(&sc->lock);
+    sc->stopping = true;
+    pthread_cond_broadcast(&sc->cond);
+    pthread_cond_broadcast(&sc->client_free);
+    pthread_mutex_unlock(&sc->lock);
+    for (int i = 0; i < sc->nthreads; i++)
+        pthread_join(sc->threads[i], NULL);
+    while (sc->head) {
+        struct job *j = sc->head;
+        sc->head = j->next;
+        result_free(j->r);
+        free(j);
+    }
+    loop_queue_close(sc->queue, &sc->receiver, drop_result);
+    for (size_t it = 0; strmap_next(&sc->clients, &it, &k, &v);) {
+        struct client *c = v;
+        kube_client_free(c->kc);
+        free(c);
+    }
+    strmap_done(&sc->clients);
+    pthread_cond_destroy(&sc->client_free);
+    pthread_cond_destroy(&sc->cond);
+    pthread_mutex_destroy(&sc->lock);
+    free(sc->ca_pem_owned);
+    free(sc);
+}
