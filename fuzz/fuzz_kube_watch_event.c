@@ -10,13 +10,18 @@
  *   strictly increasing key order, at most KUBE_META_MAX_LABELS;
  * - an ERROR event has a code in 0..999; kube_event_is_expired matches code 410 or reason
  *   Expired/Gone; other events have a resourceVersion;
- * - list items are each accepted or refused alone; freeing leaves the structs all-zero. */
+ * - list items are each accepted or refused alone; freeing leaves the structs all-zero;
+ * - every object's kubelet endpoint (node_address.c, as the kubelet-scrape fallback reads a
+ *   whole Node): found, it is an IPv4 or IPv6 address or a host name of [A-Za-z0-9.-], with
+ *   a port in 1..65535; not found, the endpoint is empty and err says why. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_check.h"
 #include "kube/kube_watch_event.h"
+#include "kube/node_address.h"
 
 static bool visible(const char *s, size_t n)
 {
@@ -60,8 +65,35 @@ static bool oracle_label_key(const char *k)
            oracle_name_part(slash + 1, strlen(slash + 1));
 }
 
+static void check_endpoint(const struct kube_object_meta *m)
+{
+    struct node_address_rules r = {.port = 10250, .use_node_status_port = true};
+    struct node_endpoint ep;
+    unsigned char ip[16];
+    char err[192] = "";
+
+    CHECK(node_address_types_parse(NODE_ADDRESS_DEFAULT_TYPES, &r, err, sizeof(err)) == 0);
+    int rc = node_endpoint_of(m->object, &r, &ep, err, sizeof(err));
+    if (rc) {
+        CHECK(rc == -EINVAL || rc == -ENOENT);
+        CHECK(err[0] != '\0' && ep.host[0] == '\0');
+        return;
+    }
+    size_t n = strlen(ep.host);
+    CHECK(n >= 1 && n <= NODE_ADDRESS_HOST_MAX && ep.port >= 1);
+    CHECK(ep.ipv6 == (inet_pton(AF_INET6, ep.host, ip) == 1));
+    if (!ep.ipv6)
+        for (size_t i = 0; i < n; i++) {
+            char c = ep.host[i];
+            CHECK((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.');
+        }
+}
+
 static void check_meta(const struct kube_object_meta *m)
 {
+    CHECK(m->object != NULL);
+    check_endpoint(m);
     CHECK(m->name != NULL);
     size_t n = strlen(m->name);
     CHECK(n >= 1 && n <= 253 && visible(m->name, n));

@@ -22,15 +22,15 @@ static bool check_ping(struct aggregator *agg)
     return true;
 }
 
-/* Ready once a collector's data or a kubelet's is stored: before that every answer would be
- * empty. */
+/* Ready once a collector's data is stored, or a kubelet's with rates (a second scrape):
+ * before that every answer would be empty. */
 static bool check_data_received(struct aggregator *agg)
 {
     struct kubelet_fallback_stats st;
 
     if (agg->shipments_seen || !agg->fallback) return agg->shipments_seen;
     kubelet_fallback_get_stats(agg->fallback, &st);
-    return st.stored > 0;
+    return st.stored_rated > 0;
 }
 
 /* The kubelet-scrape fallback never makes the server unready (one broken kubelet must not take

@@ -156,7 +156,8 @@ static enum served served_by(const struct store_node *n)
     return !n ? SERVED_NONE : n->source == STORE_SOURCE_KUBELET ? SERVED_KUBELET : SERVED_COLLECTOR;
 }
 
-/* One log line whenever a node's figures change source. */
+/* One log line whenever a node's figures change source (a node first seen with its collector's
+ * is not a change: at debug only, or a cluster's start would log every node). */
 static void note_source(struct kubelet_fallback *fb, struct fb_node *fn, const struct store_node *n)
 {
     enum served s = served_by(n);
@@ -166,14 +167,14 @@ static void note_source(struct kubelet_fallback *fb, struct fb_node *fn, const s
         log_info("node %s: figures now from its kubelet (%s)", fn->name,
                  fn->logged == SERVED_COLLECTOR ? "its collector went silent"
                                                 : "no collector heard from");
+    else if (s == SERVED_COLLECTOR && fn->logged == SERVED_KUBELET)
+        log_info("node %s: figures now from its collector (kubelet scrapes stop)", fn->name);
     else if (s == SERVED_COLLECTOR)
-        log_info("node %s: figures now from its collector%s", fn->name,
-                 fn->logged == SERVED_KUBELET ? " (kubelet scrapes stop)" : "");
+        log_debug("node %s: figures from its collector", fn->name);
     else
-        log_info("node %s: no figures (neither its collector nor its kubelet heard from "
-                 "lately)",
+        log_info("node %s: no figures (neither its collector nor its kubelet heard from lately)",
                  fn->name);
-    if (fn->logged != SERVED_NONE || s != SERVED_NONE) fb->stats.source_changes++;
+    if (fn->logged != SERVED_NONE || s != SERVED_COLLECTOR) fb->stats.source_changes++;
     fn->logged = s;
 }
 
@@ -207,6 +208,7 @@ static void store_scrape(struct kubelet_fallback *fb, struct fb_node *fn,
         return;
     }
     fb->stats.stored++;
+    fb->stats.stored_rated += fn->seq >= 2;
     fb->stats.containers_dropped += ks.dropped;
     if (ks.dropped)
         log_debug("node %s: %zu container(s) without CPU or working set left out", fn->name,
@@ -241,12 +243,6 @@ void kubelet_fallback_tick(struct kubelet_fallback *fb, int64_t now)
         }
         scraping++;
         failing += fn->last_reason != SCRAPE_OK;
-        if (fn->has_held && !n) {
-            /* The silent collector's figures expired before a second scrape came. */
-            store_scrape(fb, fn, &fn->held, fn->held_real_ns);
-            drop_held(fn);
-            note_source(fb, fn, store_node_get(fb->store, fn->name));
-        }
         if (!fn->has_endpoint) {
             no_ep++;
             continue;
@@ -272,6 +268,26 @@ void kubelet_fallback_tick(struct kubelet_fallback *fb, int64_t now)
     fb->stats.nodes_without_endpoint = no_ep;
 }
 
+/* What to do about a failure, where it is the usual one. */
+static const char *hint_of(enum kubelet_scrape_reason r)
+{
+    switch (r) {
+    case SCRAPE_TLS:
+        return " (is the kubelet's serving certificate signed by the CA in use? "
+               "--kubelet-certificate-authority, or --kubelet-insecure-tls for self-signed "
+               "kubelet certificates)";
+    case SCRAPE_UNAUTHORIZED:
+        return " (the kubelet did not take the aggregator's credentials: is its webhook "
+               "authentication on?)";
+    case SCRAPE_FORBIDDEN:
+        return " (the aggregator's ClusterRole needs get on nodes/metrics)";
+    case SCRAPE_TIMEOUT:
+        return " (a dead or overloaded kubelet, or a firewall dropping the port)";
+    default:
+        return "";
+    }
+}
+
 static void log_outcome(struct fb_node *fn, const struct kubelet_scrape_result *r)
 {
     if (r->reason == fn->last_reason) {
@@ -283,9 +299,10 @@ static void log_outcome(struct fb_node *fn, const struct kubelet_scrape_result *
     if (r->reason == SCRAPE_OK)
         log_info("node %s: kubelet scrape works again", fn->name);
     else
-        log_warn("node %s: kubelet scrape of https://%s%s%s:%u/metrics/resource failed (%s): %s",
+        log_warn("node %s: kubelet scrape of https://%s%s%s:%u/metrics/resource failed (%s): %s%s",
                  fn->name, fn->ep.ipv6 ? "[" : "", fn->ep.host, fn->ep.ipv6 ? "]" : "",
-                 (unsigned)fn->ep.port, kubelet_scrape_reason_name(r->reason), r->err);
+                 (unsigned)fn->ep.port, kubelet_scrape_reason_name(r->reason), r->err,
+                 hint_of(r->reason));
 }
 
 static void on_result(void *arg, struct kubelet_scrape_result *r)
@@ -315,9 +332,10 @@ static void on_result(void *arg, struct kubelet_scrape_result *r)
         fn->instance = random_next(&fb->rng) | 1;
         fn->seq = 0;
     }
-    if (n && n->source == STORE_SOURCE_COLLECTOR && !fn->has_held) {
-        /* A silent collector's figures are still served: keep them until this scrape has a
-         * second to make rates with. */
+    if (fn->seq == 0 && !fn->has_held) {
+        /* A session's first scrape gives no rate: stored alone it would replace a silent
+         * collector's last figures (still served) with nothing servable, or, at the start,
+         * flip a node whose collector is about to ship. Held until the second. */
         fn->held = r->metrics;
         fn->held_real_ns = r->real_ns;
         fn->has_held = true;

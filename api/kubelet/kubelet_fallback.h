@@ -6,9 +6,10 @@
  * docs/kubelet-fallback.md.
  *
  * Switching without a gap: a scrape gives one point per container and a rate needs two, so
- * while a silent collector's figures are still served the first scrape is held back and
- * stored together with the second (or at once when the collector's figures expire first).
- * A scrape that returns after the collector shipped again is dropped: never both at once.
+ * a session's first scrape is held back and stored together with the second: a silent
+ * collector's last figures are served until then, and a node whose collector ships within a
+ * resolution of the aggregator's start never changes source. A scrape that returns after the
+ * collector shipped again is dropped: never both at once.
  *
  * Everything here runs on the loop thread; the scrapes themselves run on kubelet_scraper's
  * workers. */
@@ -36,6 +37,8 @@ struct kubelet_fallback_stats {
     uint64_t scrapes[SCRAPE_REASONS]; /* finished scrapes by outcome (SCRAPE_OK: stored or held) */
     uint64_t superseded;              /* came back after the collector shipped again: dropped */
     uint64_t stored;                  /* scrapes stored as a node's figures */
+    uint64_t stored_rated;            /* of those, the second or later of their session: the
+                                         node's figures have rates (readiness waits for one) */
     uint64_t containers_dropped;      /* a container without its CPU or working-set sample */
     uint64_t source_changes;          /* nodes that changed source (each logged) */
     double duration_sum_s;            /* over finished scrapes */

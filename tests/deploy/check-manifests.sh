@@ -302,9 +302,9 @@ no_custom_in() {
 rbac_checks() {
     local v=$1
     check "$v: no Role or ClusterRole grants '*'" no_wildcards "$v"
-    check "$v: aggregator ClusterRole: get/list/watch pods and nodes, nothing else" \
+    check "$v: aggregator ClusterRole: get/list/watch pods and nodes, get nodes/metrics (the kubelet fallback; never nodes/proxy), nothing else" \
         expect "$v" ClusterRole/kmetrics-aggregator '{range .rules[*]}{.apiGroups}{.resources}{.verbs};{end}' \
-        '[""]["pods","nodes"]["get","list","watch"];'
+        '[""]["pods","nodes"]["get","list","watch"];[""]["nodes/metrics"]["get"];'
     check "$v: aggregator bound to its ClusterRole and system:auth-delegator" \
         expect "$v" ClusterRoleBinding/kmetrics-aggregator:system:auth-delegator \
         '{.roleRef.kind}/{.roleRef.name} {.subjects[0].namespace}/{.subjects[0].name}' \

@@ -839,6 +839,184 @@ EOF
     fi
 }
 
+# --- the kubelet-scrape fallback: a node without a collector --------------------------------------
+
+# The aggregator's own /metrics, as cluster-admin, at the port qemu forwards to it.
+agg_metrics() {
+    curl -sS --max-time 20 -k --cert "$RN_CP/pki/admin.crt" --key "$RN_CP/pki/admin.key" \
+        "https://127.0.0.1:$RN_AGGREGATOR_PORT/metrics"
+}
+# agg_value METRICS SERIES: a series' value in METRICS (0 when absent).
+agg_value() { awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' <<<"$1"; }
+# node_source: where the aggregator's figures for the node come from: kubelet, collector, none.
+node_source() {
+    local m
+    m=$(agg_metrics 2>/dev/null) || { echo none; return; }
+    if (($(agg_value "$m" 'kmetrics_nodes_by_source{source="kubelet"}') > 0)); then
+        echo kubelet
+    elif (($(agg_value "$m" 'kmetrics_nodes_by_source{source="collector"}') > 0)); then
+        echo collector
+    else
+        echo none
+    fi
+}
+kubelet_scrapes_ok() { agg_value "$(agg_metrics 2>/dev/null)" 'kmetrics_kubelet_scrapes_total{result="ok"}'; }
+no_collector_pod() { [[ -z $(K -n kube-system get pods -l app.kubernetes.io/name=kmetrics-collector -o name) ]]; }
+# The newest aggregator container's log on the node (the API server cannot reach the kubelet).
+# shellcheck disable=SC2016 # expanded in the guest
+agg_log() { rn_ctl 30 'cat "$(ls -t /var/log/pods/kube-system_kmetrics-aggregator-*/aggregator/*.log | head -1)"'; }
+# collector_on_node on|off: the DaemonSet kept off the node by a node selector no node has, or
+# allowed on again (the selector removed: deploy/'s own is left).
+collector_on_node() {
+    local v=null
+    [[ $1 == off ]] && v='"off"'
+    K -n kube-system patch daemonset kmetrics-collector --type=merge \
+        -p "{\"spec\":{\"template\":{\"spec\":{\"nodeSelector\":{\"kmetrics.test/collector\":$v}}}}}" >/dev/null
+}
+
+# served_anomalies SERVED: steady pods not served (a gap); a container listed twice or a burner
+# over 1.5 times its rate (two sources' figures added up).
+served_anomalies() {
+    local m
+    # shellcheck disable=SC2086
+    m=$(missing_from "$1" $STEADY_PODS | tr '\n' ' ')
+    [[ -n $m ]] && printf 'missing %s' "$m"
+    awk '{ k = $1 "/" $2; if (seen[k]++) printf "%s twice ", k }
+         $1 == "burn-200" && $3 > 300e6 { printf "burn-200 at %dm ", $3 / 1e6 }
+         $1 == "burn-400" && $3 > 600e6 { printf "burn-400 at %dm ", $3 / 1e6 }' <<<"$1"
+}
+
+# watch_switch LIMIT WANT: polls the served pods and the node's source every 2 s until the
+# source is WANT and 10 s more (at most LIMIT s); sets SW_T (seconds until WANT, empty if
+# never) and SW_BAD (anomalies, by time).
+watch_switch() {
+    local limit=$1 want=$2 t0=$SECONDS s a now
+    SW_T="" SW_BAD=""
+    while ((SECONDS - t0 < limit)); do
+        now=$((SECONDS - t0))
+        s=$(served_pods "$WORK_NS" 2>/dev/null) || s=""
+        a=$(served_anomalies "$s")
+        [[ -n $a ]] && SW_BAD+="t+${now}s: $a; "
+        [[ -z $SW_T && $(node_source) == "$want" ]] && SW_T=$now
+        [[ -n $SW_T ]] && ((now - SW_T >= 10)) && return 0
+        sleep 2
+    done
+}
+
+# kubelet_rows: the kubelet's /metrics/resource as kubelet_resource rows, the node's as
+# "NODE - - cpu_s ts_ms ws ws_ts_ms".
+kubelet_rows() {
+    local m
+    m=$(rn_kubelet /metrics/resource) || return 1
+    kubelet_resource "$m"
+    awk '/^node_cpu_usage_seconds_total / { c = $2 " " $3 } /^node_memory_working_set_bytes / { w = $2 " " $3 }
+         END { if (c != "" && w != "") print "NODE - -", c, w }' <<<"$m"
+}
+
+# served_vs_kubelet HISTORY SERVED: for each served row ("ns pod container cpu_n mem_b"; the
+# node as "NODE - - cpu_n mem_b"), the rate of the kubelet's own samples in HISTORY that comes
+# closest: "key served_n kubelet_n diff_n served_mem kubelet_mem" (kubelet_mem "-" when no
+# sample has the served working set).
+served_vs_kubelet() {
+    awk 'FNR == NR { k = $1 "/" $2 "/" $3; if (!((k, $5) in seen)) { seen[k, $5] = 1; n[k]++; ts[k, n[k]] = $5; cpu[k, n[k]] = $4; ws[k, n[k]] = $6 }; next }
+         { k = $1 "/" $2 "/" $3; best = -1; mem = "-"
+           for (i = 1; i <= n[k]; i++) {
+               if (ws[k, i] == $5) mem = ws[k, i]
+               for (j = 1; j <= n[k]; j++) {
+                   d = ts[k, j] - ts[k, i]
+                   if (d < 1000 || d > 33000) continue
+                   r = (cpu[k, j] - cpu[k, i]) / d * 1e12
+                   if (best < 0 || (r - $4) ^ 2 < (best - $4) ^ 2) best = r
+               } }
+           printf "%s %d %s %s %s %s\n", k, $4, (best < 0 ? "-" : sprintf("%.0f", best)), (best < 0 ? "-" : sprintf("%.0f", $4 - best)), $5, mem }' \
+        "$1" "$2"
+}
+
+check_kubelet_fallback() {
+    if [[ $RN_DRIVER != cgroupfs ]]; then
+        info "check_kubelet_fallback: cgroupfs driver only (it waits minutes on the cluster)"
+        return
+    fi
+    local t0 t_gone ok0 t_ok rows why hist served log grace=$((2 * SHIP_INTERVAL_S))
+    # 1. The collector kept off the node: the node and its pods from the kubelet.
+    collector_on_node off
+    t0=$SECONDS
+    wait_for 120 no_collector_pod ||
+        { fail "collector kept off the node by a node selector" "its pod still there after 120 s"; collector_on_node on; return; }
+    t_gone=$((SECONDS - t0))
+    watch_switch 150 kubelet
+    info "collector off the node: its pod gone after ${t_gone} s, figures from the kubelet $((SW_T - t_gone)) s later (grace ${grace} s, then two scrapes ${SHIP_INTERVAL_S} s apart)"
+    check "collector kept off the node: the node's figures switch to its kubelet (after ${SW_T:-never} s) with every pod served throughout, none twice" \
+        "$([[ -z $SW_T ]] && echo "still '$(node_source)' after 150 s"; [[ -n $SW_BAD ]] && echo "$SW_BAD")" \
+        "$(agg_metrics 2>&1 | grep -E 'kmetrics_(kubelet|nodes_by|pods_by)')"
+    [[ -n $SW_T ]] || { collector_on_node on; wait_for 120 collector_running; return; }
+
+    # The kubelet's own samples for 40 s, then what is served through the kube-apiserver.
+    hist=$RN_WORK/kubelet-history
+    : >"$hist"
+    t0=$SECONDS
+    while ((SECONDS - t0 < 40)); do
+        kubelet_rows >>"$hist" 2>/dev/null
+        sleep 2
+    done
+    served=$( (served_pods "$WORK_NS"
+        K get --raw "/apis/metrics.k8s.io/v1beta1/nodes/$RN_NODE" | jq -r "$JQ_QTY"'"NODE - - \(.usage.cpu | cpu_n) \(.usage.memory | mem_b)"') 2>&1)
+    kubelet_rows >>"$hist" 2>/dev/null
+    rows=$(served_vs_kubelet "$hist" <(awk 'NF == 4 { print ns, $1, $2, $3, $4 } NF == 5 { print }' ns="$WORK_NS" <<<"$served"))
+    info "served from the kubelet vs the kubelet's own samples (key, served nanocores, closest kubelet rate, diff, served working set, kubelet's):"
+    sed 's/^/#   /' <<<"$rows"
+    why=$(awk -v want="$STEADY_CONTAINERS" '
+        BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) need[w[i]] = 1 }
+        { split($1, p, "/"); key = p[2] "/" p[3]; if (p[1] == "NODE") key = "node" }
+        key in need || key == "node" { seen[key] = 1
+            if ($3 == "-") { print key ": no two kubelet samples to compare with"; next }
+            if ($4 > 1000 || $4 < -1000) print key ": " $4 " nanocores off the kubelet rate"
+            if ($6 == "-") print key ": working set " $5 " is no kubelet sample" }
+        END { for (k in need) if (!(k in seen)) print k ": not served"; if (!("node" in seen)) print "node not served" }' <<<"$rows")
+    check "without a collector, every workload container and the node served through the kube-apiserver with the kubelet's figures: CPU within 1 µcore of the rate of two of its samples, working set equal (the node row is what kubelet 1.20 on cgroup v2 says: $(awk '$1 == "NODE/-/-" { print $2 "n, " $5 " bytes" }' <<<"$rows"))" \
+        "$why" "$served"
+
+    # 2. The collector allowed on again: its figures replace the kubelet's, no gap, not both.
+    collector_on_node on
+    watch_switch 150 collector
+    check "collector allowed back on: the node's figures switch to it (after ${SW_T:-never} s) with no gap and no pod counted twice" \
+        "$([[ -z $SW_T ]] && echo "still '$(node_source)' after 150 s"; [[ -n $SW_BAD ]] && echo "$SW_BAD")" \
+        "$(K -n kube-system get pods -o wide 2>&1)"
+    ok0=$(kubelet_scrapes_ok)
+    sleep $((SHIP_INTERVAL_S + 5))
+    check "with the collector shipping, the kubelet is no longer scraped (ok scrapes $ok0 -> $(kubelet_scrapes_ok) over $((SHIP_INTERVAL_S + 5)) s)" \
+        "$(( $(kubelet_scrapes_ok) > ok0 )) && echo "scraped again")"
+
+    # 3. The collector deleted: scraping resumes within the grace period, no gap.
+    ok0=$(kubelet_scrapes_ok)
+    collector_on_node off
+    t0=$SECONDS
+    wait_for 120 no_collector_pod
+    t_gone=$((SECONDS - t0))
+    t_ok=""
+    while ((SECONDS - t0 < t_gone + grace + 30)); do
+        (($(kubelet_scrapes_ok) > ok0)) && { t_ok=$((SECONDS - t0)); break; }
+        sleep 1
+    done
+    watch_switch 120 kubelet
+    info "collector deleted: pod gone after ${t_gone} s, first kubelet scrape $((${t_ok:-SECONDS} - t_gone)) s later, figures from the kubelet ${SW_T:-never} s after that"
+    check "collector deleted: the kubelet scrape resumes within the grace period (${grace} s of silence, and a second of slack): after $((${t_ok:-9999} - t_gone)) s" \
+        "$([[ -z $t_ok ]] && echo "no scrape"; [[ -n $t_ok ]] && ((t_ok - t_gone > grace + 1)) && echo "$((t_ok - t_gone)) s")"
+    check "collector deleted: every pod served throughout the switch back to the kubelet, none twice" \
+        "$([[ -z $SW_T ]] && echo "not from the kubelet after 120 s"; [[ -n $SW_BAD ]] && echo "$SW_BAD")"
+
+    log=$(agg_log 2>&1)
+    why=""
+    grep -q "node $RN_NODE: figures now from its kubelet" <<<"$log" || why+="no 'figures now from its kubelet' line;"
+    grep -q "node $RN_NODE: figures now from its collector" <<<"$log" || why+="no 'figures now from its collector' line;"
+    check "the aggregator logs each change of the node's source" "$why" "$(grep -E "node $RN_NODE" <<<"$log" | tail -20)"
+
+    collector_on_node on
+    if ! wait_for 120 collector_running || ! wait_for 60 all_steady_served; then
+        fail "collector allowed back on after the fallback checks" "not running and serving" "$(K -n kube-system get pods 2>&1)"
+    fi
+}
+
 # --- deletion ------------------------------------------------------------------------------
 
 # uids_in_dump DUMP UIDS: which of UIDS the collector still holds (by pod uid).

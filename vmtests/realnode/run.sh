@@ -118,7 +118,7 @@ info "images and root file system ready in $((SECONDS - t0)) s:" \
     "$(for f in "$RN_IMAGES"/*.tar; do printf '%s %s; ' "$(basename "$f" .tar)" "$(du -h --apparent-size "$f" | cut -f1)"; done)"
 }
 
-RN_CHECKS=${RN_CHECKS:-check_install_as_declared check_workloads check_kubelet_agreement check_kubectl_top check_faults check_deletion check_hpa check_hpa_network}
+RN_CHECKS=${RN_CHECKS:-check_install_as_declared check_workloads check_kubelet_agreement check_kubectl_top check_kubelet_fallback check_faults check_deletion check_hpa check_hpa_network}
 run_checks() {
     local c
     for c in $RN_CHECKS; do
