@@ -27,11 +27,13 @@ struct fb_node {
     int64_t next_due_ns;
     /* The scrape session: its instance (0: none) and last sequence number. */
     uint64_t instance, seq;
-    /* A first scrape held back while a silent collector's figures are still served. */
+    /* A session's first scrape, held back until one with newer samples can make rates with
+     * it (a silent collector's figures are served meanwhile). */
     bool has_held;
     struct kubelet_metrics held;
     int64_t held_real_ns;
-    enum served logged; /* the source last logged */
+    unsigned held_waits; /* scrapes that brought no newer sample since */
+    enum served logged;  /* the source last logged */
     enum kubelet_scrape_reason last_reason;
     bool warned_no_endpoint;
 };
@@ -53,6 +55,7 @@ static void drop_held(struct fb_node *fn)
 {
     if (fn->has_held) kubelet_metrics_done(&fn->held);
     fn->has_held = false;
+    fn->held_waits = 0;
 }
 
 static void node_free(struct kubelet_fallback *fb, struct fb_node *fn)
@@ -216,6 +219,21 @@ static void store_scrape(struct kubelet_fallback *fb, struct fb_node *fn,
     kubelet_shipment_done(&ks);
 }
 
+/* The newest container CPU sample's kubelet timestamp (ms), or the scrape's time for samples
+ * without one: what tells whether a second scrape brings anything to make rates with. */
+static int64_t newest_sample_ms(const struct kubelet_metrics *m, int64_t real_ns)
+{
+    int64_t newest = 0;
+
+    for (size_t i = 0; i < m->n; i++) {
+        const struct kubelet_sample *k = &m->samples[i];
+        if (k->series != KUBELET_CONTAINER_CPU && k->series != KUBELET_NODE_CPU) continue;
+        int64_t t = k->has_timestamp ? k->timestamp_ms : real_ns / 1000000;
+        if (t > newest) newest = t;
+    }
+    return newest;
+}
+
 static void end_session(struct fb_node *fn)
 {
     drop_held(fn);
@@ -332,14 +350,25 @@ static void on_result(void *arg, struct kubelet_scrape_result *r)
         fn->instance = random_next(&fb->rng) | 1;
         fn->seq = 0;
     }
-    if (fn->seq == 0 && !fn->has_held) {
-        /* A session's first scrape gives no rate: stored alone it would replace a silent
-         * collector's last figures (still served) with nothing servable, or, at the start,
-         * flip a node whose collector is about to ship. Held until the second. */
-        fn->held = r->metrics;
-        fn->held_real_ns = r->real_ns;
-        fn->has_held = true;
-        kubelet_metrics_init(&r->metrics);
+    /* A session's first scrape gives no rate: stored alone it would replace a silent
+     * collector's last figures (still served) with nothing servable, or, at the start, flip a
+     * node whose collector is about to ship. So it is held until a scrape with newer samples
+     * comes (a kubelet's samples are cached: two scrapes can bring the same one), and a
+     * silent collector's figures are kept that long, at most three resolutions more. */
+    if (fn->seq == 0 && (!fn->has_held || newest_sample_ms(&r->metrics, r->real_ns) <=
+                                              newest_sample_ms(&fn->held, fn->held_real_ns))) {
+        if (fn->has_held && ++fn->held_waits > 3) {
+            drop_held(fn); /* a kubelet whose samples never move: start over */
+        }
+        if (!fn->has_held) {
+            fn->held = r->metrics;
+            fn->held_real_ns = r->real_ns;
+            fn->has_held = true;
+            kubelet_metrics_init(&r->metrics);
+        }
+        if (n && n->source == STORE_SOURCE_COLLECTOR)
+            store_node_keep(fb->store, fn->name,
+                            now + fb->cfg.resolution_ns + fb->cfg.scraper.timeout_ms * 1000000);
         return;
     }
     if (fn->has_held) {

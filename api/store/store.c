@@ -696,6 +696,13 @@ int store_apply_from(struct store *s, const struct wire_shipment *ship, enum sto
     return 0;
 }
 
+void store_node_keep(struct store *s, const char *name, int64_t until_mono_ns)
+{
+    struct store_node *n = strmap_get(&s->nodes, name);
+
+    if (n && until_mono_ns > n->keep_until_mono_ns) n->keep_until_mono_ns = until_mono_ns;
+}
+
 size_t store_expire(struct store *s, int64_t now_mono_ns)
 {
     const char *k;
@@ -704,7 +711,8 @@ size_t store_expire(struct store *s, int64_t now_mono_ns)
 
     for (size_t it = 0; strmap_next(&s->nodes, &it, &k, &v);) {
         struct store_node *n = v;
-        if (now_mono_ns - n->last_ship_mono_ns > n->expiry_ns) {
+        if (now_mono_ns - n->last_ship_mono_ns > n->expiry_ns &&
+            now_mono_ns >= n->keep_until_mono_ns) {
             node_free(s, n);
             dropped++;
         }
@@ -815,7 +823,9 @@ bool store_pod_view(const struct store *s, const struct store_pod *p,
          * ships its last figures for a while) counts only for the CPU it used inside the
          * pod's window, so a restart or a finished job does not add its old rate on top of
          * the new container's, and its memory is no longer in use. */
-        gone = newest - rate.end_ns > EXITED_SLACK_NS;
+        /* Not for a kubelet's figures: it samples each container on its own schedule (its
+         * stamps lie up to a housekeeping interval apart) and lists only live containers. */
+        gone = p->node->source != STORE_SOURCE_KUBELET && newest - rate.end_ns > EXITED_SLACK_NS;
         if (gone) {
             int64_t from = rate.end_ns - rate.window_ns, lo = newest - window;
             int64_t inside = rate.end_ns - (from > lo ? from : lo);

@@ -130,6 +130,9 @@ struct store_node {
     uint64_t last_seq;
     int64_t last_ship_mono_ns;
     int64_t expiry_ns; /* 3 of the collector's ship intervals, or the store's default */
+    /* Not expired before this, silent or not: the kubelet-scrape fallback keeps a silent
+     * collector's last figures while its first scrape waits for a second (store_node_keep). */
+    int64_t keep_until_mono_ns;
     int64_t first_seen_ns;
     uint32_t cpu_cores;
     uint64_t memory_capacity;
@@ -226,6 +229,8 @@ void store_labels_changed(struct store *s, enum label_kind kind, const char *key
 void store_pod_labels(const struct store *s, const struct store_pod *p,
                       const struct label_view **labels, size_t *nlabels);
 
+/* Keeps node name (when held) from expiring before until_mono_ns. */
+void store_node_keep(struct store *s, const char *name, int64_t until_mono_ns);
 /* Drops nodes not heard from within node_expiry_ns; returns how many. */
 size_t store_expire(struct store *s, int64_t now_mono_ns);
 

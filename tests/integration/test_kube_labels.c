@@ -3,7 +3,7 @@
  * nodes created, relabelled and deleted in the API server show in what the store renders
  * (JSON, and the protobuf LIST built from messages rendered at ingest), selectors follow, pods
  * the API server does not know are served without labels, readiness follows an API server
- * outage. */
+ * outage; with node rules, each node's kubelet endpoint reaches the fallback's listener. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,11 +240,97 @@ static void test_readiness_follows_an_outage(void **state)
     delete_object("/api/v1/namespaces/" NS "/pods/late?gracePeriodSeconds=0");
 }
 
+/* --- kubelet endpoints (the kubelet-scrape fallback's view of nodes) ----------------------- */
+
+#define EP_NODE "kl-node-ep"
+#define EP_BAD "kl-node-noaddr"
+
+/* What the node listener heard last of each of the two nodes, as text. */
+static char ep_seen[2][192];
+static int ep_relists;
+
+static void on_node(void *arg, enum kube_node_change change, const char *name,
+                    const struct node_endpoint *ep, const char *why)
+{
+    (void)arg;
+    if (change == KUBE_NODE_RELIST_END) ep_relists++;
+    if (!name) return;
+    int i = strcmp(name, EP_NODE) == 0 ? 0 : strcmp(name, EP_BAD) == 0 ? 1 : -1;
+    if (i < 0) return;
+    if (change == KUBE_NODE_DELETE)
+        snprintf(ep_seen[i], sizeof(ep_seen[i]), "deleted");
+    else if (ep)
+        snprintf(ep_seen[i], sizeof(ep_seen[i]), "%s:%u", ep->host, (unsigned)ep->port);
+    else
+        snprintf(ep_seen[i], sizeof(ep_seen[i]), "none: %s", why);
+}
+
+static bool pump_until_seen(int i, const char *want, double secs)
+{
+    double end = tu_mono_s() + secs;
+    do {
+        h2o_evloop_run(loop, 20);
+        if (strncmp(ep_seen[i], want, strlen(want)) == 0) return true;
+    } while (tu_mono_s() < end);
+    fprintf(stderr, "want \"%s\", have \"%s\"\n", want, ep_seen[i]);
+    return false;
+}
+
+/* With node rules, the node watch reads whole Nodes (the API server keeps a Node's status on
+ * create) and hands each node's kubelet endpoint to the listener, in the list and as events. */
+static void test_node_endpoints(void **state)
+{
+    struct node_address_rules rules = {.port = 10250, .use_node_status_port = true};
+    struct kube_watch_options opts = {.backoff_max_ms = 1000};
+    struct store st;
+    struct kube_labels *kl2;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(node_address_types_parse("InternalIP,Hostname", &rules, err, sizeof(err)), 0);
+    kcl_call(&cl, "DELETE", "/api/v1/nodes/" EP_NODE, NULL, NULL);
+    kcl_call(&cl, "DELETE", "/api/v1/nodes/" EP_BAD, NULL, NULL);
+    assert_int_equal(kcl_call(&cl, "POST", "/api/v1/nodes",
+                              "{\"metadata\":{\"name\":\"" EP_NODE "\"},\"status\":{\"addresses\":["
+                              "{\"type\":\"Hostname\",\"address\":\"" EP_NODE "\"},"
+                              "{\"type\":\"InternalIP\",\"address\":\"127.0.0.1\"}],"
+                              "\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":10555}}}}",
+                              NULL),
+                     201);
+    store_init(&st, 15 * SEC, 3600 * SEC);
+    kl2 =
+        kube_labels_start_opts(&st, loop, cl.admin,
+                               &(struct kube_labels_options){
+                                   .watch = &opts, .node_rules = &rules, .node_listener = on_node},
+                               err, sizeof(err));
+    assert_non_null(kl2);
+    /* From the list. */
+    assert_true(pump_until_seen(0, "127.0.0.1:10555", 10));
+    for (int i = 0; i < 250 && ep_relists < 1; i++)
+        h2o_evloop_run(loop, 20);
+    assert_int_equal(ep_relists, 1);
+    /* A node without a usable address, as a watch event. */
+    assert_int_equal(kcl_call(&cl, "POST", "/api/v1/nodes",
+                              "{\"metadata\":{\"name\":\"" EP_BAD "\"},\"status\":{\"addresses\":["
+                              "{\"type\":\"ExternalIP\",\"address\":\"192.0.2.7\"}]}}",
+                              NULL),
+                     201);
+    assert_true(pump_until_seen(1, "none: no address of a preferred type", 10));
+    /* Deleted. */
+    delete_object("/api/v1/nodes/" EP_NODE);
+    assert_true(pump_until_seen(0, "deleted", 10));
+    delete_object("/api/v1/nodes/" EP_BAD);
+    assert_true(pump_until_seen(1, "deleted", 10));
+    kube_labels_stop(kl2);
+    store_done(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_labels_reach_the_store),
         cmocka_unit_test(test_changes_follow),
+        cmocka_unit_test(test_node_endpoints),
         cmocka_unit_test(test_readiness_follows_an_outage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -22,7 +22,9 @@
 #define T0_MS 1606154096000ll
 
 /* One scrape's body: pod web-1 (containers app, sidecar), pod db-0 (container db, no working
- * set: dropped alone), the node; CPU seconds given, all stamped t_ms. */
+ * set: dropped alone), the node; CPU seconds given, stamped t_ms, but the sidecar 9 s earlier:
+ * a kubelet samples each container on its own schedule (cAdvisor's housekeeping), which a
+ * real node showed must not make a container look exited. */
 static void body(char *out, size_t cap, double app_s, double sidecar_s, double start_s,
                  double node_s, long long t_ms)
 {
@@ -43,7 +45,8 @@ static void body(char *out, size_t cap, double app_s, double sidecar_s, double s
              "node_cpu_usage_seconds_total %.6f %lld\n"
              "node_memory_working_set_bytes 1.073741824e+09 %lld\n"
              "scrape_error 0\n",
-             app_s, t_ms, sidecar_s, t_ms, t_ms, t_ms, t_ms, start_s, t_ms, node_s, t_ms, t_ms);
+             app_s, t_ms, sidecar_s, t_ms - 9000, t_ms, t_ms, t_ms - 9000, start_s, t_ms, node_s,
+             t_ms, t_ms);
 }
 
 static const uint8_t web1_uid[16] = {0x6a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x40, 0x71,
@@ -203,6 +206,7 @@ static void test_rates_between_scrapes(void **state)
     assert_int_equal(container(&pv, "app")->usage.cpu_nanocores, 200000000); /* 3 s / 15 s */
     assert_int_equal(container(&pv, "sidecar")->usage.cpu_nanocores, 10000000);
     assert_int_equal(container(&pv, "app")->usage.memory_bytes, 52428800);
+    assert_int_equal(container(&pv, "sidecar")->usage.memory_bytes, 1048576);
     assert_true(store_node_view(&s, store_node_get(&s, "win-1"), &nv));
     assert_int_equal(nv.usage.cpu_nanocores, 2000000000); /* 30 s / 15 s */
     assert_int_equal(nv.usage.memory_bytes, 1073741824);
@@ -260,6 +264,16 @@ static void test_sources_never_add_up(void **state)
     assert_int_equal(s.npods, 1);
     assert_int_equal(s.ncontainers, 1); /* the collector's one container, not three */
 
+    /* The fallback keeps a silent collector's node past its expiry while a first scrape
+     * waits for a second (store_node_keep): dropped only after both. sf_ship stamps now 0,
+     * expiry 45 s. */
+    store_node_keep(&s, "win-1", 60 * SEC);
+    assert_int_equal(store_expire(&s, 50 * SEC), 0);
+    assert_non_null(store_node_get(&s, "win-1"));
+    store_node_keep(&s, "win-1", 55 * SEC); /* never shortened */
+    assert_int_equal(store_expire(&s, 59 * SEC), 0);
+    store_node_keep(&s, "nobody", 99 * SEC); /* an unknown node: nothing */
+
     /* The collector goes silent; a new scrape session takes the node back. */
     body(text, sizeof(text), 20.0, 2.0, 1.6e9, 4100.0, T0_MS + 60000);
     apply_scrape(&s, text, 10, 1);
@@ -267,6 +281,7 @@ static void test_sources_never_add_up(void **state)
     assert_int_equal(nodes[STORE_SOURCE_KUBELET], 1);
     assert_int_equal(s.npods, 1);
     assert_int_equal(s.ncontainers, 2);
+    assert_int_equal(store_expire(&s, 61 * SEC), 1); /* silent since 0: 45 s, kept to 60 s */
     store_done(&s);
 }
 
