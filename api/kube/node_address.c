@@ -108,11 +108,12 @@ int node_endpoint_of(const struct json_t *node, const struct node_address_rules 
     if (r->use_node_status_port) {
         json_t *port = json_object_get(
             json_object_get(json_object_get(status, "daemonEndpoints"), "kubeletEndpoint"), "Port");
-        if (port) {
+        /* 0 is what the API server shows for a node whose kubelet wrote none: not set. */
+        if (port && !(json_is_integer(port) && json_integer_value(port) == 0)) {
             if (!json_is_integer(port) || json_integer_value(port) < 1 ||
                 json_integer_value(port) > 65535)
                 return bad(err, errlen,
-                           "status.daemonEndpoints.kubeletEndpoint.Port: expected 1-65535");
+                           "status.daemonEndpoints.kubeletEndpoint.Port: expected 0-65535");
             out->port = (uint16_t)json_integer_value(port);
         }
     }

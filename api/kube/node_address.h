@@ -1,9 +1,10 @@
 /* Where a node's kubelet listens, chosen from its Node object as metrics-server chooses it:
  * the first of status.addresses whose type comes first in --kubelet-preferred-address-types,
  * and --kubelet-port, or with --kubelet-use-node-status-port the port the kubelet wrote in
- * status.daemonEndpoints.kubeletEndpoint.Port. Pure: no I/O, no globals; the object comes
- * from the API server and is checked like any outside input (an address must be an IP or a
- * host name, a port 1-65535). */
+ * status.daemonEndpoints.kubeletEndpoint.Port (0 there, as the API server shows a node whose
+ * kubelet wrote none, means --kubelet-port, as in metrics-server). Pure: no I/O, no globals; the
+ * object comes from the API server and is checked like any outside input (an address must be an IP
+ * or a host name, a port 1-65535). */
 #ifndef KMETRICS_NODE_ADDRESS_H
 #define KMETRICS_NODE_ADDRESS_H
 

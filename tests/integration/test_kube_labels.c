@@ -282,7 +282,7 @@ static void test_node_endpoints(void **state)
 {
     struct node_address_rules rules = {.port = 10250, .use_node_status_port = true};
     struct kube_watch_options opts = {.backoff_max_ms = 1000};
-    struct store st;
+    static struct store st; /* static: a failed assertion leaves the watches running */
     struct kube_labels *kl2;
     char err[256];
 

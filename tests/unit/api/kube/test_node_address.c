@@ -60,6 +60,13 @@ static void test_metrics_server_choice(void **state)
     assert_int_equal(ep.port, 11250);
     assert_int_equal(endpoint(real_node, "InternalIP", 11250, true, &ep, err), 0);
     assert_int_equal(ep.port, 10250);
+    /* Port 0 (the API server's default when the kubelet wrote none) is not set. */
+    assert_int_equal(
+        endpoint("{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":"
+                 "\"10.0.0.1\"}],\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":0}}}}",
+                 "InternalIP", 10250, true, &ep, err),
+        0);
+    assert_int_equal(ep.port, 10250);
     /* A node without daemonEndpoints keeps --kubelet-port. */
     assert_int_equal(endpoint("{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":"
                               "\"fd00::1\"}]}}",
@@ -123,7 +130,7 @@ static void test_hostile_nodes(void **state)
         {"{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"a..b\"}]}}", -EINVAL,
          "neither"},
         {"{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"10.0.0.1\"}],"
-         "\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":0}}}}",
+         "\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":-1}}}}",
          -EINVAL, "Port"},
         {"{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"10.0.0.1\"}],"
          "\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":65536}}}}",
