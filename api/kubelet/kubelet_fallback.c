@@ -255,7 +255,8 @@ void kubelet_fallback_tick(struct kubelet_fallback *fb, int64_t now)
         known++;
         n = store_node_get(fb->store, fn->name);
         note_source(fb, fn, n);
-        if (collector_fresh(fb, n, now)) {
+        /* A node --node-selector leaves out is never served: not scraped either. */
+        if (collector_fresh(fb, n, now) || !store_node_name_selected(fb->store, fn->name)) {
             end_session(fn);
             continue;
         }

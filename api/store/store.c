@@ -760,11 +760,16 @@ void store_labels_changed(struct store *s, enum label_kind kind, const char *key
 
 bool store_node_selected(const struct store *s, const struct store_node *n)
 {
+    return store_node_name_selected(s, n->name);
+}
+
+bool store_node_name_selected(const struct store *s, const char *name)
+{
     const struct label_view *labels = NULL;
     size_t nlabels = 0;
 
     if (!s->node_selector) return true;
-    if (s->labels) label_index_node(s->labels, n->name, &labels, &nlabels);
+    if (s->labels) label_index_node(s->labels, name, &labels, &nlabels);
     return selector_matches_labels(s->node_selector, labels, nlabels);
 }
 

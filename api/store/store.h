@@ -182,6 +182,8 @@ struct store {
 void store_init(struct store *s, int64_t window_ns, int64_t node_expiry_ns);
 /* Whether node n is served: it matches --node-selector (always without one). */
 bool store_node_selected(const struct store *s, const struct store_node *n);
+/* The same by name (a node the store may not hold yet). */
+bool store_node_name_selected(const struct store *s, const char *name);
 void store_done(struct store *s);
 
 enum store_apply_result {
