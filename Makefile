@@ -179,9 +179,12 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libkmtest.a $(LIBS)
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(BUILD)/libkmtest.a $(LIBS)
 	$(TEST_LINK)
 
+# A helper's own libraries, when it needs more than libc and libm.
+HELPER_LDLIBS_fake_kubelet := -lssl -lcrypto -lpthread
+
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $< -lm -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(HELPER_LDLIBS_$*) -lm -o $@
 
 unit: $(UNIT_TESTS)
 	./tests/run.sh unit $(BUILD) $(UNIT_TESTS)
@@ -241,7 +244,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libkmtest.a $(LIBS)
 # The BPF programs' kernel-side cost per event, from the kernel's run statistics.
 BENCH_SCRIPTS := bench/bpf_event_cost.sh bench/pod_skb_cost.sh
 
-bench: $(COLLECTOR) $(AGGREGATOR) $(BUILD)/static/kmetrics-collector $(BENCHES)
+# bench_kubelet_scrape runs tests/helpers/fake_kubelet as its 1,000 kubelets.
+bench: $(COLLECTOR) $(AGGREGATOR) $(BUILD)/static/kmetrics-collector $(BENCHES) \
+       $(BUILD)/tests/fake_kubelet
 	@for b in $(BENCHES); do $$b || exit 1; done
 	@for s in $(BENCH_SCRIPTS); do BIN=$(COLLECTOR) $$s || exit 1; done
 
