@@ -239,19 +239,7 @@ static double series(struct agg_harness *h, const char *name)
 
 static void start_aggregator(struct agg_harness *h, const char *extra, struct figures *f)
 {
-    static int touch;
-    char flags[PATH_MAX * 2], labels[64];
-
-    /* The aggregator watches the trust ConfigMap from the object's resourceVersion; once etcd
-     * has compacted past it (5 min after the object last changed) that watch fails at once
-     * with 410 and is re-made in a tight loop that costs a quarter to a half of a core (a bug
-     * of api/auth/authn_reload.c, reported). A fresh resourceVersion keeps that loop out of
-     * these figures. */
-    snprintf(labels, sizeof(labels), "{\"kmetrics-bench\":\"%d\"}", ++touch);
-    if (kcl_relabel(&cl,
-                    "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
-                    labels) != 200)
-        die("cannot touch the trust ConfigMap");
+    char flags[PATH_MAX * 2];
 
     snprintf(flags, sizeof(flags), "--kubeconfig=%s --metric-resolution=%ds -q %s", cl.kubeconfig,
              PERIOD_S, extra);

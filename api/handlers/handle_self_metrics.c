@@ -50,14 +50,16 @@ static void write_sources(struct aggregator *agg, struct outbuf *b)
         "# HELP kmetrics_node_source_changes_total Nodes whose figures changed source.\n"
         "# TYPE kmetrics_node_source_changes_total counter\n"
         "kmetrics_node_source_changes_total %llu\n"
-        "# HELP kmetrics_kubelet_fallback_nodes Nodes without a fresh collector, by state.\n"
+        "# HELP kmetrics_kubelet_fallback_nodes Nodes without a fresh collector, by state of "
+        "their kubelet scrape (last one ok, last one failed, no address to scrape).\n"
         "# TYPE kmetrics_kubelet_fallback_nodes gauge\n"
         "kmetrics_kubelet_fallback_nodes{state=\"scraped\"} %zu\n"
         "kmetrics_kubelet_fallback_nodes{state=\"failing\"} %zu\n"
         "kmetrics_kubelet_fallback_nodes{state=\"no_address\"} %zu\n",
         st.duration_sum_s, (unsigned long long)st.superseded,
         (unsigned long long)st.containers_dropped, (unsigned long long)st.source_changes,
-        st.nodes_scraping - st.nodes_without_endpoint, st.nodes_failing, st.nodes_without_endpoint);
+        st.nodes_scraping - st.nodes_without_endpoint - st.nodes_failing, st.nodes_failing,
+        st.nodes_without_endpoint);
 }
 
 /* What open connections keep between requests (http/conn_trim.h). */

@@ -65,9 +65,17 @@ static void node_free(struct kubelet_fallback *fb, struct fb_node *fn)
     free(fn);
 }
 
-/* Deleted: at once, or when its scrape in flight returns. */
+static void end_session(struct kubelet_fallback *fb, struct fb_node *fn);
+
+/* Deleted: at once, or when its scrape in flight returns. Figures its kubelet gave are
+ * dropped with it (metrics-server stops serving a deleted node at once too); a collector's
+ * stay until they expire, as they always have. */
 static void node_delete(struct kubelet_fallback *fb, struct fb_node *fn)
 {
+    const struct store_node *n = store_node_get(fb->store, fn->name);
+
+    if (n && n->source == STORE_SOURCE_KUBELET) store_node_drop(fb->store, fn->name);
+    end_session(fb, fn);
     if (fn->in_flight) {
         fn->gone = true;
         fn->has_endpoint = false;
@@ -127,9 +135,11 @@ void kubelet_fallback_on_node(void *arg, enum kube_node_change change, const cha
     fn->gone = false;
     fn->mark = fb->gen;
     if (ep) {
-        if (!fn->has_endpoint || strcmp(fn->ep.host, ep->host) || fn->ep.port != ep->port)
+        if (!fn->has_endpoint || strcmp(fn->ep.host, ep->host) || fn->ep.port != ep->port) {
             log_info("node %s: kubelet at %s%s%s:%u", name, ep->ipv6 ? "[" : "", ep->host,
                      ep->ipv6 ? "]" : "", (unsigned)ep->port);
+            if (fn->has_endpoint) kubelet_scraper_forget(fb->scraper, &fn->ep); /* moved */
+        }
         fn->ep = *ep;
         fn->has_endpoint = true;
     } else {
@@ -234,8 +244,10 @@ static int64_t newest_sample_ms(const struct kubelet_metrics *m, int64_t real_ns
     return newest;
 }
 
-static void end_session(struct fb_node *fn)
+static void end_session(struct kubelet_fallback *fb, struct fb_node *fn)
 {
+    if ((fn->seq > 0 || fn->has_held) && fn->has_endpoint)
+        kubelet_scraper_forget(fb->scraper, &fn->ep); /* its kept connection */
     drop_held(fn);
     fn->instance = 0;
     fn->seq = 0;
@@ -257,18 +269,21 @@ void kubelet_fallback_tick(struct kubelet_fallback *fb, int64_t now)
         note_source(fb, fn, n);
         /* A node --node-selector leaves out is never served: not scraped either. */
         if (collector_fresh(fb, n, now) || !store_node_name_selected(fb->store, fn->name)) {
-            end_session(fn);
+            end_session(fb, fn);
             continue;
         }
         scraping++;
-        failing += fn->last_reason != SCRAPE_OK;
         if (!fn->has_endpoint) {
             no_ep++;
             continue;
         }
+        failing += fn->last_reason != SCRAPE_OK;
         if (fn->in_flight || now < fn->next_due_ns) continue;
         uint64_t ticket = ++fb->next_ticket;
-        int rc = kubelet_scraper_submit(fb->scraper, fn->name, &fn->ep, ticket);
+        /* A connection is kept once the node is being served from its kubelet (or is about
+         * to be: a first scrape is held); a one-off scrape closes its own. */
+        bool keep = fn->seq > 0 || fn->has_held;
+        int rc = kubelet_scraper_submit(fb->scraper, fn->name, &fn->ep, ticket, keep);
         if (rc) {
             fb->stats.scrapes[SCRAPE_INTERNAL]++;
             LOG_RATELIMITED(LOG_ERROR, "node %s: kubelet scrape not queued: %s", fn->name,

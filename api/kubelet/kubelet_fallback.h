@@ -44,8 +44,8 @@ struct kubelet_fallback_stats {
     double duration_sum_s;            /* over finished scrapes */
     size_t nodes_known;               /* from the node watch */
     size_t nodes_without_endpoint;    /* no usable address: cannot be scraped */
-    size_t nodes_scraping;            /* without a fresh collector: scraped now */
-    size_t nodes_failing;             /* of those, whose last scrape failed */
+    size_t nodes_scraping;            /* without a fresh collector: scraped now (or no address) */
+    size_t nodes_failing;             /* of those with an address, whose last scrape failed */
 };
 
 struct kubelet_fallback;

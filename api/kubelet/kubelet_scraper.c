@@ -45,6 +45,7 @@ struct job {
     struct kubelet_scrape_result *r;
     struct node_endpoint ep;
     int64_t queued_mono_ns;
+    bool keep;
 };
 
 /* A kubelet's client, by "host:port". Used by one worker at a time (a node is never scraped
@@ -53,6 +54,7 @@ struct client {
     char key[NODE_ADDRESS_HOST_MAX + 16]; /* the table's key (strmap keeps the pointer) */
     struct kube_client *kc;
     bool busy;
+    bool drop; /* forgotten while busy: freed when given back */
     int64_t last_used_ns;
 };
 
@@ -82,6 +84,13 @@ static void endpoint_key(const struct node_endpoint *ep, char *out, size_t cap)
     snprintf(out, cap, ep->ipv6 ? "[%s]:%u" : "%s:%u", ep->host, (unsigned)ep->port);
 }
 
+static void client_free(struct kubelet_scraper *sc, struct client *c)
+{
+    strmap_del(&sc->clients, c->key);
+    kube_client_free(c->kc);
+    free(c);
+}
+
 static void sweep_idle_clients(struct kubelet_scraper *sc, int64_t now)
 {
     const char *k;
@@ -91,10 +100,9 @@ static void sweep_idle_clients(struct kubelet_scraper *sc, int64_t now)
     sc->last_sweep_ns = now;
     for (size_t it = 0; strmap_next(&sc->clients, &it, &k, &v);) {
         struct client *c = v;
+        (void)k;
         if (c->busy || now - c->last_used_ns < CLIENT_IDLE_NS) continue;
-        strmap_del(&sc->clients, k); /* a tombstone: the iteration goes on */
-        kube_client_free(c->kc);
-        free(c);
+        client_free(sc, c); /* a tombstone: the iteration goes on */
     }
 }
 
@@ -133,10 +141,12 @@ static struct client *client_take(struct kubelet_scraper *sc, const char *key, c
     return c;
 }
 
-static void client_give_back(struct kubelet_scraper *sc, struct client *c)
+/* keep: its connection stays for the next scrape; else it is closed now. */
+static void client_give_back(struct kubelet_scraper *sc, struct client *c, bool keep)
 {
     c->busy = false;
     c->last_used_ns = clock_mono_ns();
+    if (!keep || c->drop) client_free(sc, c);
     pthread_cond_broadcast(&sc->client_free);
 }
 
@@ -194,7 +204,7 @@ static void scrape(struct kubelet_scraper *sc, struct job *j)
                                   KUBELET_METRICS_MAX_BYTES, &sc->stopping, &resp, r->err,
                                   sizeof(r->err));
     pthread_mutex_lock(&sc->lock);
-    client_give_back(sc, c);
+    client_give_back(sc, c, j->keep);
     pthread_mutex_unlock(&sc->lock);
     if (rc) {
         r->reason = reason_of_errno(rc);
@@ -276,8 +286,24 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
     }
 }
 
+void kubelet_scraper_forget(struct kubelet_scraper *sc, const struct node_endpoint *ep)
+{
+    char key[NODE_ADDRESS_HOST_MAX + 16];
+    struct client *c;
+
+    endpoint_key(ep, key, sizeof(key));
+    pthread_mutex_lock(&sc->lock);
+    if ((c = strmap_get(&sc->clients, key))) {
+        if (c->busy)
+            c->drop = true;
+        else
+            client_free(sc, c);
+    }
+    pthread_mutex_unlock(&sc->lock);
+}
+
 int kubelet_scraper_submit(struct kubelet_scraper *sc, const char *node,
-                           const struct node_endpoint *ep, uint64_t ticket)
+                           const struct node_endpoint *ep, uint64_t ticket, bool keep)
 {
     struct job *j = calloc(1, sizeof(*j));
 
@@ -289,6 +315,7 @@ int kubelet_scraper_submit(struct kubelet_scraper *sc, const char *node,
     j->r->ticket = ticket;
     kubelet_metrics_init(&j->r->metrics);
     j->ep = *ep;
+    j->keep = keep;
     j->queued_mono_ns = clock_mono_ns();
     pthread_mutex_lock(&sc->lock);
     if (sc->queued >= QUEUE_MAX) {

@@ -4,7 +4,10 @@
  * for), with the aggregator's own credentials (its ServiceAccount token, rotated, or the
  * kubeconfig's), the kubelet CA or --kubelet-insecure-tls, a whole-request timeout and a body
  * limit; parses the answer on the worker (kubelet_metrics_parse.h) and hands the result to the
- * loop as an h2o multithread message. One client (its kept connection) per kubelet endpoint.
+ * loop as an h2o multithread message. A kubelet scraped again and again (a node served from
+ * it) keeps its client and connection; any other scrape's is closed after it, so the scrape of
+ * every node at the aggregator's start (before collectors are heard from) costs no memory
+ * beyond the scrapes in flight.
  *
  * A slow or dead kubelet holds one worker for at most the timeout; the pool's size bounds
  * how many scrapes run at once (docs/kubelet-fallback.md says how to size it). */
@@ -72,9 +75,13 @@ struct kubelet_scraper *kubelet_scraper_start(h2o_loop_t *loop,
                                               const struct kubelet_scraper_config *cfg,
                                               kubelet_scrape_cb cb, void *arg, char *err,
                                               size_t errlen);
-/* Queues a scrape of node at ep. 0, or -ENOMEM / -EAGAIN (queue full). */
+/* Queues a scrape of node at ep; keep: its connection is kept for the next (the node is being
+ * served from its kubelet). 0, or -ENOMEM / -EAGAIN (queue full). */
 int kubelet_scraper_submit(struct kubelet_scraper *sc, const char *node,
-                           const struct node_endpoint *ep, uint64_t ticket);
+                           const struct node_endpoint *ep, uint64_t ticket, bool keep);
+/* Closes ep's kept connection (at once, or when its scrape in flight ends): its node's
+ * collector is back, or the node is gone. */
+void kubelet_scraper_forget(struct kubelet_scraper *sc, const struct node_endpoint *ep);
 /* Stops the workers (scrapes in flight are cut short), frees everything; results not yet
  * delivered are dropped without their callbacks. NULL is fine. */
 void kubelet_scraper_stop(struct kubelet_scraper *sc);

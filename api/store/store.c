@@ -696,6 +696,13 @@ int store_apply_from(struct store *s, const struct wire_shipment *ship, enum sto
     return 0;
 }
 
+void store_node_drop(struct store *s, const char *name)
+{
+    struct store_node *n = strmap_get(&s->nodes, name);
+
+    if (n) node_free(s, n);
+}
+
 void store_node_keep(struct store *s, const char *name, int64_t until_mono_ns)
 {
     struct store_node *n = strmap_get(&s->nodes, name);

@@ -231,6 +231,8 @@ void store_labels_changed(struct store *s, enum label_kind kind, const char *key
 void store_pod_labels(const struct store *s, const struct store_pod *p,
                       const struct label_view **labels, size_t *nlabels);
 
+/* Drops node name and its pods now (when held). */
+void store_node_drop(struct store *s, const char *name);
 /* Keeps node name (when held) from expiring before until_mono_ns. */
 void store_node_keep(struct store *s, const char *name, int64_t until_mono_ns);
 /* Drops nodes not heard from within node_expiry_ns; returns how many. */
