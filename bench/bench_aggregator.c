@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "ship/h2_client.h"
 #include "wire/wire_encode.h"
+#include "lib/proc_usage.h"
 
 #define NODES 5000
 #define MAX_PODS 110
@@ -33,39 +34,6 @@
 #define IN_FLIGHT 256 /* shipments under way at once (collectors' ticks are spread out) */
 #define SEC ((int64_t)1000000000)
 #define CONTENT_TYPE "application/vnd.kmetrics.shipment.v2"
-
-static double cpu_seconds(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long ut = 0, st = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "r");
-    if (!f || !fgets(buf, sizeof(buf), f)) {
-        if (f) fclose(f);
-        return -1;
-    }
-    fclose(f);
-    /* Fields 14 and 15 (utime, stime) come after the ")" that ends the command name. */
-    sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static long status_kib(pid_t pid, const char *field)
-{
-    char path[64], line[256], fmt[64];
-    long kib = -1;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
-    f = fopen(path, "r");
-    while (f && fgets(line, sizeof(line), f))
-        sscanf(line, fmt, &kib);
-    if (f) fclose(f);
-    return kib;
-}
 
 static double mib(long kib)
 {
@@ -336,10 +304,10 @@ static void best_of_3(struct agg_harness *h, const char *label, const char *acce
 static double delta_round_cpu(struct bench *b, int interval_s)
 {
     b->clock_ns += interval_s * SEC;
-    double cpu0 = cpu_seconds(b->h.pid);
+    double cpu0 = pu_cpu_seconds(b->h.pid);
     ship_round(b, ROUND_DELTA, interval_s);
     report_failures(b, "delta");
-    return cpu_seconds(b->h.pid) - cpu0;
+    return pu_cpu_seconds(b->h.pid) - cpu0;
 }
 
 static void get_one_pod(struct bench *b)
@@ -382,13 +350,13 @@ static int run_scale(struct bench *b, int pods_per_node)
            "connection per node (the collectors' HTTP/2 client)\n",
            NODES, pods_per_node, CONTAINERS_PER_POD, series);
     usleep(300000);
-    long empty = status_kib(b->h.pid, "VmRSS");
+    long empty = pu_status_kib(b->h.pid, "VmRSS");
     printf("  memory, nothing stored and no connection: RSS %.1f MiB\n", mib(empty));
 
     ship_round(b, ROUND_HELLO, 2);
     report_failures(b, "hello");
     usleep(300000);
-    long conns = status_kib(b->h.pid, "VmRSS");
+    long conns = pu_status_kib(b->h.pid, "VmRSS");
     printf("  memory, %d idle connections (each after one small shipment): RSS %.1f MiB = "
            "%.1f KiB per idle connection\n",
            NODES, mib(conns), (double)(conns - empty) / NODES);
@@ -396,7 +364,7 @@ static int run_scale(struct bench *b, int pods_per_node)
     double wall = ship_round(b, ROUND_FULL, MAX_SAMPLES);
     report_failures(b, "full");
     usleep(300000);
-    long full = status_kib(b->h.pid, "VmRSS");
+    long full = pu_status_kib(b->h.pid, "VmRSS");
     printf("  memory, every series stored (full snapshots took %.1f s wall): RSS %.1f MiB = %.0f "
            "bytes per series beyond the connections\n",
            wall, mib(full), (double)(full - conns) * 1024.0 / (double)series);
@@ -411,17 +379,17 @@ static int run_scale(struct bench *b, int pods_per_node)
                intervals[i], NODES, intervals[i], cpu, 100.0 * cpu / intervals[i]);
     }
     b->clock_ns += SEC;
-    double cpu0 = cpu_seconds(b->h.pid);
+    double cpu0 = pu_cpu_seconds(b->h.pid);
     ship_round(b, ROUND_START, 2);
     b->clock_ns += SEC;
     ship_round(b, ROUND_REMOVAL, 0);
     report_failures(b, "changes-only");
-    double churn = cpu_seconds(b->h.pid) - cpu0;
+    double churn = pu_cpu_seconds(b->h.pid) - cpu0;
     printf("  ingest, changes-only deltas: %.0f us CPU each (%d pod starts and %d removals); one "
            "per node every 15 s adds %.1f%% of one core\n",
            churn * 1e6 / (2 * NODES), NODES, NODES, 100.0 * churn / 2 / 15.0);
-    long peak = status_kib(b->h.pid, "VmHWM");
-    full = status_kib(b->h.pid, "VmRSS");
+    long peak = pu_status_kib(b->h.pid, "VmHWM");
+    full = pu_status_kib(b->h.pid, "VmRSS");
     printf("  memory after ingest: RSS %.1f MiB (peak %.1f MiB) = %.0f bytes per pod beyond the "
            "connections\n",
            mib(full), mib(peak), (double)(full - conns) * 1024.0 / ((double)NODES * pods_per_node));
@@ -431,7 +399,7 @@ static int run_scale(struct bench *b, int pods_per_node)
     delta_round_cpu(b, 15);
     double sig_cpu = delta_round_cpu(b, 15);
     usleep(300000);
-    long with_signals = status_kib(b->h.pid, "VmRSS");
+    long with_signals = pu_status_kib(b->h.pid, "VmRSS");
     printf("  signals on (every container's pressure, throttling, OOM kills, run-queue latency; "
            "every pod's traffic): RSS %.1f MiB = %.0f bytes per pod more (%.0f in all per pod); "
            "a round of periodic deltas with them at 15 s = %.2f s CPU = %.1f%% of one core\n",

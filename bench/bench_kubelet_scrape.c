@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "ship/h2_client.h"
 #include "wire/wire_encode.h"
+#include "lib/proc_usage.h"
 
 #define NODES 1000
 #define PODS 30
@@ -67,39 +68,6 @@ static void die(const char *fmt, ...)
     fprintf(stderr, "\n");
     va_end(ap);
     exit(1);
-}
-
-static double cpu_seconds(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long ut = 0, st = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "r");
-    if (!f || !fgets(buf, sizeof(buf), f)) {
-        if (f) fclose(f);
-        return -1;
-    }
-    fclose(f);
-    /* utime and stime, fields 14 and 15, after the ")" that ends the command name */
-    sscanf(strrchr(buf, ')') + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static long status_kib(pid_t pid, const char *field)
-{
-    char path[64], line[256], fmt[64];
-    long kib = -1;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
-    f = fopen(path, "r");
-    while (f && fgets(line, sizeof(line), f))
-        sscanf(line, fmt, &kib);
-    if (f) fclose(f);
-    return kib;
 }
 
 static void node_addr(int i, char *out, size_t n)
@@ -245,7 +213,7 @@ static void start_aggregator(struct agg_harness *h, const char *extra, struct fi
              PERIOD_S, extra);
     memset(h, 0, sizeof(*h));
     if (ah_start_flags(h, flags)) die("the aggregator did not start (%s/aggregator.log)", h->dir);
-    f->rss_start = status_kib(h->pid, "VmRSS");
+    f->rss_start = pu_status_kib(h->pid, "VmRSS");
 }
 
 /* Waits until every node's figures come from source, then for a period more. */
@@ -269,9 +237,9 @@ static void end_window(struct agg_harness *h, const char *source, struct figures
 {
     char name[96];
 
-    f->cpu_s = cpu_seconds(h->pid) - cpu0;
-    f->rss = status_kib(h->pid, "VmRSS");
-    f->hwm = status_kib(h->pid, "VmHWM");
+    f->cpu_s = pu_cpu_seconds(h->pid) - cpu0;
+    f->rss = pu_status_kib(h->pid, "VmRSS");
+    f->hwm = pu_status_kib(h->pid, "VmHWM");
     snprintf(name, sizeof(name), "kmetrics_nodes_by_source{source=\"%s\"}", source);
     f->nodes = (size_t)series(h, name);
     snprintf(name, sizeof(name), "kmetrics_pods_by_source{source=\"%s\"}", source);
@@ -323,11 +291,11 @@ static void run_kubelets(struct figures *f)
     start_aggregator(&h, extra, f);
     wait_steady(&h, "kubelet", 120);
     sleep(PERIOD_S);
-    double ok0 = series(&h, ok), dur0 = series(&h, dur), fake0 = cpu_seconds(fake);
-    double cpu0 = cpu_seconds(h.pid);
+    double ok0 = series(&h, ok), dur0 = series(&h, dur), fake0 = pu_cpu_seconds(fake);
+    double cpu0 = pu_cpu_seconds(h.pid);
     sleep(WINDOW_S);
     end_window(&h, "kubelet", f, cpu0);
-    f->other_cpu_s = cpu_seconds(fake) - fake0;
+    f->other_cpu_s = pu_cpu_seconds(fake) - fake0;
     f->events = series(&h, ok) - ok0;
     f->mean_ms = f->events > 0 ? 1000 * (series(&h, dur) - dur0) / f->events : 0;
     double failed = 0;
@@ -527,7 +495,7 @@ static void run_collectors(struct figures *f)
         die("%u shipments failed while starting (last HTTP %ld)", fl.failures, fl.last_bad);
     wait_steady(&h, "collector", 60);
     unsigned shipped0 = fl.shipped;
-    double cpu0 = cpu_seconds(h.pid);
+    double cpu0 = pu_cpu_seconds(h.pid);
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     ship_until(&fl, clock_mono_ns() + WINDOW_S * SEC);
