@@ -229,21 +229,6 @@ static void store_scrape(struct kubelet_fallback *fb, struct fb_node *fn,
     kubelet_shipment_done(&ks);
 }
 
-/* The newest container CPU sample's kubelet timestamp (ms), or the scrape's time for samples
- * without one: what tells whether a second scrape brings anything to make rates with. */
-static int64_t newest_sample_ms(const struct kubelet_metrics *m, int64_t real_ns)
-{
-    int64_t newest = 0;
-
-    for (size_t i = 0; i < m->n; i++) {
-        const struct kubelet_sample *k = &m->samples[i];
-        if (k->series != KUBELET_CONTAINER_CPU && k->series != KUBELET_NODE_CPU) continue;
-        int64_t t = k->has_timestamp ? k->timestamp_ms : real_ns / 1000000;
-        if (t > newest) newest = t;
-    }
-    return newest;
-}
-
 static void end_session(struct kubelet_fallback *fb, struct fb_node *fn)
 {
     if ((fn->seq > 0 || fn->has_held) && fn->has_endpoint)
@@ -368,24 +353,27 @@ static void on_result(void *arg, struct kubelet_scrape_result *r)
     }
     /* A session's first scrape gives no rate: stored alone it would replace a silent
      * collector's last figures (still served) with nothing servable, or, at the start, flip a
-     * node whose collector is about to ship. So it is held until a scrape with newer samples
-     * comes (a kubelet's samples are cached: two scrapes can bring the same one), and a
-     * silent collector's figures are kept that long, at most three resolutions more. */
-    if (fn->seq == 0 && (!fn->has_held || newest_sample_ms(&r->metrics, r->real_ns) <=
-                                              newest_sample_ms(&fn->held, fn->held_real_ns))) {
-        if (fn->has_held && ++fn->held_waits > 3) {
-            drop_held(fn); /* a kubelet whose samples never move: start over */
-        }
+     * node whose collector is about to ship. So it is held until a scrape in which every
+     * series has a newer sample (a kubelet's samples are cached, an idle container's refreshed
+     * less often: a pod whose containers got no second sample would drop out), and a silent
+     * collector's figures are kept that long. After three scrapes that do not, the held one
+     * and the newest are stored anyway: a stuck series must not hold up the node. */
+    if (fn->seq == 0) {
+        bool wait = !fn->has_held;
+        if (fn->has_held && kubelet_metrics_all_newer(&fn->held, &r->metrics) != 1)
+            wait = ++fn->held_waits <= 3;
         if (!fn->has_held) {
             fn->held = r->metrics;
             fn->held_real_ns = r->real_ns;
             fn->has_held = true;
             kubelet_metrics_init(&r->metrics);
         }
-        if (n && n->source == STORE_SOURCE_COLLECTOR)
-            store_node_keep(fb->store, fn->name,
-                            now + fb->cfg.resolution_ns + fb->cfg.scraper.timeout_ms * 1000000);
-        return;
+        if (wait) {
+            if (n && n->source == STORE_SOURCE_COLLECTOR)
+                store_node_keep(fb->store, fn->name,
+                                now + fb->cfg.resolution_ns + fb->cfg.scraper.timeout_ms * 1000000);
+            return;
+        }
     }
     if (fn->has_held) {
         store_scrape(fb, fn, &fn->held, fn->held_real_ns);

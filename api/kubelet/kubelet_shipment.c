@@ -105,6 +105,42 @@ static uint64_t bytes_of(double v)
     return v < 1.8e19 ? (uint64_t)llround(v) : UINT64_MAX;
 }
 
+static bool is_cpu(const struct kubelet_sample *k)
+{
+    return k->series == KUBELET_CONTAINER_CPU || k->series == KUBELET_NODE_CPU;
+}
+
+/* By series (node or container), then namespace, pod, container. */
+static int cmp_cpu_key(const void *a, const void *b)
+{
+    const struct kubelet_sample *x = *(const struct kubelet_sample *const *)a;
+    const struct kubelet_sample *y = *(const struct kubelet_sample *const *)b;
+
+    if (x->series != y->series) return x->series < y->series ? -1 : 1;
+    return cmp_container(a, b);
+}
+
+int kubelet_metrics_all_newer(const struct kubelet_metrics *earlier,
+                              const struct kubelet_metrics *later)
+{
+    const struct kubelet_sample **old;
+    size_t n = 0;
+    int newer = 1;
+
+    if (!(old = malloc((earlier->n ? earlier->n : 1) * sizeof(*old)))) return -ENOMEM;
+    for (size_t i = 0; i < earlier->n; i++)
+        if (is_cpu(&earlier->samples[i])) old[n++] = &earlier->samples[i];
+    qsort(old, n, sizeof(*old), cmp_cpu_key);
+    for (size_t i = 0; i < later->n && newer; i++) {
+        const struct kubelet_sample *k = &later->samples[i], **found;
+        if (!is_cpu(k) || !k->has_timestamp) continue;
+        found = bsearch(&k, old, n, sizeof(*old), cmp_cpu_key);
+        newer = !found || !(*found)->has_timestamp || (*found)->timestamp_ms < k->timestamp_ms;
+    }
+    free(old);
+    return newer;
+}
+
 void kubelet_shipment_done(struct kubelet_shipment *s)
 {
     free(s->pods_);

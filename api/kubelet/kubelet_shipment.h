@@ -46,6 +46,14 @@ struct kubelet_shipment {
     char (*uids_)[WIRE_UID_MAX + 1];
 };
 
+/* Whether every CPU series (each container's, the node's) in both scrapes has a newer sample
+ * in later than in earlier: only then do the two give every container a rate. A kubelet's
+ * samples are cached and an idle container's are refreshed less often (cAdvisor's dynamic
+ * housekeeping), so two scrapes a resolution apart can carry the same one. Samples without a
+ * timestamp count as newer. -ENOMEM when it cannot tell. */
+int kubelet_metrics_all_newer(const struct kubelet_metrics *earlier,
+                              const struct kubelet_metrics *later);
+
 /* Builds out from m. 0 or -ENOMEM (out then empty). */
 int kubelet_shipment_build(const struct kubelet_metrics *m, const struct kubelet_shipment_params *p,
                            struct kubelet_shipment *out);

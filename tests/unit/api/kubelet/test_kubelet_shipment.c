@@ -285,9 +285,57 @@ static void test_sources_never_add_up(void **state)
     store_done(&s);
 }
 
+static int all_newer(const char *earlier, const char *later)
+{
+    struct kubelet_metrics a, b;
+    int rc;
+
+    kubelet_metrics_init(&a);
+    kubelet_metrics_init(&b);
+    assert_int_equal(kubelet_metrics_parse(earlier, strlen(earlier), &a, NULL, 0), 0);
+    assert_int_equal(kubelet_metrics_parse(later, strlen(later), &b, NULL, 0), 0);
+    rc = kubelet_metrics_all_newer(&a, &b);
+    kubelet_metrics_done(&a);
+    kubelet_metrics_done(&b);
+    return rc;
+}
+
+/* What the fallback waits for before a session's first two scrapes are stored: every series
+ * with a newer sample (the real node showed idle containers keeping theirs for a whole
+ * resolution: their pods dropped out at the switch). */
+static void test_all_newer(void **state)
+{
+    char t0[4096], t1[4096];
+    static const char idle_then[] =
+        "container_cpu_usage_seconds_total{container=\"hold\",namespace=\"w\",pod=\"memhold\"} "
+        "1.5 1000\nnode_cpu_usage_seconds_total 0 1000\n";
+    static const char idle_same[] =
+        "container_cpu_usage_seconds_total{container=\"hold\",namespace=\"w\",pod=\"memhold\"} "
+        "1.5 1000\nnode_cpu_usage_seconds_total 0 16000\n";
+    static const char idle_newer[] =
+        "container_cpu_usage_seconds_total{container=\"hold\",namespace=\"w\",pod=\"memhold\"} "
+        "1.5 14000\nnode_cpu_usage_seconds_total 0 16000\n"
+        "container_cpu_usage_seconds_total{container=\"new\",namespace=\"w\",pod=\"late\"} 0.1 "
+        "500\n";
+
+    (void)state;
+    body(t0, sizeof(t0), 10.0, 1.0, 1.6e9, 4000.0, T0_MS);
+    body(t1, sizeof(t1), 13.0, 1.15, 1.6e9, 4030.0, T0_MS + 15000);
+    assert_int_equal(all_newer(t0, t1), 1);
+    assert_int_equal(all_newer(t0, t0), 0);
+    assert_int_equal(all_newer(t1, t0), 0);
+    /* The node moved on, the idle container did not: not yet. */
+    assert_int_equal(all_newer(idle_then, idle_same), 0);
+    /* Both moved; a container only in the later scrape has nothing to compare. */
+    assert_int_equal(all_newer(idle_then, idle_newer), 1);
+    /* Samples without a timestamp are taken at the scrape: newer. */
+    assert_int_equal(all_newer(idle_then, "node_cpu_usage_seconds_total 0\n"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_all_newer),
         cmocka_unit_test(test_shipment_shape),
         cmocka_unit_test(test_rates_between_scrapes),
         cmocka_unit_test(test_sources_never_add_up),
