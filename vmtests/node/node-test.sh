@@ -449,8 +449,13 @@ left=$(last "$T/run1.ndjson" | jq '[.pods[] | select(.uid | startswith("c4a0c000
 verdict "churn: 1,000 cgroups/min for 60 s created and removed ($churn_out); collector saw $added new containers, none left after a window ($left)" \
     [ "$churn_rc" -eq 0 -a "$added" -ge 400 -a "$left" -eq 0 ]
 verdict "churn: no fd leak (before $FD0, after $FD1; bound +2)" [ "$FD1" -le $((FD0 + 2)) ]
-verdict "churn: no memory leak (RSS before $RSS0 KiB, at 30 s $2, after $RSS1 KiB; bounds: +2048 KiB in all, +512 KiB in the second half)" \
-    [ "$RSS1" -le $((RSS0 + 2048)) -a "$RSS1" -le $(($2 + 512)) ]
+# A leak grows with the churn: from 30 s in (the working set faulted back in) to the end.
+# "Before" is no baseline for that: footprint.c gives the heap's free pages and the code pages
+# not run back every minute, so a collector measured just after that reads 636 KiB and one
+# just before 2 MiB, and both climb back to the same working set under churn. An absolute cap
+# (collector-cost.md: about 4 MiB steady) stands in for the first half.
+verdict "churn: no memory leak (RSS before $RSS0 KiB, at 30 s $2, after $RSS1 KiB; bounds: +512 KiB in the second half, 6 MiB at most)" \
+    [ "$RSS1" -le $(($2 + 512)) -a "$RSS1" -le 6144 ]
 gap=$(jq -r -s "$JQDEF"'[.[].node.timestamp | ep] as $ts | [range(1; $ts | length) | $ts[.] - $ts[. - 1]] | max' "$T/run1.ndjson")
 verdict "churn: collector alive and ticking throughout (largest gap between snapshots $(printf %.2f "$gap") s; bound 3 intervals)" \
     sh -c "kill -0 $COLLECTOR_PID && awk -v g=$gap -v i=$INTERVAL 'BEGIN { exit !(g <= 3 * i) }'"
