@@ -145,6 +145,7 @@ void kubelet_fallback_on_node(void *arg, enum kube_node_change change, const cha
     } else {
         if (fn->has_endpoint || !fn->warned_no_endpoint)
             log_warn("node %s: its kubelet cannot be scraped: %s", name, why ? why : "no address");
+        if (fn->has_endpoint) kubelet_scraper_forget(fb->scraper, &fn->ep);
         fn->has_endpoint = false;
         fn->warned_no_endpoint = true; /* logged once */
     }
@@ -347,6 +348,7 @@ static void on_result(void *arg, struct kubelet_scrape_result *r)
         fb->stats.superseded++; /* the collector is back: its figures, not both */
         return;
     }
+    if (!store_node_name_selected(fb->store, fn->name)) return; /* left out meanwhile */
     if (!fn->instance) {
         fn->instance = random_next(&fb->rng) | 1;
         fn->seq = 0;

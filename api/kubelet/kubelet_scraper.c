@@ -91,6 +91,8 @@ static void client_free(struct kubelet_scraper *sc, struct client *c)
     free(c);
 }
 
+/* The fallback forgets a kept connection when its session ends, but a scrape queued with
+ * keep before that and run after it makes one nobody will forget: closed once idle this long. */
 static void sweep_idle_clients(struct kubelet_scraper *sc, int64_t now)
 {
     const char *k;
