@@ -154,7 +154,10 @@ log_usage() {
 log_usage
 
 # --- the collector, from the guest's RAM rather than over 9p
-cp /mnt/kmetrics-collector /run/kmetrics-collector || fail "cannot copy the collector"
+# dd, not cp: busybox cp copies with sendfile(2), a splice from 9p; a CI run once saw the
+# guest kernel stall inside that cp. dd reads and writes plainly.
+{ dd if=/mnt/kmetrics-collector of=/run/kmetrics-collector bs=1M 2>/dev/null &&
+    chmod 755 /run/kmetrics-collector; } || fail "cannot copy the collector"
 /run/kmetrics-collector --node-name="$NODE" --aggregator="https://10.0.2.100:$PORT" \
     --ship-interval="$SHIP_INTERVAL" --ship-token-file=/mnt/ship-token \
     --aggregator-ca-file=/mnt/ca.crt --cgroup-root="$cg" --runtime-dirs="$bundles" -v \
