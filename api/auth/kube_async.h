@@ -1,7 +1,7 @@
 /* Kubernetes API calls for the event loop. The loop must never block, and the API calls
  * behind authentication and authorization (TokenReview, SubjectAccessReview, a pod lookup)
- * do: a few worker threads make them with kube_client.c, and each answer travels back to the
- * loop as an h2o multithread message, where the caller's callback runs. */
+ * do: a few worker threads (http/loop_workers.h) make them with kube_client.c, and each
+ * answer travels back to the loop, where the caller's callback runs. */
 #ifndef KMETRICS_KUBE_ASYNC_H
 #define KMETRICS_KUBE_ASYNC_H
 

@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <h2o/multithread.h>
-
 #include "clock.h"
 #include "file_read.h"
 #include "strmap.h"
 
-#include "http/loop_queue.h"
+#include "http/loop_workers.h"
 #include "kube/kube_client.h"
 
 #define MAX_THREADS 256
@@ -41,8 +39,9 @@ const char *kubelet_scrape_reason_name(enum kubelet_scrape_reason r)
 }
 
 struct job {
-    struct job *next;
-    struct kubelet_scrape_result *r;
+    struct loop_job base; /* first */
+    struct kubelet_scraper *sc;
+    struct kubelet_scrape_result r;
     struct node_endpoint ep;
     int64_t queued_mono_ns;
     bool keep;
@@ -64,17 +63,12 @@ struct kubelet_scraper {
     char *ca_pem_owned;
     kubelet_scrape_cb cb;
     void *arg;
-    h2o_multithread_queue_t *queue;
-    h2o_multithread_receiver_t receiver;
-    pthread_mutex_t lock;
-    pthread_cond_t cond, client_free;
-    struct job *head, *tail;
-    size_t queued;
+    struct loop_workers *workers;
+    pthread_mutex_t lock; /* the clients, and stopping */
+    pthread_cond_t client_free;
     volatile bool stopping;
     struct strmap clients;
     int64_t last_sweep_ns;
-    pthread_t threads[MAX_THREADS];
-    int nthreads;
 };
 
 /* --- clients (under sc->lock) ------------------------------------------------------------- */
@@ -182,9 +176,11 @@ static void excerpt(char *out, size_t cap, long status, const char *body, size_t
     if (k < cap) out[k] = '\0';
 }
 
-static void scrape(struct kubelet_scraper *sc, struct job *j)
+static void scrape(struct loop_job *job)
 {
-    struct kubelet_scrape_result *r = j->r;
+    struct job *j = (struct job *)job;
+    struct kubelet_scraper *sc = j->sc;
+    struct kubelet_scrape_result *r = &j->r;
     struct kube_response resp = {0};
     char key[NODE_ADDRESS_HOST_MAX + 16];
     struct client *c;
@@ -236,56 +232,25 @@ static void scrape(struct kubelet_scraper *sc, struct job *j)
     r->duration_ns = clock_mono_ns() - start;
 }
 
-static void *worker(void *arg)
-{
-    struct kubelet_scraper *sc = arg;
-
-    for (;;) {
-        struct job *j;
-
-        pthread_mutex_lock(&sc->lock);
-        while (!sc->head && !sc->stopping)
-            pthread_cond_wait(&sc->cond, &sc->lock);
-        if (sc->stopping) {
-            pthread_mutex_unlock(&sc->lock);
-            return NULL;
-        }
-        j = sc->head;
-        sc->head = j->next;
-        if (!sc->head) sc->tail = NULL;
-        sc->queued--;
-        pthread_mutex_unlock(&sc->lock);
-
-        scrape(sc, j);
-        h2o_multithread_send_message(&sc->receiver, &j->r->super);
-        free(j);
-    }
-}
-
 /* --- loop side ---------------------------------------------------------------------------- */
 
-static void result_free(struct kubelet_scrape_result *r)
+static void job_free(struct job *j)
 {
-    kubelet_metrics_done(&r->metrics);
-    free(r);
+    kubelet_metrics_done(&j->r.metrics);
+    free(j);
 }
 
-static void drop_result(h2o_multithread_message_t *m)
+static void job_done(struct loop_job *job)
 {
-    result_free(H2O_STRUCT_FROM_MEMBER(struct kubelet_scrape_result, super, m));
+    struct job *j = (struct job *)job;
+
+    j->sc->cb(j->sc->arg, &j->r);
+    job_free(j);
 }
 
-static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+static void job_drop(struct loop_job *job)
 {
-    struct kubelet_scraper *sc = H2O_STRUCT_FROM_MEMBER(struct kubelet_scraper, receiver, receiver);
-
-    while (!h2o_linklist_is_empty(messages)) {
-        struct kubelet_scrape_result *r =
-            H2O_STRUCT_FROM_MEMBER(struct kubelet_scrape_result, super.link, messages->next);
-        h2o_linklist_unlink(&r->super.link);
-        sc->cb(sc->arg, r);
-        result_free(r);
-    }
+    job_free((struct job *)job);
 }
 
 void kubelet_scraper_forget(struct kubelet_scraper *sc, const struct node_endpoint *ep)
@@ -308,33 +273,19 @@ int kubelet_scraper_submit(struct kubelet_scraper *sc, const char *node,
                            const struct node_endpoint *ep, uint64_t ticket, bool keep)
 {
     struct job *j = calloc(1, sizeof(*j));
+    int rc;
 
-    if (!j || !(j->r = calloc(1, sizeof(*j->r)))) {
-        free(j);
-        return -ENOMEM;
-    }
-    snprintf(j->r->node, sizeof(j->r->node), "%s", node);
-    j->r->ticket = ticket;
-    kubelet_metrics_init(&j->r->metrics);
+    if (!j) return -ENOMEM;
+    j->base = (struct loop_job){.run = scrape, .done = job_done, .drop = job_drop};
+    j->sc = sc;
+    snprintf(j->r.node, sizeof(j->r.node), "%s", node);
+    j->r.ticket = ticket;
+    kubelet_metrics_init(&j->r.metrics);
     j->ep = *ep;
     j->keep = keep;
     j->queued_mono_ns = clock_mono_ns();
-    pthread_mutex_lock(&sc->lock);
-    if (sc->queued >= QUEUE_MAX) {
-        pthread_mutex_unlock(&sc->lock);
-        free(j->r);
-        free(j);
-        return -EAGAIN;
-    }
-    if (sc->tail)
-        sc->tail->next = j;
-    else
-        sc->head = j;
-    sc->tail = j;
-    sc->queued++;
-    pthread_cond_signal(&sc->cond);
-    pthread_mutex_unlock(&sc->lock);
-    return 0;
+    if ((rc = loop_workers_submit(sc->workers, &j->base))) job_free(j);
+    return rc;
 }
 
 struct kubelet_scraper *kubelet_scraper_start(h2o_loop_t *loop,
@@ -375,16 +326,9 @@ struct kubelet_scraper *kubelet_scraper_start(h2o_loop_t *loop,
     }
     strmap_init(&sc->clients);
     pthread_mutex_init(&sc->lock, NULL);
-    pthread_cond_init(&sc->cond, NULL);
     pthread_cond_init(&sc->client_free, NULL);
-    sc->queue = h2o_multithread_create_queue(loop);
-    h2o_multithread_register_receiver(sc->queue, &sc->receiver, on_messages);
-    int n = cfg->threads < 1 ? 1 : cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads;
-    for (int i = 0; i < n; i++) {
-        if (pthread_create(&sc->threads[i], NULL, worker, sc) != 0) break;
-        sc->nthreads++;
-    }
-    if (!sc->nthreads) {
+    int n = cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads;
+    if (!(sc->workers = loop_workers_start(loop, n, QUEUE_MAX))) {
         snprintf(err, errlen, "cannot start scrape workers");
         kubelet_scraper_stop(sc);
         return NULL;
@@ -398,20 +342,13 @@ void kubelet_scraper_stop(struct kubelet_scraper *sc)
     void *v;
 
     if (!sc) return;
+    /* Scrapes in flight are cut short (the client watches stopping), a worker waiting for a
+     * kubelet's client gives up; then the pool joins them and drops what is left. */
     pthread_mutex_lock(&sc->lock);
     sc->stopping = true;
-    pthread_cond_broadcast(&sc->cond);
     pthread_cond_broadcast(&sc->client_free);
     pthread_mutex_unlock(&sc->lock);
-    for (int i = 0; i < sc->nthreads; i++)
-        pthread_join(sc->threads[i], NULL);
-    while (sc->head) {
-        struct job *j = sc->head;
-        sc->head = j->next;
-        result_free(j->r);
-        free(j);
-    }
-    loop_queue_close(sc->queue, &sc->receiver, drop_result);
+    loop_workers_stop(sc->workers);
     for (size_t it = 0; strmap_next(&sc->clients, &it, &k, &v);) {
         struct client *c = v;
         kube_client_free(c->kc);
@@ -419,7 +356,6 @@ void kubelet_scraper_stop(struct kubelet_scraper *sc)
     }
     strmap_done(&sc->clients);
     pthread_cond_destroy(&sc->client_free);
-    pthread_cond_destroy(&sc->cond);
     pthread_mutex_destroy(&sc->lock);
     free(sc->ca_pem_owned);
     free(sc);

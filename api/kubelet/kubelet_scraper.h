@@ -4,7 +4,7 @@
  * for), with the aggregator's own credentials (its ServiceAccount token, rotated, or the
  * kubeconfig's), the kubelet CA or --kubelet-insecure-tls, a whole-request timeout and a body
  * limit; parses the answer on the worker (kubelet_metrics_parse.h) and hands the result to the
- * loop as an h2o multithread message. A kubelet scraped again and again (a node served from
+ * loop (http/loop_workers.h). A kubelet scraped again and again (a node served from
  * it) keeps its client and connection; any other scrape's is closed after it, so the scrape of
  * every node at the aggregator's start (before collectors are heard from) costs no memory
  * beyond the scrapes in flight.
@@ -51,7 +51,6 @@ struct kubelet_scraper_config {
 };
 
 struct kubelet_scrape_result {
-    h2o_multithread_message_t super; /* first (private) */
     char node[NODE_ADDRESS_HOST_MAX + 1];
     uint64_t ticket; /* the caller's, from kubelet_scraper_submit */
     enum kubelet_scrape_reason reason;
