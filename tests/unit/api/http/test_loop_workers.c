@@ -30,7 +30,7 @@ static bool done_off_loop, run_on_loop;
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_open;
-/* run() waits at a closed gate (2 s at most); the job that makes want_together run at once
+/* run() waits at a closed gate (5 s at most); the job that makes want_together run at once
  * (0: none does) opens it. */
 static int want_together;
 
@@ -57,7 +57,7 @@ static void job_run(struct loop_job *job)
     }
     if (pthread_equal(pthread_self(), loop_thread)) run_on_loop = true;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 2;
+    until.tv_sec += 5;
     pthread_mutex_lock(&gate_lock);
     if (want_together && atomic_load(&running) >= want_together) {
         gate_open = true; /* the last to arrive opens it for all */
