@@ -22,6 +22,11 @@
 
 /* How often the slow-moving memory files are read (see cgroup_sample_read). */
 #define SLOW_FILES_PERIOD_NS (5 * (int64_t)1000000000)
+/* A container whose runtime bundle was not found (or not readable) when its cgroup appeared
+ * is looked up again every tick for this long, not only at the next full walk (a minute
+ * later): a bundle written late, or a read racing its write, would otherwise leave it unnamed,
+ * or a sandbox reported as a container, for up to that minute. */
+#define IDENTITY_RETRY_NS (10 * (int64_t)1000000000)
 
 const char *discovery_mode_name(enum discovery_mode m)
 {
@@ -270,6 +275,7 @@ static struct container *add_container(struct collector *c, const char *rel,
     if (!ct) return NULL;
     if (created) {
         c->stats.containers_added++;
+        ct->added_mono_ns = clock_mono_ns();
         resolve_identity(c, ct);
         log_debug("container %.12s added (pod %s%s%s)", ct->id, p->uid,
                   ct->sandbox ? ", sandbox" : "", ct->name[0] ? "" : ", unnamed");
@@ -566,7 +572,7 @@ static void sample_pod_network(struct collector *c, struct pod *p)
     signal_window_network(&prev, &p->net, p->net.real_ns - prev.real_ns, &p->net_window);
 }
 
-static void sample_containers(struct collector *c)
+static void sample_containers(struct collector *c, int64_t now)
 {
     unsigned reads = c->read_slow_files ? SAMPLE_READ_SLOW : 0;
     const char *key;
@@ -582,6 +588,9 @@ static void sample_containers(struct collector *c)
         struct pod *p = value;
         for (struct container *ct = p->containers, *next; ct; ct = next) {
             next = ct->next;
+            if (ct->identity == IDENTITY_CGROUP_ONLY && !ct->exited_mono_ns &&
+                now - ct->added_mono_ns < IDENTITY_RETRY_NS)
+                resolve_identity(c, ct);
             if (!ct->sandbox && !ct->exited_mono_ns) sample_container(c, ct, reads);
         }
         if ((reads & SAMPLE_READ_SIGNALS) && !p->gone) sample_pod_network(c, p);
@@ -605,7 +614,7 @@ void collector_tick(struct collector *c)
     }
     /* memory.peak and memory.swap.current every SLOW_FILES_PERIOD, the rest every tick. */
     c->read_slow_files = c->stats.ticks % c->slow_every_ticks == 0;
-    sample_containers(c);
+    sample_containers(c, start);
     c->stats.ticks++;
     c->stats.last_tick_ns = clock_mono_ns() - start;
 }

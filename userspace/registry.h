@@ -33,7 +33,8 @@ struct container {
     bool sandbox;           /* pause/infra container: measured for nothing, never reported */
     int64_t exited_mono_ns; /* its cgroup is gone (0: alive); kept for one window, see collector */
     enum identity_source identity;
-    uint64_t seen_walk; /* walk generation that last saw it */
+    int64_t added_mono_ns; /* when it was found: a missing bundle is looked for again a while */
+    uint64_t seen_walk;    /* walk generation that last saw it */
 
     struct cgroup_files files;
     struct cpu_history *cpu; /* from its first sample on (owned); a sandbox never has one */

@@ -49,8 +49,9 @@ static void rm_cgroups(const char *dir)
         fprintf(stderr, "warning: could not remove all of %s\n", dir);
 }
 
-static void make_container(const char *pod_uid, const char *id, const char *pod_name,
-                           const char *cname, int sandbox, char *dir_out, size_t dir_len)
+/* A container's cgroup alone, as the runtime makes it (systemd driver, Burstable). */
+static void make_container_cgroup(const char *pod_uid, const char *id, char *dir_out,
+                                  size_t dir_len)
 {
     char pod_dir[512], cdir[256];
 
@@ -58,6 +59,12 @@ static void make_container(const char *pod_uid, const char *id, const char *pod_
     kl_container_name(cdir, sizeof(cdir), CG_DRIVER_SYSTEMD, RUNTIME_CONTAINERD, id);
     snprintf(dir_out, dir_len, "%s/%s/%s", base, pod_dir, cdir);
     assert_int_equal(tu_mkdirs("%s", dir_out), 0);
+}
+
+static void make_container(const char *pod_uid, const char *id, const char *pod_name,
+                           const char *cname, int sandbox, char *dir_out, size_t dir_len)
+{
+    make_container_cgroup(pod_uid, id, dir_out, dir_len);
     assert_int_equal(kl_write_bundle(runtime_dir, RUNTIME_CONTAINERD, id, pod_uid, "kmetrics-test",
                                      pod_name, cname, sandbox),
                      0);
@@ -713,36 +720,28 @@ static json_int_t stat_of(json_t *doc, const char *key)
     return json_integer_value(json_object_get(json_object_get(doc, "collector"), key));
 }
 
-/* With BPF, a cgroup made after start is reported without a full walk, and its removal too.
- * in_cgroupns: the collector runs in a cgroup namespace of its own, as in a container (its
- * mountinfo then gives the hierarchy path relative to that namespace, "/../..", while event
- * paths are absolute): after a first container teaches it where its root is, the next is
- * found by its event alone just the same. */
-static void events_discover_without_walk(bool in_cgroupns, unsigned seed)
+/* Starts the collector as a daemon printing a JSON snapshot every 200 ms (--walk-interval=1h:
+ * nothing is found by a periodic walk), in a cgroup namespace of its own rooted at nsdir when
+ * nsdir is not NULL; *in reads its output. */
+static pid_t spawn_collector(const char *nsdir, FILE **in)
 {
-    char cmd[PATH_MAX * 3], dir[PATH_MAX], dir2[PATH_MAX], id[65], id2[65], uid[40];
-    char nsdir[PATH_MAX + 32];
+    char cmd[PATH_MAX], root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
     int pipefd[2];
     pid_t daemon;
-    int status;
-    json_int_t walks;
 
-    snprintf(nsdir, sizeof(nsdir), "%s/collector-ns-%u", base, seed);
-    if (in_cgroupns) assert_int_equal(mkdir(nsdir, 0755), 0);
     assert_int_equal(pipe(pipefd), 0);
     daemon = fork();
     assert_true(daemon >= 0);
     if (daemon == 0) {
         dup2(pipefd[1], 1);
         close(pipefd[0]);
-        if (in_cgroupns) {
+        if (nsdir) {
             char procs[PATH_MAX + 64];
             snprintf(procs, sizeof(procs), "%s/cgroup.procs", nsdir);
             if (tu_write_file(procs, "0\n", (size_t)-1) != 0 || unshare(CLONE_NEWCGROUP) != 0)
                 _exit(126);
         }
         snprintf(cmd, sizeof(cmd), "%s/kmetrics-collector", bin_dir);
-        char root_arg[PATH_MAX + 32], rt_arg[PATH_MAX + 32];
         snprintf(root_arg, sizeof(root_arg), "--cgroup-root=%s", base);
         snprintf(rt_arg, sizeof(rt_arg), "--runtime-dirs=%s", runtime_dir);
         execl(cmd, "kmetrics-collector", "--format=json", "--interval=200ms", "--window=2s",
@@ -750,7 +749,37 @@ static void events_discover_without_walk(bool in_cgroupns, unsigned seed)
         _exit(127);
     }
     close(pipefd[1]);
-    FILE *in = fdopen(pipefd[0], "r");
+    assert_non_null(*in = fdopen(pipefd[0], "r"));
+    return daemon;
+}
+
+/* SIGTERM, and a clean exit. */
+static void stop_collector(pid_t daemon, FILE *in)
+{
+    int status;
+
+    kill(daemon, SIGTERM);
+    assert_int_equal(waitpid(daemon, &status, 0), daemon);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0); /* clean shutdown */
+    fclose(in);
+}
+
+/* With BPF, a cgroup made after start is reported without a full walk, and its removal too.
+ * in_cgroupns: the collector runs in a cgroup namespace of its own, as in a container (its
+ * mountinfo then gives the hierarchy path relative to that namespace, "/../..", while event
+ * paths are absolute): after a first container teaches it where its root is, the next is
+ * found by its event alone just the same. */
+static void events_discover_without_walk(bool in_cgroupns, unsigned seed)
+{
+    char dir[PATH_MAX], dir2[PATH_MAX], id[65], id2[65], uid[40];
+    char nsdir[PATH_MAX + 32];
+    json_int_t walks;
+
+    snprintf(nsdir, sizeof(nsdir), "%s/collector-ns-%u", base, seed);
+    if (in_cgroupns) assert_int_equal(mkdir(nsdir, 0755), 0);
+    FILE *in;
+    pid_t daemon = spawn_collector(in_cgroupns ? nsdir : NULL, &in);
 
     json_t *first = wait_snapshot(in, any_snapshot, NULL, 10);
     assert_non_null(first);
@@ -793,11 +822,7 @@ static void events_discover_without_walk(bool in_cgroupns, unsigned seed)
     assert_true(stat_of(gone, "events_rmdir") >= 1);
     json_decref(gone);
 
-    kill(daemon, SIGTERM);
-    assert_int_equal(waitpid(daemon, &status, 0), daemon);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0); /* clean shutdown */
-    fclose(in);
+    stop_collector(daemon, in);
     if (in_cgroupns) assert_int_equal(rmdir(nsdir), 0);
 }
 
@@ -811,6 +836,76 @@ static void test_bpf_events_in_a_cgroup_namespace(void **state)
 {
     (void)state;
     events_discover_without_walk(true, 212);
+}
+
+struct late_bundle {
+    const char *id, *sandbox_id, *name;
+};
+
+/* The container is named from its bundle and the sandbox is not reported. */
+static int named_from_bundle(json_t *doc, const void *arg)
+{
+    const struct late_bundle *lb = arg;
+    size_t i;
+    json_t *pod, *c;
+
+    if (has_container(doc, lb->sandbox_id)) return 0;
+    json_array_foreach(json_object_get(doc, "pods"), i, pod)
+    {
+        if ((c = tu_json_find_by(json_object_get(pod, "containers"), "id", lb->id)))
+            return !strcmp(json_string_value(json_object_get(c, "identity")) ?: "", "bundle") &&
+                   !strcmp(json_string_value(json_object_get(c, "name")) ?: "", lb->name);
+    }
+    return 0;
+}
+
+/* Both reported by id, from their cgroups alone. */
+static int both_by_id(json_t *doc, const void *arg)
+{
+    const struct late_bundle *lb = arg;
+    return has_container(doc, lb->id) && has_container(doc, lb->sandbox_id);
+}
+
+/* A container whose runtime bundle is written after its cgroup appears (a runtime writing it
+ * late, or a read racing the write) is named from it within a few ticks, not at the next full
+ * walk (an hour here: without the retry this fails); a sandbox found that way stops being
+ * reported. */
+static void test_bundle_written_after_the_cgroup(void **state)
+{
+    char dir[PATH_MAX], sdir[PATH_MAX], id[65], sid[65], uid[40];
+    struct late_bundle lb = {.id = id, .sandbox_id = sid, .name = "late-named"};
+    FILE *in;
+
+    (void)state;
+    pid_t daemon = spawn_collector(NULL, &in);
+    json_t *doc = wait_snapshot(in, any_snapshot, NULL, 10);
+    assert_non_null(doc);
+    json_int_t walks = stat_of(doc, "full_walks");
+    json_decref(doc);
+
+    kl_pod_uid(uid, 505);
+    kl_container_id(id, 505);
+    kl_container_id(sid, 506);
+    make_container_cgroup(uid, id, dir, sizeof(dir));
+    make_container_cgroup(uid, sid, sdir, sizeof(sdir));
+    assert_non_null(doc = wait_snapshot(in, both_by_id, &lb, 10));
+    json_decref(doc);
+
+    assert_int_equal(kl_write_bundle(runtime_dir, RUNTIME_CONTAINERD, id, uid, "kmetrics-test",
+                                     "late-pod", "late-named", 0),
+                     0);
+    assert_int_equal(kl_write_bundle(runtime_dir, RUNTIME_CONTAINERD, sid, uid, "kmetrics-test",
+                                     "late-pod", "", 1),
+                     0);
+    assert_non_null(doc = wait_snapshot(in, named_from_bundle, &lb, 5));
+    assert_int_equal(stat_of(doc, "full_walks"), walks);
+    json_t *pod = tu_json_find_by(json_object_get(doc, "pods"), "uid", uid);
+    assert_string_equal(json_string_value(json_object_get(pod, "name")), "late-pod");
+    json_decref(doc);
+
+    stop_collector(daemon, in);
+    assert_int_equal(rmdir(dir), 0);
+    assert_int_equal(rmdir(sdir), 0);
 }
 
 /* Without the capabilities BPF needs, the collector says so once and walks instead; it still
@@ -1278,6 +1373,7 @@ int main(void)
         cmocka_unit_test(test_pod_network_from_its_namespace),
         cmocka_unit_test(test_bpf_events_discover_without_walk),
         cmocka_unit_test(test_bpf_events_in_a_cgroup_namespace),
+        cmocka_unit_test(test_bundle_written_after_the_cgroup),
         cmocka_unit_test(test_falls_back_to_walk_without_bpf_caps),
         cmocka_unit_test(test_no_bundle_reported_by_id_pause_skipped),
         cmocka_unit_test(test_short_lived_container_still_counted),
