@@ -138,7 +138,7 @@ static void fx_first_scrape(struct fx *f, int64_t grace_ns)
     assert_int_equal(tick(f, SEC + 1), 1);
 }
 
-/* A due tick: a resolution and its jitter later (the first: a second, its spread). */
+/* A due tick: a resolution and its jitter (±5 %) later. */
 static size_t tick_due(struct fx *f)
 {
     return tick(f, RES + RES / 10);
