@@ -79,7 +79,6 @@ static void node_delete(struct kubelet_fallback *fb, struct fb_node *fn)
     if (fn->in_flight) {
         fn->gone = true;
         fn->has_endpoint = false;
-        drop_held(fn);
         return;
     }
     node_free(fb, fn);
@@ -361,14 +360,14 @@ static void on_result(void *arg, struct kubelet_scrape_result *r)
      * collector's figures are kept that long. After three scrapes that do not, the held one
      * and the newest are stored anyway: a stuck series must not hold up the node. */
     if (fn->seq == 0) {
-        bool wait = !fn->has_held;
-        if (fn->has_held && kubelet_metrics_all_newer(&fn->held, &r->metrics) != 1)
-            wait = ++fn->held_waits <= 3;
+        bool wait = true;
         if (!fn->has_held) {
             fn->held = r->metrics;
             fn->held_real_ns = r->real_ns;
             fn->has_held = true;
             kubelet_metrics_init(&r->metrics);
+        } else {
+            wait = kubelet_metrics_all_newer(&fn->held, &r->metrics) != 1 && ++fn->held_waits <= 3;
         }
         if (wait) {
             if (n && n->source == STORE_SOURCE_COLLECTOR)
